@@ -1,0 +1,151 @@
+//! The validated configuration types the gateway consumes. Defaults are documented per field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A secret string (API key, token). `Debug` and `Display` never print it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The secret value, for the one place that must send or compare it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// `tls:`. Default: disabled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TlsConfig {
+    pub enable: bool,
+    pub cert: String,
+    pub key: String,
+}
+
+/// `routing.strategy`. Default `round-robin`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RoutingStrategy {
+    #[default]
+    RoundRobin,
+    FillFirst,
+}
+
+/// `models[]` entry of an account: `name` is the upstream model, `alias` what clients ask for
+/// (empty alias: the name itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelAlias {
+    pub name: String,
+    pub alias: String,
+}
+
+/// Which upstream protocol family an account speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    /// `gemini-api-key[]`: Gemini generateContent; base-url is the host root.
+    Gemini,
+    /// `claude-api-key[]`: Anthropic Messages; base-url is the host root.
+    Claude,
+    /// `codex-api-key[]`: OpenAI Responses; base-url includes `/v1`.
+    Codex,
+    /// `openai-compatibility[]`: OpenAI Chat Completions; base-url includes `/v1`.
+    OpenAiCompat,
+}
+
+/// One key-based upstream account, flattened from the four account lists
+/// (`openai-compatibility[].api-key-entries[]` each become one account).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyAccount {
+    pub kind: ProviderKind,
+    /// Stable id for state that outlives reloads: `"<list>[<index>]"`, e.g. `claude-api-key[0]`
+    /// or `openai-compatibility[1].api-key-entries[0]`.
+    pub id: String,
+    /// For openai-compatibility: the provider `name`; otherwise empty.
+    pub provider_name: String,
+    pub api_key: Secret,
+    /// Absolute URL without trailing slash. Defaults when absent:
+    /// Gemini `https://generativelanguage.googleapis.com`, Claude `https://api.anthropic.com`,
+    /// Codex `https://api.openai.com/v1`. Required for openai-compatibility.
+    pub base_url: String,
+    pub prefix: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    /// Per-account proxy (`http://`, `https://`, `socks5://`, `socks5h://`, `direct`, `none`).
+    pub proxy_url: Option<String>,
+    pub models: Vec<ModelAlias>,
+    pub excluded_models: Vec<String>,
+}
+
+/// A config problem (fatal) or warning, with the YAML path it concerns (`claude-api-key[0].base-url`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Upstream timeouts (`upstream-timeouts:`, a Switchyard key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamTimeouts {
+    /// `connect-seconds`, default 10: TCP + TLS connect, per account attempt.
+    pub connect_secs: u64,
+    /// `first-byte-seconds`, default 300: waiting for the response header.
+    pub first_byte_secs: u64,
+    /// `idle-seconds`, default 600: longest silence inside an established response.
+    pub idle_secs: u64,
+}
+
+impl Default for UpstreamTimeouts {
+    fn default() -> Self {
+        Self { connect_secs: 10, first_byte_secs: 300, idle_secs: 600 }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `host`, default `""` (all interfaces).
+    pub host: String,
+    /// `port`, default 8317.
+    pub port: u16,
+    pub tls: TlsConfig,
+    /// `api-keys`; empty means every client is allowed.
+    pub api_keys: Vec<Secret>,
+    /// `auth-dir`, default `~/.cli-proxy-api` (not expanded here).
+    pub auth_dir: String,
+    /// `debug`, default false.
+    pub debug: bool,
+    /// `request-retry`, default 0.
+    pub request_retry: u32,
+    /// `max-retry-interval` in seconds, default 0.
+    pub max_retry_interval_secs: u64,
+    pub routing_strategy: RoutingStrategy,
+    /// Global `proxy-url`.
+    pub proxy_url: Option<String>,
+    /// All key-based accounts in file order: gemini, claude, codex, then openai-compatibility.
+    pub accounts: Vec<ApiKeyAccount>,
+    /// `max-body-size` (Switchyard key), bytes, default 32 MiB, at most 1 GiB.
+    pub max_body_bytes: usize,
+    /// `workers` (Switchyard key): Pingora worker threads, default = available cores.
+    pub workers: Option<usize>,
+    /// `upstream-timeouts` (Switchyard key).
+    pub upstream_timeouts: UpstreamTimeouts,
+    /// `shutdown-grace-seconds` (Switchyard key), default 5: in-flight requests get this long on SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
