@@ -113,7 +113,11 @@ pub struct UpstreamTimeouts {
 
 impl Default for UpstreamTimeouts {
     fn default() -> Self {
-        Self { connect_secs: 10, first_byte_secs: 300, idle_secs: 600 }
+        Self {
+            connect_secs: 10,
+            first_byte_secs: 300,
+            idle_secs: 600,
+        }
     }
 }
 
@@ -149,3 +153,59 @@ pub struct Config {
     /// `shutdown-grace-seconds` (Switchyard key), default 5: in-flight requests get this long on SIGTERM.
     pub shutdown_grace_secs: u64,
 }
+
+/// `max-body-size` default: 32 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// `port` default.
+pub const DEFAULT_PORT: u16 = 8317;
+/// `auth-dir` default (not expanded).
+pub const DEFAULT_AUTH_DIR: &str = "~/.cli-proxy-api";
+/// `shutdown-grace-seconds` default.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 5;
+
+impl Default for Config {
+    /// The documented defaults: what an empty `config.yaml` loads as.
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: DEFAULT_PORT,
+            tls: TlsConfig::default(),
+            api_keys: Vec::new(),
+            auth_dir: DEFAULT_AUTH_DIR.to_owned(),
+            debug: false,
+            request_retry: 0,
+            max_retry_interval_secs: 0,
+            routing_strategy: RoutingStrategy::default(),
+            proxy_url: None,
+            accounts: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            workers: None,
+            upstream_timeouts: UpstreamTimeouts::default(),
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+        }
+    }
+}
+
+impl ProviderKind {
+    /// The `config.yaml` list this kind's accounts come from.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            ProviderKind::Gemini => "gemini-api-key",
+            ProviderKind::Claude => "claude-api-key",
+            ProviderKind::Codex => "codex-api-key",
+            ProviderKind::OpenAiCompat => "openai-compatibility",
+        }
+    }
+
+    /// The base URL used when an entry has none (`None`: `base-url` is required).
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com"),
+            ProviderKind::Claude => Some("https://api.anthropic.com"),
+            ProviderKind::Codex => Some("https://api.openai.com/v1"),
+            ProviderKind::OpenAiCompat => None,
+        }
+    }
+}
+
+impl std::error::Error for Problem {}

@@ -1,0 +1,310 @@
+//! The key table: for each mapping level of `config.yaml`, the keys Switchyard supports and the
+//! keys CLIProxyAPI knows (v6.9.25 and HEAD `config.example.yaml`, cliproxyapi.md §6) that
+//! Switchyard accepts with a warning and ignores. Anything else is an unknown key (an error),
+//! with a "did you mean" hint computed here.
+//!
+//! Pure; no I/O. The walkers in `top.rs` and `accounts.rs` dispatch on the supported names; a
+//! test checks that every supported name here is really handled there.
+
+/// Keys of one mapping level.
+pub(crate) struct Section {
+    /// Keys Switchyard reads.
+    pub(crate) supported: &'static [&'static str],
+    /// Keys CLIProxyAPI knows that Switchyard ignores with a warning (one per occurrence).
+    pub(crate) unsupported: &'static [&'static str],
+}
+
+impl Section {
+    pub(crate) fn is_unsupported(&self, key: &str) -> bool {
+        self.unsupported.contains(&key)
+    }
+
+    /// The closest known key (supported first on a tie) within the allowed edit distance.
+    pub(crate) fn suggest(&self, key: &str) -> Option<&'static str> {
+        let wanted = normalize(key);
+        let limit = if wanted.chars().count() <= 3 { 1 } else { 2 };
+        let mut best: Option<(usize, &'static str)> = None;
+        for candidate in self.supported.iter().chain(self.unsupported) {
+            let d = osa_distance(&wanted, candidate);
+            if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, candidate));
+            }
+        }
+        best.map(|(_, k)| k)
+    }
+}
+
+/// Lowercase with `_` spelled `-`: the commonest slips in hand-written YAML keys.
+fn normalize(key: &str) -> String {
+    key.to_ascii_lowercase().replace('_', "-")
+}
+
+/// Optimal-string-alignment distance (Levenshtein plus adjacent transposition).
+fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for (i, row) in d.chunks_mut(width).enumerate() {
+        if let Some(first) = row.first_mut() {
+            *first = i;
+        }
+    }
+    for (j, cell) in d.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = v;
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+/// Top level.
+pub(crate) const TOP: Section = Section {
+    supported: &[
+        "host",
+        "port",
+        "tls",
+        "api-keys",
+        "auth-dir",
+        "debug",
+        "request-retry",
+        "max-retry-interval",
+        "routing",
+        "proxy-url",
+        "gemini-api-key",
+        "claude-api-key",
+        "codex-api-key",
+        "openai-compatibility",
+        // Switchyard's own keys.
+        "max-body-size",
+        "workers",
+        "upstream-timeouts",
+        "shutdown-grace-seconds",
+    ],
+    unsupported: &[
+        // v6.9.25
+        "remote-management",
+        "pprof",
+        "commercial-mode",
+        "logging-to-file",
+        "logs-max-total-size-mb",
+        "error-logs-max-files",
+        "usage-statistics-enabled",
+        "force-model-prefix",
+        "passthrough-headers",
+        "max-retry-credentials",
+        "disable-cooling",
+        "auth-auto-refresh-workers",
+        "quota-exceeded",
+        "ws-auth",
+        "enable-gemini-cli-endpoint",
+        "nonstream-keepalive-interval",
+        "streaming",
+        "antigravity-signature-cache-enabled",
+        "antigravity-signature-bypass-strict",
+        "claude-header-defaults",
+        "codex-header-defaults",
+        "vertex-api-key",
+        "ampcode",
+        "oauth-model-alias",
+        "oauth-excluded-models",
+        "payload",
+        "request-log",
+        // HEAD (v7.2.140)
+        "plugins",
+        "credential-concurrency",
+        "credential-in-flight",
+        "redis-usage-queue-retention-seconds",
+        "save-cooldown-status",
+        "transient-error-cooldown-seconds",
+        "disable-claude-cloak-mode",
+        "claude-code",
+        "disable-image-generation",
+        "gpt-image-2-base-model",
+        "video-result-auth-cache-ttl",
+        "codex",
+        "antigravity",
+        "xai",
+        "interactions-api-key",
+        "xai-api-key",
+        "oauth-request-scoped-errors",
+    ],
+};
+
+pub(crate) const TLS: Section = Section {
+    supported: &["enable", "cert", "key"],
+    unsupported: &[],
+};
+
+pub(crate) const ROUTING: Section = Section {
+    supported: &["strategy"],
+    unsupported: &[
+        "session-affinity",
+        "session-affinity-ttl",
+        "session-affinity-subagents",
+    ],
+};
+
+pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
+    supported: &["connect-seconds", "first-byte-seconds", "idle-seconds"],
+    unsupported: &[],
+};
+
+/// Keys every `*-api-key[]` entry reads.
+const KEY_ENTRY_SUPPORTED: &[&str] = &[
+    "api-key",
+    "base-url",
+    "prefix",
+    "headers",
+    "proxy-url",
+    "models",
+    "excluded-models",
+];
+
+pub(crate) const GEMINI_ENTRY: Section = Section {
+    supported: KEY_ENTRY_SUPPORTED,
+    unsupported: &[
+        "priority",
+        "weight",
+        "disable-cooling",
+        "request-retry",
+        "request-scoped-errors",
+    ],
+};
+
+pub(crate) const CLAUDE_ENTRY: Section = Section {
+    supported: KEY_ENTRY_SUPPORTED,
+    unsupported: &[
+        "priority",
+        "weight",
+        "disable-cooling",
+        "request-retry",
+        "request-scoped-errors",
+        "cloak",
+        "experimental-cch-signing",
+        "rebuild-mid-system-message",
+        "fingerprint-profile",
+    ],
+};
+
+pub(crate) const CODEX_ENTRY: Section = Section {
+    supported: KEY_ENTRY_SUPPORTED,
+    unsupported: &[
+        "priority",
+        "weight",
+        "disable-cooling",
+        "request-retry",
+        "request-scoped-errors",
+        "websockets",
+        "alpha-search",
+    ],
+};
+
+/// `openai-compatibility[]`. `disabled` is supported: a disabled provider is validated but
+/// yields no accounts (ignoring it would send traffic the user switched off).
+pub(crate) const COMPAT_ENTRY: Section = Section {
+    supported: &[
+        "name",
+        "base-url",
+        "prefix",
+        "api-key-entries",
+        "models",
+        "headers",
+        "disabled",
+    ],
+    unsupported: &[
+        "priority",
+        "support-prompt-cache-key",
+        "disable-cooling",
+        "request-retry",
+        "request-scoped-errors",
+    ],
+};
+
+/// `openai-compatibility[].api-key-entries[]`.
+pub(crate) const COMPAT_KEY_ENTRY: Section = Section {
+    supported: &["api-key", "proxy-url"],
+    unsupported: &["weight"],
+};
+
+/// `models[]` of a `*-api-key[]` entry.
+pub(crate) const MODEL: Section = Section {
+    supported: &["name", "alias"],
+    unsupported: &[
+        "display-name",
+        "max-context-length",
+        "force-mapping",
+        "is-compat",
+        "thinking",
+    ],
+};
+
+/// `models[]` of an `openai-compatibility[]` entry.
+pub(crate) const COMPAT_MODEL: Section = Section {
+    supported: &["name", "alias"],
+    unsupported: &[
+        "display-name",
+        "max-context-length",
+        "force-mapping",
+        "is-compat",
+        "thinking",
+        "image",
+        "input-modalities",
+        "output-modalities",
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance() {
+        assert_eq!(osa_distance("api-kye", "api-key"), 1);
+        assert_eq!(osa_distance("", "abc"), 3);
+        assert_eq!(osa_distance("prot", "port"), 1);
+        assert_eq!(osa_distance("host", "host"), 0);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(CLAUDE_ENTRY.suggest("api_kye"), Some("api-key"));
+        assert_eq!(TOP.suggest("prot"), Some("port"));
+        assert_eq!(TOP.suggest("Proxy_URL"), Some("proxy-url"));
+        assert_eq!(TOP.suggest("remote-managment"), Some("remote-management"));
+        assert_eq!(TOP.suggest("completely-different"), None);
+        assert_eq!(TLS.suggest("kez"), Some("key"));
+        assert_eq!(TLS.suggest("xyz"), None);
+    }
+
+    #[test]
+    fn no_key_is_both_supported_and_unsupported() {
+        for s in [
+            &TOP,
+            &TLS,
+            &ROUTING,
+            &UPSTREAM_TIMEOUTS,
+            &GEMINI_ENTRY,
+            &CLAUDE_ENTRY,
+            &CODEX_ENTRY,
+            &COMPAT_ENTRY,
+            &COMPAT_KEY_ENTRY,
+            &MODEL,
+            &COMPAT_MODEL,
+        ] {
+            for k in s.supported {
+                assert!(!s.unsupported.contains(k), "{k}");
+            }
+        }
+    }
+}

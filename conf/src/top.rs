@@ -1,0 +1,208 @@
+//! Walks the top level of `config.yaml` into a [`Config`]: server, client keys, retry,
+//! routing, proxy and Switchyard's own keys. Account lists are delegated to `accounts.rs`.
+//!
+//! Contract: keys are visited in file order, so problems come out in the order the user wrote
+//! them; every problem is recorded in the [`Walker`] and the walk never stops early. The only
+//! I/O is the existence check of `tls.cert` / `tls.key` when TLS is enabled (paths are
+//! relative to the working directory, as in CLIProxyAPI).
+
+use crate::accounts;
+use crate::node::Node;
+use crate::schema;
+use crate::values;
+use crate::walk::{index_path, key_path, Walker};
+use crate::{Config, ProviderKind, RoutingStrategy, Secret, TlsConfig, UpstreamTimeouts};
+
+/// Builds the config from the document root. Problems land in `w`; the returned value is only
+/// meaningful when `w.errors` is empty.
+pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
+    let mut cfg = Config::default();
+    let Node::Map(entries) = root else {
+        w.error(
+            "",
+            format!(
+                "expected a mapping of keys at the top level, got {}",
+                root.shown()
+            ),
+        );
+        return cfg;
+    };
+    let mut lists: [Vec<crate::ApiKeyAccount>; 4] = Default::default();
+    for (key, value) in entries {
+        let p = key_path("", key);
+        match key.as_str() {
+            "host" => set(&mut cfg.host, w.string(value, &p)),
+            "port" => {
+                if let Some(port) = w.int(value, &p, 1, Some(65535)) {
+                    cfg.port = u16::try_from(port).unwrap_or(cfg.port);
+                }
+            }
+            "tls" => set(&mut cfg.tls, tls(w, value, &p)),
+            "api-keys" => cfg.api_keys = client_keys(w, value, &p),
+            "auth-dir" => {
+                if let Some(dir) = w.string(value, &p).filter(|d| !d.is_empty()) {
+                    cfg.auth_dir = dir;
+                }
+            }
+            "debug" => set(&mut cfg.debug, w.bool(value, &p)),
+            "request-retry" => {
+                if let Some(n) = w.int(value, &p, 0, None) {
+                    match u32::try_from(n) {
+                        Ok(n) => cfg.request_retry = n,
+                        Err(_) => w.expected(&p, "an integer >= 0", value),
+                    }
+                }
+            }
+            "max-retry-interval" => set(
+                &mut cfg.max_retry_interval_secs,
+                w.u64_at_least(value, &p, 0),
+            ),
+            "routing" => set(&mut cfg.routing_strategy, routing(w, value, &p)),
+            "proxy-url" => cfg.proxy_url = proxy_url(w, value, &p),
+            "gemini-api-key" => {
+                accounts::key_list(w, value, &p, ProviderKind::Gemini, &mut lists[0])
+            }
+            "claude-api-key" => {
+                accounts::key_list(w, value, &p, ProviderKind::Claude, &mut lists[1])
+            }
+            "codex-api-key" => accounts::key_list(w, value, &p, ProviderKind::Codex, &mut lists[2]),
+            "openai-compatibility" => accounts::compat_list(w, value, &p, &mut lists[3]),
+            "max-body-size" => {
+                if !matches!(value, Node::Null) {
+                    match values::body_size(value) {
+                        Ok(bytes) => cfg.max_body_bytes = bytes,
+                        Err(msg) => w.error(&p, msg),
+                    }
+                }
+            }
+            "workers" => {
+                if let Some(n) = w.int(value, &p, 1, Some(256)) {
+                    cfg.workers = usize::try_from(n).ok();
+                }
+            }
+            "upstream-timeouts" => set(&mut cfg.upstream_timeouts, timeouts(w, value, &p)),
+            "shutdown-grace-seconds" => {
+                set(&mut cfg.shutdown_grace_secs, w.u64_at_least(value, &p, 0))
+            }
+            other => w.other_key(&schema::TOP, other, &p),
+        }
+    }
+    cfg.accounts = lists.into_iter().flatten().collect();
+    cfg
+}
+
+/// Overwrites the default only when a value was given and valid.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+/// A `proxy-url` value (top level or per account).
+pub(crate) fn proxy_url(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
+    let text = w.string(value, path)?;
+    match values::proxy_url(&text) {
+        Ok(url) => url,
+        Err(msg) => {
+            w.error(path, msg);
+            None
+        }
+    }
+}
+
+fn tls(w: &mut Walker, value: &Node, path: &str) -> Option<TlsConfig> {
+    let entries = w.map(value, path)?;
+    let mut tls = TlsConfig::default();
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "enable" => set(&mut tls.enable, w.bool(value, &p)),
+            "cert" => set(&mut tls.cert, w.string(value, &p)),
+            "key" => set(&mut tls.key, w.string(value, &p)),
+            other => w.other_key(&schema::TLS, other, &p),
+        }
+    }
+    if tls.enable {
+        for (name, file) in [("cert", &tls.cert), ("key", &tls.key)] {
+            let p = key_path(path, name);
+            if file.is_empty() {
+                w.error(&p, format!("required when {path}.enable is true"));
+                continue;
+            }
+            match std::fs::metadata(file) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => w.error(&p, format!("{file:?} is not a file")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    w.error(&p, format!("file {file:?} does not exist"))
+                }
+                Err(e) => w.error(&p, format!("cannot read {file:?}: {e}")),
+            }
+        }
+    }
+    Some(tls)
+}
+
+fn client_keys(w: &mut Walker, value: &Node, path: &str) -> Vec<Secret> {
+    let mut keys = Vec::new();
+    for (i, item) in w.seq(value, path).unwrap_or_default().iter().enumerate() {
+        let p = index_path(path, i);
+        match w.secret(item, &p) {
+            Some(k) if !k.is_empty() => keys.push(Secret::new(k)),
+            Some(_) => w.error(&p, "must not be empty"),
+            None if matches!(item, Node::Null) => w.error(&p, "must not be empty"),
+            None => {}
+        }
+    }
+    keys
+}
+
+fn routing(w: &mut Walker, value: &Node, path: &str) -> Option<RoutingStrategy> {
+    let entries = w.map(value, path)?;
+    let mut strategy = None;
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "strategy" => strategy = routing_strategy(w, value, &p),
+            other => w.other_key(&schema::ROUTING, other, &p),
+        }
+    }
+    strategy
+}
+
+/// CLIProxyAPI's names and aliases, case-insensitive.
+fn routing_strategy(w: &mut Walker, value: &Node, path: &str) -> Option<RoutingStrategy> {
+    let text = w.string(value, path)?;
+    match text.to_ascii_lowercase().as_str() {
+        "" => None,
+        "round-robin" | "roundrobin" | "rr" => Some(RoutingStrategy::RoundRobin),
+        "fill-first" | "fillfirst" | "ff" => Some(RoutingStrategy::FillFirst),
+        "weighted-round-robin" | "weightedroundrobin" | "wrr" => {
+            w.warn(
+                path,
+                format!(
+                    "{text} is accepted but not supported by Switchyard yet; using round-robin"
+                ),
+            );
+            Some(RoutingStrategy::RoundRobin)
+        }
+        _ => {
+            w.expected(path, "round-robin or fill-first", value);
+            None
+        }
+    }
+}
+
+fn timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<UpstreamTimeouts> {
+    let entries = w.map(value, path)?;
+    let mut t = UpstreamTimeouts::default();
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "connect-seconds" => set(&mut t.connect_secs, w.u64_at_least(value, &p, 1)),
+            "first-byte-seconds" => set(&mut t.first_byte_secs, w.u64_at_least(value, &p, 1)),
+            "idle-seconds" => set(&mut t.idle_secs, w.u64_at_least(value, &p, 1)),
+            other => w.other_key(&schema::UPSTREAM_TIMEOUTS, other, &p),
+        }
+    }
+    Some(t)
+}
