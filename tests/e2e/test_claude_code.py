@@ -1,0 +1,85 @@
+"""Claude Code (`claude -p`) through the gateway to a Claude key account on the mock.
+
+What Claude Code 2.1.197 sends (seen against a logging proxy, with the flags below):
+``HEAD /`` (a reachability probe; any status will do), then exactly one
+``POST /v1/messages?beta=true``: stream, ~115 KB body (system prompt, tools, thinking,
+context_management, metadata), ``x-api-key``, ``anthropic-version: 2023-06-01``,
+``anthropic-beta: claude-code-20250219,...``. No count_tokens, no model listing.
+
+The prompt carries ``MOCK_REPLY[...]`` so the mock answers with a known text; Claude Code
+prints an EMPTY line and exits 0 when a stream lacks content_block_delta/stop, so the
+printed text is compared exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from conftest import (
+    ACCT_CLAUDE,
+    CLAUDE_BIN,
+    CLIENT_KEY,
+    MODEL_CLAUDE,
+    _show,
+    assert_no_client_key,
+    need_tool,
+    standard_config,
+)
+
+QUIET = {
+    "DISABLE_TELEMETRY": "1",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "CLAUDE_CODE_MAX_RETRIES": "0",
+    # Without it a malformed stream is silently retried as a non-streaming request.
+    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK": "1",
+}
+
+
+def run_claude(base_url: str, key: str, prompt: str, home, timeout: float = 90):
+    need_tool(CLAUDE_BIN)
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": key,
+        **QUIET,
+    }
+    return subprocess.run(
+        [str(CLAUDE_BIN), "-p", prompt, "--model", MODEL_CLAUDE],
+        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=timeout,
+    )
+
+
+def test_claude_code_through_gateway(gateway, mock_upstream, tmp_path):
+    gw = gateway(standard_config(mock_upstream.url))
+    text = "Claude Code says hi through switchyard: résumé ✓"
+    p = run_claude(gw.url, CLIENT_KEY, f"Reply with exactly this. MOCK_REPLY[{text}]", tmp_path / "home")
+    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+
+    j = mock_upstream.journal()
+    # HEAD / is for the gateway to answer; only the one messages call goes upstream.
+    assert [(e["method"], e["path"]) for e in j] == [("POST", "/v1/messages")], _show(j)
+    e = j[0]
+    assert e["account"] == ACCT_CLAUDE, _show(j)
+    assert e["model"] == MODEL_CLAUDE
+    assert e["stream"] is True
+    assert e["outcome"] == "ok"
+    assert e["body_len"] > 20_000, "Claude Code's big body (tools, system prompt) did not arrive"
+    assert e["headers"].get("anthropic-version") == "2023-06-01"
+    assert "claude-code-20250219" in e["headers"].get("anthropic-beta", "")
+    assert_no_client_key(e)
+
+
+def test_claude_code_wrong_key_fails(gateway, mock_upstream, tmp_path):
+    gw = gateway(standard_config(mock_upstream.url))
+    p = run_claude(gw.url, "sk-wrong", "MOCK_REPLY[should not be printed]", tmp_path / "home")
+    assert p.returncode != 0, f"exit 0 with a wrong key; stdout {p.stdout!r}"
+    assert "should not be printed" not in p.stdout
+    assert mock_upstream.journal() == []
