@@ -13,6 +13,7 @@ mod accounts;
 mod model;
 mod node;
 mod parse;
+mod redact;
 mod schema;
 mod top;
 mod values;
@@ -57,3 +58,6 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Problem>> {
         }]),
     }
 }
+
+#[cfg(test)]
+mod schema_tests;

@@ -62,7 +62,9 @@ pub enum ProviderKind {
 
 /// One key-based upstream account, flattened from the four account lists
 /// (`openai-compatibility[].api-key-entries[]` each become one account).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` (in `redact.rs`) hides the key, header values and proxy credentials.
+#[derive(Clone, PartialEq)]
 pub struct ApiKeyAccount {
     pub kind: ProviderKind,
     /// Stable id for state that outlives reloads: `"<list>[<index>]"`, e.g. `claude-api-key[0]`
@@ -122,7 +124,9 @@ impl Default for UpstreamTimeouts {
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` (in `redact.rs`) hides client keys, account secrets and proxy credentials.
+#[derive(Clone, PartialEq)]
 pub struct Config {
     /// `host`, default `""` (all interfaces).
     pub host: String,

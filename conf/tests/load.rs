@@ -1,0 +1,516 @@
+//! `load_str` / `load_file` end to end: defaults, every supported key, problem collection,
+//! warnings, suggestions, value checks and secret redaction. Messages are compared exactly:
+//! they are the user interface of the config file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use switchyard_conf::{
+    load_file, load_str, ApiKeyAccount, Config, Loaded, ModelAlias, ProviderKind, RoutingStrategy,
+    Secret, TlsConfig, UpstreamTimeouts,
+};
+
+fn ok(yaml: &str) -> Loaded {
+    match load_str(yaml) {
+        Ok(loaded) => loaded,
+        Err(problems) => panic!("unexpected problems: {problems:#?}"),
+    }
+}
+
+/// Every problem rendered as `path: message`.
+fn problems(yaml: &str) -> Vec<String> {
+    match load_str(yaml) {
+        Ok(loaded) => panic!("expected problems, loaded {loaded:#?}"),
+        Err(problems) => problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn warnings(yaml: &str) -> Vec<String> {
+    ok(yaml).warnings.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn empty_file_gives_documented_defaults() {
+    let loaded = ok("# nothing set\n");
+    assert!(loaded.warnings.is_empty());
+    let c = loaded.config;
+    assert_eq!(c, Config::default());
+    assert_eq!(c.host, "");
+    assert_eq!(c.port, 8317);
+    assert_eq!(c.tls, TlsConfig::default());
+    assert!(c.api_keys.is_empty());
+    assert_eq!(c.auth_dir, "~/.cli-proxy-api");
+    assert!(!c.debug);
+    assert_eq!(c.request_retry, 0);
+    assert_eq!(c.max_retry_interval_secs, 0);
+    assert_eq!(c.routing_strategy, RoutingStrategy::RoundRobin);
+    assert_eq!(c.proxy_url, None);
+    assert!(c.accounts.is_empty());
+    assert_eq!(c.max_body_bytes, 32 * 1024 * 1024);
+    assert_eq!(c.workers, None);
+    assert_eq!(
+        c.upstream_timeouts,
+        UpstreamTimeouts {
+            connect_secs: 10,
+            first_byte_secs: 300,
+            idle_secs: 600
+        }
+    );
+    assert_eq!(c.shutdown_grace_secs, 5);
+}
+
+#[test]
+fn empty_values_mean_defaults() {
+    let c =
+        ok("host:\nport:\nauth-dir: \"\"\nproxy-url: \"\"\nrouting:\n  strategy: \"\"\n").config;
+    assert_eq!(c, Config::default());
+}
+
+/// Two files in the temp dir that stand in for a TLS certificate and key.
+fn tls_files() -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("switchyard-conf-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, "cert").unwrap();
+    std::fs::write(&key, "key").unwrap();
+    (cert, key)
+}
+
+#[test]
+fn every_supported_key() {
+    let (cert, key) = tls_files();
+    let yaml = format!(
+        r#"
+host: 127.0.0.1
+port: 9000
+tls:
+  enable: true
+  cert: {cert:?}
+  key: {key:?}
+api-keys: ["client-1", "client-2"]
+auth-dir: /var/lib/switchyard/auth
+debug: true
+request-retry: 3
+max-retry-interval: 30
+routing:
+  strategy: fill-first
+proxy-url: socks5://proxy.internal:1080
+gemini-api-key:
+  - api-key: g-key
+claude-api-key:
+  - api-key: c-key
+    base-url: https://claude.example.com/
+    prefix: /team/
+    headers:
+      X-Custom: v
+    proxy-url: direct
+    models:
+      - name: claude-sonnet-4-5-20250929
+        alias: sonnet
+      - name: claude-haiku-4-5
+        alias: ""
+    excluded-models: ["claude-3-*", "*-thinking"]
+codex-api-key:
+  - api-key: x-key
+    proxy-url: none
+openai-compatibility:
+  - name: local
+    base-url: http://127.0.0.1:11434/v1
+max-body-size: 64MiB
+workers: 4
+upstream-timeouts:
+  connect-seconds: 5
+  first-byte-seconds: 60
+  idle-seconds: 120
+shutdown-grace-seconds: 10
+"#,
+        cert = cert.display().to_string(),
+        key = key.display().to_string(),
+    );
+    let loaded = ok(&yaml);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let account = |kind, id: &str, key: &str, base: &str| ApiKeyAccount {
+        kind,
+        id: id.into(),
+        provider_name: String::new(),
+        api_key: Secret::new(key),
+        base_url: base.into(),
+        prefix: None,
+        headers: BTreeMap::new(),
+        proxy_url: None,
+        models: vec![],
+        excluded_models: vec![],
+    };
+    let expected = Config {
+        host: "127.0.0.1".into(),
+        port: 9000,
+        tls: TlsConfig {
+            enable: true,
+            cert: cert.display().to_string(),
+            key: key.display().to_string(),
+        },
+        api_keys: vec![Secret::new("client-1"), Secret::new("client-2")],
+        auth_dir: "/var/lib/switchyard/auth".into(),
+        debug: true,
+        request_retry: 3,
+        max_retry_interval_secs: 30,
+        routing_strategy: RoutingStrategy::FillFirst,
+        proxy_url: Some("socks5://proxy.internal:1080".into()),
+        accounts: vec![
+            account(
+                ProviderKind::Gemini,
+                "gemini-api-key[0]",
+                "g-key",
+                "https://generativelanguage.googleapis.com",
+            ),
+            ApiKeyAccount {
+                prefix: Some("team".into()),
+                headers: BTreeMap::from([("X-Custom".into(), "v".into())]),
+                proxy_url: Some("direct".into()),
+                models: vec![
+                    ModelAlias {
+                        name: "claude-sonnet-4-5-20250929".into(),
+                        alias: "sonnet".into(),
+                    },
+                    ModelAlias {
+                        name: "claude-haiku-4-5".into(),
+                        alias: "claude-haiku-4-5".into(),
+                    },
+                ],
+                excluded_models: vec!["claude-3-*".into(), "*-thinking".into()],
+                ..account(
+                    ProviderKind::Claude,
+                    "claude-api-key[0]",
+                    "c-key",
+                    "https://claude.example.com",
+                )
+            },
+            ApiKeyAccount {
+                proxy_url: Some("none".into()),
+                ..account(
+                    ProviderKind::Codex,
+                    "codex-api-key[0]",
+                    "x-key",
+                    "https://api.openai.com/v1",
+                )
+            },
+            ApiKeyAccount {
+                provider_name: "local".into(),
+                ..account(
+                    ProviderKind::OpenAiCompat,
+                    "openai-compatibility[0]",
+                    "",
+                    "http://127.0.0.1:11434/v1",
+                )
+            },
+        ],
+        max_body_bytes: 64 * 1024 * 1024,
+        workers: Some(4),
+        upstream_timeouts: UpstreamTimeouts {
+            connect_secs: 5,
+            first_byte_secs: 60,
+            idle_secs: 120,
+        },
+        shutdown_grace_secs: 10,
+    };
+    assert_eq!(loaded.config, expected);
+}
+
+#[test]
+fn accounts_are_ordered_by_kind_whatever_the_file_order() {
+    let c = ok("codex-api-key: [{api-key: x}]\nclaude-api-key: [{api-key: c}]\ngemini-api-key: [{api-key: g}]\n")
+        .config;
+    let ids: Vec<&str> = c.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["gemini-api-key[0]", "claude-api-key[0]", "codex-api-key[0]"]
+    );
+}
+
+#[test]
+fn three_mistakes_give_exactly_three_problems_in_file_order() {
+    let yaml = r#"
+port: abc
+claude-api-key:
+  - api-key: sk-real
+    api_kye: sk-typo
+proxy-url: ftp://proxy.example.com
+"#;
+    assert_eq!(
+        problems(yaml),
+        [
+            r#"port: expected an integer 1-65535, got "abc""#,
+            "claude-api-key[0].api_kye: unknown key; did you mean api-key?",
+            r#"proxy-url: expected an http, https, socks5 or socks5h URL, or direct or none (scheme "ftp" is not supported)"#,
+        ]
+    );
+}
+
+#[test]
+fn problems_across_sections_are_all_reported() {
+    let yaml = r#"
+prot: 8317
+tls: {enable: yes}
+debug: 1
+request-retry: -1
+routing: {strategy: random}
+workers: 0
+max-body-size: 2GiB
+upstream-timeouts: {connect-seconds: 0}
+shutdown-grace-seconds: "5"
+gemini-api-key:
+  - {api-key: ""}
+  - base-url: generativelanguage.googleapis.com
+codex-api-key: {api-key: x}
+openai-compatibility:
+  - api-key-entries: [{api-key: k, proxy-url: "socks5://u:pw@"}]
+    models: [{alias: a}]
+    headers: {"Bad Name": x, X-Ok: 1}
+"#;
+    assert_eq!(
+        problems(yaml),
+        [
+            "prot: unknown key; did you mean port?",
+            r#"tls.enable: expected true or false, got "yes""#,
+            "debug: expected true or false, got 1",
+            "request-retry: expected an integer >= 0, got -1",
+            r#"routing.strategy: expected round-robin or fill-first, got "random""#,
+            "workers: expected an integer 1-256, got 0",
+            r#"max-body-size: must be between 1KiB and 1GiB, got "2GiB""#,
+            "upstream-timeouts.connect-seconds: expected an integer >= 1, got 0",
+            r#"shutdown-grace-seconds: expected an integer >= 0, got "5""#,
+            "gemini-api-key[0].api-key: must not be empty",
+            r#"gemini-api-key[1].base-url: expected an absolute http(s) URL, got "generativelanguage.googleapis.com" (missing scheme, like https://)"#,
+            "gemini-api-key[1].api-key: required key is missing",
+            "codex-api-key: expected a list, got a mapping",
+            "openai-compatibility[0].api-key-entries[0].proxy-url: expected an http, https, socks5 or socks5h URL, or direct or none (missing host)",
+            "openai-compatibility[0].models[0].name: required key is missing",
+            "openai-compatibility[0].headers.Bad Name: not a valid HTTP header name",
+            "openai-compatibility[0].headers.X-Ok: expected a string, got an integer",
+            "openai-compatibility[0].name: required key is missing",
+            "openai-compatibility[0].base-url: required for openai-compatibility providers",
+        ]
+    );
+}
+
+#[test]
+fn known_but_unsupported_keys_warn_once_per_occurrence() {
+    let yaml = r#"
+remote-management:
+  allow-remote: false
+  secret-key: ""
+commercial-mode: false
+routing:
+  strategy: round-robin
+  session-affinity: true
+claude-api-key:
+  - api-key: a
+    priority: 1
+    cloak: {mode: auto}
+  - api-key: b
+    priority: 2
+    models: [{name: m, thinking: {levels: [low]}}]
+openai-compatibility:
+  - name: p
+    base-url: https://p.example.com/v1
+    request-retry: 2
+    api-key-entries: [{api-key: k, weight: 3}]
+"#;
+    let suffix = ": accepted but not supported by Switchyard yet; ignored";
+    let expected: Vec<String> = [
+        "remote-management",
+        "commercial-mode",
+        "routing.session-affinity",
+        "claude-api-key[0].priority",
+        "claude-api-key[0].cloak",
+        "claude-api-key[1].priority",
+        "claude-api-key[1].models[0].thinking",
+        "openai-compatibility[0].request-retry",
+        "openai-compatibility[0].api-key-entries[0].weight",
+    ]
+    .iter()
+    .map(|p| format!("{p}{suffix}"))
+    .collect();
+    assert_eq!(warnings(yaml), expected);
+    assert_eq!(
+        warnings("remote-management:\n  secret-key: x\n"),
+        ["remote-management: accepted but not supported by Switchyard yet; ignored"]
+    );
+}
+
+#[test]
+fn weighted_round_robin_falls_back_to_round_robin() {
+    let loaded = ok("routing:\n  strategy: weighted-round-robin\n");
+    assert_eq!(loaded.config.routing_strategy, RoutingStrategy::RoundRobin);
+    assert_eq!(
+        warnings("routing:\n  strategy: weighted-round-robin\n"),
+        ["routing.strategy: weighted-round-robin is accepted but not supported by Switchyard yet; using round-robin"]
+    );
+    assert_eq!(
+        ok("routing: {strategy: FF}").config.routing_strategy,
+        RoutingStrategy::FillFirst
+    );
+}
+
+#[test]
+fn unknown_keys_with_and_without_suggestion() {
+    assert_eq!(
+        problems("claude-api-key:\n  - api_kye: sk-1\n"),
+        [
+            "claude-api-key[0].api_kye: unknown key; did you mean api-key?",
+            "claude-api-key[0].api-key: required key is missing",
+        ]
+    );
+    assert_eq!(
+        problems("flux-capacitor: 1\n"),
+        ["flux-capacitor: unknown key"]
+    );
+    assert_eq!(
+        problems("remote-managment: {}\n"),
+        ["remote-managment: unknown key; did you mean remote-management?"]
+    );
+    assert_eq!(
+        problems("tls: {enabled: true}\n"),
+        ["tls.enabled: unknown key; did you mean enable?"]
+    );
+    // `cloak` is a Claude-only key: under gemini it is unknown, not merely unsupported.
+    assert_eq!(
+        problems("gemini-api-key: [{api-key: k, cloak: {}}]\n"),
+        ["gemini-api-key[0].cloak: unknown key"]
+    );
+}
+
+#[test]
+fn max_body_size_forms() {
+    let size = |v: &str| ok(&format!("max-body-size: {v}\n")).config.max_body_bytes;
+    assert_eq!(size("1048576"), 1 << 20);
+    assert_eq!(size("32MiB"), 32 << 20);
+    assert_eq!(size("512KiB"), 512 << 10);
+    assert_eq!(size("1GiB"), 1 << 30);
+    assert_eq!(size("10MB"), 10_000_000);
+    assert_eq!(size("\"1 KiB\""), 1024);
+    assert_eq!(
+        problems("max-body-size: 100\n"),
+        ["max-body-size: must be between 1KiB and 1GiB, got 100"]
+    );
+    assert_eq!(
+        problems("max-body-size: lots\n"),
+        [
+            r#"max-body-size: expected a size in bytes or a string like "32MiB" (units B, KB, MB, GB, KiB, MiB, GiB), got "lots""#
+        ]
+    );
+}
+
+#[test]
+fn proxy_url_validation() {
+    let proxy = |v: &str| ok(&format!("proxy-url: {v}\n")).config.proxy_url;
+    assert_eq!(proxy("\"\""), None);
+    assert_eq!(proxy("direct"), Some("direct".into()));
+    assert_eq!(proxy("None"), Some("none".into()));
+    assert_eq!(proxy("http://proxy:3128"), Some("http://proxy:3128".into()));
+    assert_eq!(proxy("https://proxy"), Some("https://proxy".into()));
+    assert_eq!(
+        proxy("socks5h://[::1]:1080"),
+        Some("socks5h://[::1]:1080".into())
+    );
+    assert_eq!(
+        problems("proxy-url: proxy.local:3128\n"),
+        ["proxy-url: expected an http, https, socks5 or socks5h URL, or direct or none (missing scheme, like https://)"]
+    );
+    assert_eq!(
+        problems("claude-api-key: [{api-key: k, proxy-url: \"socks5://u:hunter2@p:99999\"}]\n"),
+        ["claude-api-key[0].proxy-url: expected an http, https, socks5 or socks5h URL, or direct or none (invalid port)"]
+    );
+}
+
+#[test]
+fn tls_enabled_needs_existing_files() {
+    assert_eq!(
+        problems("tls:\n  enable: true\n"),
+        [
+            "tls.cert: required when tls.enable is true",
+            "tls.key: required when tls.enable is true",
+        ]
+    );
+    assert_eq!(
+        problems("tls: {enable: true, cert: /nonexistent/c.pem, key: /nonexistent/k.pem}\n"),
+        [
+            r#"tls.cert: file "/nonexistent/c.pem" does not exist"#,
+            r#"tls.key: file "/nonexistent/k.pem" does not exist"#,
+        ]
+    );
+    // Disabled TLS does not look at the paths.
+    assert!(
+        !ok("tls: {enable: false, cert: /nonexistent/c.pem}\n")
+            .config
+            .tls
+            .enable
+    );
+}
+
+#[test]
+fn syntax_error_is_one_problem_with_position() {
+    assert_eq!(
+        problems("port: 8317\napi-keys: [a, b\nhost: x\n"),
+        ["invalid YAML at line 3, column 5: illegal placement of ':' indicator"]
+    );
+    assert_eq!(
+        problems("- a\n- b\n"),
+        ["expected a mapping of keys at the top level, got a list"]
+    );
+}
+
+#[test]
+fn load_file_reads_and_reports_missing_files() {
+    let path = std::env::temp_dir().join(format!("switchyard-conf-{}.yaml", std::process::id()));
+    std::fs::write(&path, "port: 8400\n").unwrap();
+    assert_eq!(load_file(&path).unwrap().config.port, 8400);
+    std::fs::remove_file(&path).unwrap();
+    let err = load_file(&path).unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert_eq!(err[0].path, "");
+    assert!(err[0].message.starts_with("cannot read "), "{}", err[0]);
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_problems() {
+    let yaml = r#"
+api-keys: ["client-secret-1"]
+proxy-url: "socks5://proxyuser:proxy-secret-2@proxy:1080"
+claude-api-key:
+  - api-key: "account-secret-3"
+    headers:
+      Authorization: "Bearer header-secret-4"
+openai-compatibility:
+  - name: p
+    base-url: https://p.example.com/v1
+    api-key-entries:
+      - api-key: "compat-secret-5"
+        proxy-url: "http://u:proxy-secret-6@proxy:3128"
+"#;
+    let loaded = ok(yaml);
+    let shown = format!("{loaded:?} {loaded:#?} {:?}", loaded.config.accounts);
+    for secret in [
+        "client-secret-1",
+        "proxy-secret-2",
+        "account-secret-3",
+        "header-secret-4",
+        "compat-secret-5",
+        "proxy-secret-6",
+    ] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    assert!(shown.contains("Secret(<redacted>)"));
+    assert!(shown.contains("socks5://<redacted>@proxy:1080"));
+    assert_eq!(loaded.config.api_keys[0].expose(), "client-secret-1");
+
+    // A wrong-typed secret is described by kind, not value.
+    assert_eq!(
+        problems("api-keys: [123456789]\nclaude-api-key: [{api-key: 987654321}]\n"),
+        [
+            "api-keys[0]: expected a string, got an integer",
+            "claude-api-key[0].api-key: expected a string, got an integer",
+        ]
+    );
+}
