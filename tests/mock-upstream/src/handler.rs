@@ -1,0 +1,261 @@
+//! One provider request: read the body, take the account's schedule step, journal it, answer.
+//!
+//! Order of decisions: unknown paths get a 404 (OpenAI error shape) and consume no step; a
+//! `status` step answers that error; an `inband_error` step starts a 200 stream with the error
+//! (non-stream requests get the matching HTTP error instead); a body that is not JSON where
+//! one is required gets a 400; then the normal answer, cut short for `drop_after_events`.
+//! Latency (`--latency-ms` plus the step's `delay_ms`) is spent after journaling, before the
+//! headers, so the journal shows a request as soon as it has arrived.
+
+use crate::body::{PacedBody, Pacing};
+use crate::errors::{error_body, inband_status};
+use crate::plan::{Planned, GEMINI_JSON, JSON};
+use crate::reply::{pieces, reply_override, ReplyCtx};
+use crate::routes::{self, Protocol, Route};
+use crate::schedule::{Action, Step};
+use crate::state::{Entry, State, JOURNAL_BODY_MAX};
+use crate::{anthropic, control, gemini, openai};
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The hyper service function.
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<PacedBody>, io::Error> {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = body.collect().await.map_err(io::Error::other)?.to_bytes();
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or("");
+    if path.starts_with("/_mock/") {
+        return Ok(control::handle(&state, &parts.method, path, query, &body)
+            .into_response(Pacing::default()));
+    }
+
+    let route = Route::classify(&parts.method, path, &parts.headers, query);
+    let account = routes::account(&parts.headers, query);
+    let request: Option<Value> = serde_json::from_slice(&body).ok();
+    let request_ref = request.as_ref().unwrap_or(&Value::Null);
+    let model = route
+        .path_model()
+        .or_else(|| request_ref.get("model").and_then(Value::as_str))
+        .map(str::to_owned);
+    let stream = match route {
+        Route::GeminiStream(_) => true,
+        Route::Chat | Route::Completions | Route::Responses | Route::Messages => {
+            request_ref.get("stream").and_then(Value::as_bool) == Some(true)
+        }
+        _ => false,
+    };
+    let step = if route == Route::NotFound {
+        Step::OK
+    } else {
+        state.next_step(&account)
+    };
+
+    let text = reply_override(&body).unwrap_or_else(|| state.opts.reply.clone());
+    let pieces = pieces(&text, state.opts.words_per_event);
+    let ctx = ReplyCtx {
+        model: model.as_deref().unwrap_or(""),
+        text: &text,
+        pieces: &pieces,
+        input_tokens: body.len() as u64 / 4,
+        output_tokens: pieces.len() as u64,
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        ids: &state.ids,
+        request: request_ref,
+    };
+    let sse = routes::query_param(query, "alt").as_deref() == Some("sse");
+    let (planned, outcome) = plan(&route, &step.action, &ctx, stream, sse, request.is_some());
+
+    // Registered before journaling, so a reset that follows the journal entry releases it.
+    let released = state.reset.notified();
+    state.record(Entry {
+        seq: 0,
+        account,
+        method: parts.method.to_string(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers: headers_map(&parts.headers),
+        body_len: body.len(),
+        body_sha256: sha256_hex(&body),
+        model,
+        stream,
+        outcome,
+        body: (body.len() <= JOURNAL_BODY_MAX).then(|| String::from_utf8_lossy(&body).into_owned()),
+    });
+
+    let delay = state.opts.latency_ms + step.delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if step.action == Action::Hang {
+        released.await;
+        return Err(io::Error::other("hung request released by /_mock/reset"));
+    }
+    let pacing = Pacing {
+        delay: Duration::from_millis(state.opts.chunk_delay_ms),
+        chunk_size: state.opts.chunk_size,
+        abort_after: None,
+    };
+    Ok(planned.into_response(pacing))
+}
+
+/// The response and the journal outcome for a request.
+fn plan(
+    route: &Route,
+    action: &Action,
+    ctx: &ReplyCtx<'_>,
+    stream: bool,
+    sse: bool,
+    body_ok: bool,
+) -> (Planned, String) {
+    let protocol = route.protocol();
+    if *route == Route::NotFound {
+        return (
+            error(protocol, 404, ctx, Some("Unknown path (switchyard-mock).")),
+            "status:404".into(),
+        );
+    }
+    match action {
+        Action::Status {
+            status,
+            retry_after,
+            body,
+        } => {
+            let mut p = match body {
+                Some(b) => Planned::json(*status, content_type(protocol), b.to_string()),
+                None => error(protocol, *status, ctx, None),
+            };
+            if let Some(r) = retry_after {
+                p = p.with_header("retry-after", r.clone());
+            }
+            return (p, format!("status:{status}"));
+        }
+        Action::Inband(kind) if !stream => {
+            let status = inband_status(*kind, protocol);
+            return (
+                error(protocol, status, ctx, None),
+                format!("status:{status}"),
+            );
+        }
+        Action::Inband(kind) => {
+            let p = match route {
+                Route::Messages => anthropic::inband(ctx, *kind),
+                Route::Responses => openai::responses_inband(ctx, *kind),
+                Route::GeminiStream(_) => gemini::inband(*kind, sse),
+                _ => openai::chat_inband(*kind),
+            };
+            return (p, "inband_error".into());
+        }
+        Action::Ok | Action::Drop(_) | Action::Hang => {}
+    }
+    if route.needs_json_body() && !body_ok {
+        return (
+            error(
+                protocol,
+                400,
+                ctx,
+                Some("The request body is not valid JSON (switchyard-mock)."),
+            ),
+            "status:400".into(),
+        );
+    }
+    let p = ok(route, ctx, stream, sse);
+    match action {
+        Action::Drop(n) => (p.drop_after(*n), "drop".into()),
+        Action::Hang => (p, "hang".into()),
+        _ => (p, "ok".into()),
+    }
+}
+
+fn ok(route: &Route, ctx: &ReplyCtx<'_>, stream: bool, sse: bool) -> Planned {
+    match route {
+        Route::Chat => openai::chat(ctx, stream).with_header("x-request-id", ctx.ids.request()),
+        Route::Completions => {
+            openai::completions(ctx, stream).with_header("x-request-id", ctx.ids.request())
+        }
+        Route::Responses => {
+            openai::responses(ctx, stream).with_header("x-request-id", ctx.ids.request())
+        }
+        Route::Models(Protocol::OpenAi) => openai::models(),
+        Route::Models(Protocol::Anthropic) => anthropic::models(),
+        Route::Models(Protocol::Gemini) => gemini::models(),
+        Route::Messages => anthropic::messages(ctx, stream),
+        Route::CountTokens => anthropic::count_tokens(ctx),
+        Route::GeminiGenerate(_) => gemini::generate(ctx),
+        Route::GeminiStream(_) => gemini::stream(ctx, sse),
+        Route::GeminiCountTokens(_) => gemini::count_tokens(ctx),
+        Route::NotFound => error(Protocol::OpenAi, 404, ctx, None),
+    }
+}
+
+fn content_type(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Gemini => GEMINI_JSON,
+        Protocol::OpenAi | Protocol::Anthropic => JSON,
+    }
+}
+
+fn error(protocol: Protocol, status: u16, ctx: &ReplyCtx<'_>, message: Option<&str>) -> Planned {
+    let request_id = ctx.ids.request();
+    let body = error_body(protocol, status, &request_id, message);
+    let text = if protocol == Protocol::Gemini {
+        body.pretty()
+    } else {
+        body.compact()
+    };
+    let header = if protocol == Protocol::Anthropic {
+        "request-id"
+    } else {
+        "x-request-id"
+    };
+    Planned::json(status, content_type(protocol), text).with_header(header, request_id)
+}
+
+fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        out.entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    out
+}
+
+fn sha256_hex(body: &[u8]) -> String {
+    Sha256::digest(body)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_empty() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}
