@@ -22,7 +22,7 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
             "",
             format!(
                 "expected a mapping of keys at the top level, got {}",
-                root.shown()
+                root.kind()
             ),
         );
         return cfg;

@@ -63,25 +63,26 @@ impl Walker {
         self.error(path, format!("expected {what}, got {}", got.shown()));
     }
 
-    /// A mapping's entries; `null` is an empty mapping.
+    /// A mapping's entries; `null` is an empty mapping. A wrong type is reported by kind only:
+    /// a misplaced scalar here is often a key (`api-keys: sk-...`).
     pub(crate) fn map<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [(String, Node)]> {
         match node {
             Node::Map(entries) => Some(entries),
             Node::Null => Some(&[]),
             other => {
-                self.expected(path, "a mapping", other);
+                self.error(path, format!("expected a mapping, got {}", other.kind()));
                 None
             }
         }
     }
 
-    /// A list's items; `null` is an empty list.
+    /// A list's items; `null` is an empty list. A wrong type is reported by kind only.
     pub(crate) fn seq<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Node]> {
         match node {
             Node::Seq(items) => Some(items),
             Node::Null => Some(&[]),
             other => {
-                self.expected(path, "a list", other);
+                self.error(path, format!("expected a list, got {}", other.kind()));
                 None
             }
         }
