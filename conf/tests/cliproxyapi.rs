@@ -1,18 +1,25 @@
-//! A full CLIProxyAPI v6-style `config.yaml` (tests/fixtures/cliproxyapi-v6.yaml: every key of
-//! its `config.example.yaml`, commented sections filled in) loads with warnings only.
+//! Full CLIProxyAPI configs load with warnings only: a v6.9.25-style `config.yaml`
+//! (tests/fixtures/cliproxyapi-v6.yaml: every key of its `config.example.yaml`, commented
+//! sections filled in) and the keys HEAD added (tests/fixtures/cliproxyapi-head.yaml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
-use switchyard_conf::{load_file, ProviderKind, RoutingStrategy};
+use switchyard_conf::{load_file, Loaded, ProviderKind, RoutingStrategy};
+
+fn load_fixture(name: &str) -> Loaded {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    match load_file(&path) {
+        Ok(loaded) => loaded,
+        Err(problems) => panic!("errors: {problems:#?}"),
+    }
+}
 
 #[test]
 fn cliproxyapi_v6_config_loads_with_warnings_only() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cliproxyapi-v6.yaml");
-    let loaded = match load_file(&path) {
-        Ok(loaded) => loaded,
-        Err(problems) => panic!("errors: {problems:#?}"),
-    };
+    let loaded = load_fixture("cliproxyapi-v6.yaml");
     let suffix = ": accepted but not supported by Switchyard yet; ignored";
     let warned: Vec<&str> = loaded
         .warnings
@@ -86,4 +93,71 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             ),
         ]
     );
+}
+
+#[test]
+fn cliproxyapi_head_keys_load_with_warnings_only() {
+    let loaded = load_fixture("cliproxyapi-head.yaml");
+    let warned: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    let ignored = |p: &str| format!("{p}: accepted but not supported by Switchyard yet; ignored");
+    let mut expected: Vec<String> = [
+        "ws-auth",
+        "max-retry-credentials",
+        "disable-cooling",
+        "save-cooldown-status",
+        "transient-error-cooldown-seconds",
+        "redis-usage-queue-retention-seconds",
+        "disable-claude-cloak-mode",
+        "disable-image-generation",
+        "gpt-image-2-base-model",
+        "video-result-auth-cache-ttl",
+        "plugins",
+        "credential-concurrency",
+        "credential-in-flight",
+        "claude-code",
+    ]
+    .map(ignored)
+    .to_vec();
+    expected.push(
+        "routing.strategy: weighted-round-robin is accepted but not supported by Switchyard yet; using round-robin"
+            .to_owned(),
+    );
+    expected.extend(
+        [
+            "routing.session-affinity",
+            "routing.session-affinity-ttl",
+            "codex",
+            "antigravity",
+            "xai",
+            "gemini-api-key[0].weight",
+            "gemini-api-key[0].disable-cooling",
+            "gemini-api-key[0].request-retry",
+            "gemini-api-key[0].request-scoped-errors",
+            "gemini-api-key[0].models[0].display-name",
+            "gemini-api-key[0].models[0].max-context-length",
+            "gemini-api-key[0].models[0].is-compat",
+            "gemini-api-key[0].models[0].thinking",
+            "interactions-api-key",
+            "codex-api-key[0].alpha-search",
+            "codex-api-key[0].models[0].force-mapping",
+            "xai-api-key",
+            "claude-api-key[0].rebuild-mid-system-message",
+            "claude-api-key[0].fingerprint-profile",
+            "claude-api-key[0].experimental-cch-signing",
+            "claude-header-defaults",
+            "openai-compatibility[0].support-prompt-cache-key",
+            "openai-compatibility[0].disable-cooling",
+            "openai-compatibility[0].request-retry",
+            "openai-compatibility[0].request-scoped-errors",
+            "openai-compatibility[0].api-key-entries[0].weight",
+            "openai-compatibility[0].models[0].image",
+            "openai-compatibility[0].models[0].input-modalities",
+            "openai-compatibility[0].models[0].output-modalities",
+            "oauth-request-scoped-errors",
+        ]
+        .map(ignored),
+    );
+    assert_eq!(warned, expected);
+    assert_eq!(loaded.config.routing_strategy, RoutingStrategy::RoundRobin);
+    assert_eq!(loaded.config.accounts.len(), 4);
 }
