@@ -5,7 +5,8 @@
 //! hyper flushes the frame to the socket before asking for the next one: one event (or piece) is
 //! one write, and, with `TCP_NODELAY`, one TCP segment. `--chunk-delay-ms` sleeps between
 //! events, not between pieces of one event. For `drop_after_events` the body fails after that
-//! many events, and hyper then closes the connection without the final chunk.
+//! many events, and hyper then closes the connection without the final chunk. Streams send their
+//! headers in a write of their own, before the first event, as real upstreams do.
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
@@ -53,7 +54,9 @@ impl PacedBody {
             sleep: None,
             slept: false,
             emitted: 0,
-            yield_next: false,
+            // A stream yields once before its first event so hyper flushes the headers on
+            // their own (the client sees the 200 at once, even if the body is then cut).
+            yield_next: !exact,
             exact_len: (exact && pacing.abort_after.is_none()).then_some(len),
             done: false,
         }
@@ -180,6 +183,7 @@ mod tests {
             ..Pacing::default()
         };
         let (f, _) = frames(PacedBody::new(events(), pacing, false)).await;
+        assert_eq!(f.concat(), b"first|second|third");
         assert_eq!(
             f.iter().map(Bytes::len).collect::<Vec<_>>(),
             [4, 2, 4, 3, 4, 1]

@@ -11,8 +11,9 @@
 //!   `response.completed` with usage; every event has `event:` and `data:` lines and a
 //!   `sequence_number` from 0.
 //! - In-band errors: Chat and Completions send one `data: {"error": {...}}` chunk and end (no
-//!   `[DONE]`); Responses sends `response.failed` (sequence 0) whose `response.error.code` is
-//!   e.g. `server_is_overloaded`.
+//!   `[DONE]`); Responses sends `response.created`, `response.in_progress` and then
+//!   `response.failed` whose `response.error.code` is e.g. `server_is_overloaded` (the SDK
+//!   refuses a `response.failed` that is not preceded by `response.created`).
 
 use crate::errors::openai_error;
 use crate::ordered;
@@ -253,14 +254,32 @@ pub fn chat_inband(kind: InbandKind) -> Planned {
     Planned::stream(SSE, vec![data_event(&body.compact())])
 }
 
-/// In-band error stream for Responses: `response.failed` first.
+/// In-band error stream for Responses: `response.created`, `response.in_progress`, then
+/// `response.failed`. The SDK's `responses.stream()` raises a `RuntimeError` (not an API error)
+/// when `response.failed` comes without `response.created` before it, and the recorded real
+/// failure (`openai-responses/openai-error.1.chunks.txt`) starts the same way.
 pub fn responses_inband(ctx: &ReplyCtx<'_>, kind: InbandKind) -> Planned {
     let status = crate::errors::inband_status(kind, crate::routes::Protocol::OpenAi);
     let (_, code, message) = crate::errors::openai_kind(status);
+    let id = ctx.ids.response();
+    let in_progress = response_object(ctx, &id, "in_progress", vec![], None);
     let error = ordered!({"code": code, "message": message});
-    let response = response_object(ctx, &ctx.ids.response(), "failed", vec![], Some(error));
-    let body = ordered!({"type": "response.failed", "sequence_number": 0, "response": response});
-    Planned::stream(SSE, vec![named_event("response.failed", &body.compact())])
+    let failed = response_object(ctx, &id, "failed", vec![], Some(error));
+    let events = [
+        ("response.created", in_progress.clone()),
+        ("response.in_progress", in_progress),
+        ("response.failed", failed),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(seq, (name, response))| {
+        named_event(
+            name,
+            &ordered!({"type": name, "sequence_number": seq, "response": response}).compact(),
+        )
+    })
+    .collect();
+    Planned::stream(SSE, events)
 }
 
 /// `GET /v1/models`.

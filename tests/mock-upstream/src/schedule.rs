@@ -7,7 +7,7 @@
 //! | object | effect |
 //! |---|---|
 //! | `{"status": 429, "retry_after": "2", "body": {...}}` | that status; `retry-after` header if given; `body` replaces the protocol's default error body |
-//! | `{"inband_error": "overloaded"}` | stream answers 200, first event is the protocol's in-band error (`overloaded`, `rate_limit`, `server_error`); non-stream requests get the matching HTTP error |
+//! | `{"inband_error": "overloaded"}` | stream answers 200, first event is the protocol's in-band error (`overloaded`, `rate_limit`, `server_error`); Responses streams send `response.created` and `response.in_progress` before `response.failed`; non-stream requests get the matching HTTP error |
 //! | `{"drop_after_events": N}` | 200, N events, then the connection is closed without ending the body |
 //! | `{"delay_ms": N}` | N ms more before the headers, then ok; may be added to any other step object |
 //! | `{"hang": true}` | never answers (until `POST /_mock/reset`, which closes the connection) |

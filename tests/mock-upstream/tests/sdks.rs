@@ -1,0 +1,48 @@
+//! The official Python SDKs (openai, anthropic, google-genai) against the mock: their stream
+//! parsers and helpers are the strictest readers of each event sequence.
+//!
+//! Uses the project's venv (`.tools/venv`, made by `scripts/install-test-deps.sh`); without it,
+//! or without one of the SDKs, the test says so on stderr and passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Mock;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn official_python_sdks_accept_every_stream() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = manifest.join("../../.tools/venv/bin/python");
+    if !python.exists() {
+        eprintln!(
+            "SKIP: {} not found; run scripts/install-test-deps.sh",
+            python.display()
+        );
+        return;
+    }
+    let mock = Mock::start(&[]);
+    let out = Command::new(&python)
+        .arg(manifest.join("tests/sdk_check.py"))
+        .arg(&mock.addr)
+        .env("NO_PROXY", "*")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(77) {
+        eprintln!("SKIP: {stderr}");
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "sdk_check.py failed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+    );
+    eprintln!("{stdout}");
+}
