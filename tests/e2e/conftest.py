@@ -193,7 +193,9 @@ def pytest_runtest_makereport(item, call):
             if id(p) in seen:
                 continue
             seen.add(id(p))
-            rep.sections.append((f"{p.name} log ({p.log_path})", p.log_text()))
+            text = p.log_text()
+            if text.strip():
+                rep.sections.append((f"{p.name} log ({p.log_path})", text))
 
 
 # --------------------------------------------------------------------------- HTTP helpers

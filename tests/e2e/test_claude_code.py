@@ -56,6 +56,23 @@ def run_claude(base_url: str, key: str, prompt: str, home, timeout: float = 90):
     )
 
 
+def test_claude_code_direct_to_mock(mock_upstream, tmp_path):
+    """Baseline without the gateway: pins down what Claude Code itself sends."""
+    text = "Claude Code straight to the mock"
+    p = run_claude(mock_upstream.url, ACCT_CLAUDE, f"Reply with exactly this. MOCK_REPLY[{text}]",
+                   tmp_path / "home")
+    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    assert p.stdout == text + "\n"
+    j = mock_upstream.journal()
+    got = [(e["method"], e["path"], e["query"], e["account"], e["outcome"]) for e in j]
+    assert got == [
+        ("HEAD", "/", "", "", "status:404"),
+        ("POST", "/v1/messages", "beta=true", ACCT_CLAUDE, "ok"),
+    ], _show(j)
+    assert j[1]["stream"] is True
+    assert j[1]["headers"].get("x-api-key") == ACCT_CLAUDE
+
+
 def test_claude_code_through_gateway(gateway, mock_upstream, tmp_path):
     gw = gateway(standard_config(mock_upstream.url))
     text = "Claude Code says hi through switchyard: résumé ✓"
