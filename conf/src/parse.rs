@@ -1,8 +1,8 @@
 //! YAML text to [`Node`]: the only place that talks to the YAML parser.
 //!
 //! Pure; no I/O. Uses `serde-saphyr` (pure Rust, panic-free; see pingora.md §1) with YAML 1.2
-//! core booleans (`yes`/`on` stay strings, like Go's yaml.v3 that CLIProxyAPI uses), duplicate
-//! keys rejected, and numbers with leading zeros kept as strings. A syntax error becomes one
+//! core booleans (`yes`/`on` stay strings, like Go's yaml.v3 that CLIProxyAPI uses; boolean
+//! fields still accept them, see `Walker::bool`), duplicate keys rejected, and numbers with leading zeros kept as strings. A syntax error becomes one
 //! [`Problem`] carrying the line and column the parser reports.
 
 use crate::node::Node;

@@ -112,8 +112,9 @@ impl Walker {
         }
     }
 
-    /// A required string field as seen so far: `None` if the key is absent, `Some(None)` if the
-    /// value had the wrong type (already reported), `Some(Some(text))` otherwise (`null` is "").
+    /// The value of a required string field: the trimmed text (`null` is ""), or `None` if the
+    /// value had the wrong type (reported here). Callers keep `Option<Option<String>>`, with the
+    /// outer `None` for an absent key, and pass it to [`Walker::require`].
     pub(crate) fn text(&mut self, node: &Node, path: &str, secret: bool) -> Option<String> {
         match node {
             Node::Null => Some(String::new()),
@@ -122,7 +123,7 @@ impl Walker {
         }
     }
 
-    /// Reports a missing or empty required field (see [`Walker::text`]); the value if usable.
+    /// Reports a missing (outer `None`) or empty required field; the value if usable.
     pub(crate) fn require(&mut self, field: Option<Option<String>>, path: &str) -> Option<String> {
         match field {
             None => {
@@ -138,9 +139,17 @@ impl Walker {
         }
     }
 
+    /// A boolean. Like Go's yaml.v3 (CLIProxyAPI), the YAML 1.1 spellings `yes`/`no`/`on`/`off`
+    /// are accepted where a boolean is expected, though elsewhere they stay strings.
     pub(crate) fn bool(&mut self, node: &Node, path: &str) -> Option<bool> {
         match node {
             Node::Bool(b) => Some(*b),
+            Node::Str(s) if matches!(s.as_str(), "yes" | "Yes" | "YES" | "on" | "On" | "ON") => {
+                Some(true)
+            }
+            Node::Str(s) if matches!(s.as_str(), "no" | "No" | "NO" | "off" | "Off" | "OFF") => {
+                Some(false)
+            }
             Node::Null => None,
             other => {
                 self.expected(path, "true or false", other);

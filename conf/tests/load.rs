@@ -53,6 +53,14 @@ fn empty_values_mean_defaults() {
     assert_eq!(c, Config::default());
 }
 
+#[test]
+fn yaml_1_1_booleans_where_a_boolean_is_expected() {
+    // Go's yaml.v3 (CLIProxyAPI) accepts them for bool fields; elsewhere they stay strings.
+    assert!(ok("debug: yes\n").config.debug);
+    assert!(!ok("debug: off\n").config.debug);
+    assert_eq!(ok("host: on\n").config.host, "on");
+}
+
 /// Two files in the temp dir that stand in for a TLS certificate and key.
 fn tls_files() -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("switchyard-conf-test-{}", std::process::id()));
@@ -233,7 +241,7 @@ proxy-url: ftp://proxy.example.com
 fn problems_across_sections_are_all_reported() {
     let yaml = r#"
 prot: 8317
-tls: {enable: yes}
+tls: {enable: maybe}
 debug: 1
 request-retry: -1
 routing: {strategy: random}
@@ -254,7 +262,7 @@ openai-compatibility:
         problems(yaml),
         [
             "prot: unknown key; did you mean port?",
-            r#"tls.enable: expected true or false, got "yes""#,
+            r#"tls.enable: expected true or false, got "maybe""#,
             "debug: expected true or false, got 1",
             "request-retry: expected an integer >= 0, got -1",
             r#"routing.strategy: expected round-robin or fill-first, got "random""#,
