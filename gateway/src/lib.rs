@@ -1,1 +1,17 @@
-//! placeholder
+//! Switchyard: an LLM API gateway on Pingora. This crate is the Pingora service and the
+//! `switchyard` binary; protocol conversion lives in `switchyard-translators`, config in
+//! `switchyard-conf`, OAuth accounts in `switchyard-auth`.
+
+pub mod accounts;
+pub mod body;
+pub mod client_auth;
+pub mod ctx;
+pub mod dns;
+pub mod errors;
+pub mod local;
+pub mod phases;
+pub mod protocol;
+pub mod proxy;
+pub mod routing;
+pub mod runtime;
+pub mod server;

@@ -1,0 +1,184 @@
+//! Request bodies: validate JSON, find the top-level `model` and `stream` fields without
+//! building a DOM, and splice a new model name in with every other byte left as it was.
+//!
+//! Pure; runs in `request_filter` (scan) and `upstream_request_filter` (splice).
+
+use std::ops::Range;
+
+/// What the gateway needs from a JSON request body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyFacts {
+    /// Decoded value of the top-level `model` string, if present.
+    pub model: Option<String>,
+    /// Byte range of the `model` value *including* its quotes.
+    pub model_span: Option<Range<usize>>,
+    /// Top-level `"stream": true`.
+    pub stream: bool,
+}
+
+/// Why a body is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("request body is not valid JSON: {0}")]
+    Malformed(String),
+    #[error("request body must be a JSON object")]
+    NotAnObject,
+    #[error("`model` must be a string")]
+    ModelNotString,
+}
+
+/// Validate `raw` as a JSON object and extract [`BodyFacts`].
+pub fn inspect(raw: &[u8]) -> Result<BodyFacts, BodyError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(raw)
+        .map_err(|e| BodyError::Malformed(e.to_string()))?;
+    scan_top_level(raw)
+}
+
+/// Scan an already-valid JSON document's top-level object for `model` and `stream`.
+fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
+    let mut i = skip_ws(raw, 0);
+    if raw.get(i) != Some(&b'{') {
+        return Err(BodyError::NotAnObject);
+    }
+    i += 1;
+    let mut facts = BodyFacts::default();
+    loop {
+        i = skip_ws(raw, i);
+        match raw.get(i) {
+            Some(b'}') | None => return Ok(facts),
+            Some(b',') => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let key_start = i;
+        i = skip_string(raw, i);
+        let key = &raw[key_start..i];
+        i = skip_ws(raw, i);
+        i += 1; // ':'
+        i = skip_ws(raw, i);
+        let value_start = i;
+        i = skip_value(raw, i);
+        let value = &raw[value_start..i];
+        if key == b"\"model\"" {
+            if value.first() != Some(&b'"') {
+                return Err(BodyError::ModelNotString);
+            }
+            let name: String = serde_json::from_slice(value)
+                .map_err(|e| BodyError::Malformed(e.to_string()))?;
+            facts.model = Some(name);
+            facts.model_span = Some(value_start..i);
+        } else if key == b"\"stream\"" {
+            facts.stream = value == b"true";
+        }
+    }
+}
+
+fn skip_ws(raw: &[u8], mut i: usize) -> usize {
+    while matches!(raw.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// `raw[i]` is `"`; returns the index after the closing quote.
+fn skip_string(raw: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while let Some(&c) = raw.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Skip one JSON value starting at `i` (valid JSON assumed); returns the index after it.
+fn skip_value(raw: &[u8], mut i: usize) -> usize {
+    match raw.get(i) {
+        Some(b'"') => skip_string(raw, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            while let Some(&c) = raw.get(i) {
+                match c {
+                    b'"' => {
+                        i = skip_string(raw, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            i
+        }
+        _ => {
+            while let Some(&c) = raw.get(i) {
+                if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// The JSON string literal for `model` (quotes and escapes included).
+pub fn model_literal(model: &str) -> Vec<u8> {
+    // Serialising a &str cannot fail.
+    serde_json::to_vec(model).unwrap_or_default()
+}
+
+/// `raw` with `span` replaced by `literal`: one copy, every other byte unchanged.
+pub fn splice(raw: &[u8], span: &Range<usize>, literal: &[u8]) -> bytes::Bytes {
+    let mut out = Vec::with_capacity(raw.len() - span.len() + literal.len());
+    out.extend_from_slice(&raw[..span.start]);
+    out.extend_from_slice(literal);
+    out.extend_from_slice(&raw[span.end..]);
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_model_and_stream_at_top_level_only() {
+        let raw = br#"{"messages":[{"model":"inner","x":{"stream":true}}], "model" : "gpt-4o" ,"stream":true}"#;
+        let f = inspect(raw).unwrap();
+        assert_eq!(f.model.as_deref(), Some("gpt-4o"));
+        assert!(f.stream);
+        let span = f.model_span.unwrap();
+        assert_eq!(&raw[span.clone()], br#""gpt-4o""#);
+        let out = splice(raw, &span, &model_literal("claude \"x\""));
+        assert_eq!(
+            &out[..],
+            &br#"{"messages":[{"model":"inner","x":{"stream":true}}], "model" : "claude \"x\"" ,"stream":true}"#[..]
+        );
+    }
+
+    #[test]
+    fn escaped_strings_and_numbers() {
+        let raw = br#"{"a":"q\"}{","n":-1.5e3,"b":[1,{"c":"]"}],"model":"m\u00e9","stream":false}"#;
+        let f = inspect(raw).unwrap();
+        assert_eq!(f.model.as_deref(), Some("m\u{e9}"));
+        assert!(!f.stream);
+    }
+
+    #[test]
+    fn rejects_bad_bodies() {
+        assert!(matches!(inspect(b"{\"model\":"), Err(BodyError::Malformed(_))));
+        assert_eq!(inspect(b"[1]"), Err(BodyError::NotAnObject));
+        assert_eq!(inspect(br#"{"model":3}"#), Err(BodyError::ModelNotString));
+        assert_eq!(inspect(b"{}").unwrap(), BodyFacts::default());
+    }
+}

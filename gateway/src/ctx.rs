@@ -1,0 +1,88 @@
+//! Per-request state (STYLE 2): everything one request needs, created in `new_ctx`.
+//!
+//! Filters re-run on every failover attempt, so per-attempt fields are reset in
+//! `upstream_peer`; per-request fields are set once in `request_filter`.
+
+use crate::errors::GatewayError;
+use crate::protocol::{ClientProtocol, Endpoint};
+use crate::routing::Candidate;
+use crate::runtime::Runtime;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One upstream attempt, for logs and (later) account health and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub account: usize,
+    /// HTTP status the upstream answered, or 0 if there was no response.
+    pub status: u16,
+}
+
+#[derive(Debug)]
+pub struct Ctx {
+    /// The config snapshot this request runs against, loaded once.
+    pub rt: Arc<Runtime>,
+    pub started: Instant,
+    /// How errors are rendered; set as soon as the route is known.
+    pub protocol: ClientProtocol,
+    pub endpoint: Option<Endpoint>,
+    /// The model the client asked for.
+    pub model: Option<String>,
+    /// Where the `model` value sits in the raw body (quotes included).
+    pub model_span: Option<Range<usize>>,
+    pub stream: bool,
+    pub body_len: usize,
+    /// Accounts to try, in order.
+    pub candidates: Vec<Candidate>,
+    /// Index into `candidates` of the attempt in flight.
+    pub current: Option<usize>,
+    /// Replacement `model` literal for the attempt in flight (None: body passes unchanged).
+    pub splice: Option<Vec<u8>>,
+    /// Set when `upstream_response_filter` rejected a status to fail over.
+    pub retry_status: Option<u16>,
+    pub attempts: Vec<Attempt>,
+    /// An error the gateway answered itself, for the log line.
+    pub local_error: Option<GatewayError>,
+}
+
+impl Ctx {
+    pub fn new(rt: Arc<Runtime>) -> Self {
+        Self {
+            rt,
+            started: Instant::now(),
+            protocol: ClientProtocol::OpenAi,
+            endpoint: None,
+            model: None,
+            model_span: None,
+            stream: false,
+            body_len: 0,
+            candidates: Vec::new(),
+            current: None,
+            splice: None,
+            retry_status: None,
+            attempts: Vec::new(),
+            local_error: None,
+        }
+    }
+
+    /// The candidate of the attempt in flight.
+    pub fn candidate(&self) -> Option<&Candidate> {
+        self.current.and_then(|i| self.candidates.get(i))
+    }
+
+    /// Whether another account is left to fail over to.
+    pub fn has_next(&self) -> bool {
+        self.current.map_or(!self.candidates.is_empty(), |i| i + 1 < self.candidates.len())
+    }
+
+    pub fn record_status(&mut self, status: u16) {
+        if let Some(c) = self.candidate() {
+            let account = c.account;
+            match self.attempts.last_mut() {
+                Some(a) if a.account == account && a.status == 0 => a.status = status,
+                _ => self.attempts.push(Attempt { account, status }),
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Asynchronous upstream name resolution with a small cache.
+//!
+//! `HttpPeer::new` resolves names with blocking DNS and panics on failure (pingora.md §9), so
+//! peers are always built from a `SocketAddr` resolved here, in `upstream_peer`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const TTL: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Default)]
+pub struct Resolver {
+    cache: Mutex<HashMap<(String, u16), (SocketAddr, Instant)>>,
+}
+
+impl Resolver {
+    pub async fn resolve(&self, host: &str, port: u16) -> std::io::Result<SocketAddr> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, port));
+        }
+        let key = (host.to_owned(), port);
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((addr, at)) = cache.get(&key) {
+                if at.elapsed() < TTL {
+                    return Ok(*addr);
+                }
+            }
+        }
+        let addr = tokio::net::lookup_host((host, port)).await?.next().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host} has no address"))
+        })?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, (addr, Instant::now()));
+        }
+        Ok(addr)
+    }
+}

@@ -1,0 +1,182 @@
+//! The gateway's own errors and how each is rendered in the client's protocol.
+//!
+//! Status, body and log label are decided in exhaustive matches (STYLE 7, 8). Constructing an
+//! error never logs; the `logging` phase does. 5xx messages stay generic for clients.
+
+use crate::protocol::ClientProtocol;
+use serde_json::json;
+
+/// An error the gateway answers itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("Missing API key")]
+    MissingApiKey,
+    #[error("Invalid API key")]
+    InvalidApiKey,
+    #[error("unknown path {0}")]
+    NotFound(String),
+    #[error("method not allowed for {0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("request body has no `model` field")]
+    MissingModel,
+    #[error("unknown model {0}")]
+    UnknownModel(String),
+    #[error("model {model} is served only by {upstream} accounts; translating from the {client} API is not available yet")]
+    UnsupportedPair { model: String, client: &'static str, upstream: &'static str },
+    #[error("request body exceeds the {limit} byte limit")]
+    BodyTooLarge { limit: usize },
+    #[error("upstream unreachable")]
+    UpstreamUnreachable,
+    #[error("upstream timed out")]
+    UpstreamTimeout,
+    #[error("internal error")]
+    Internal,
+}
+
+impl GatewayError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MissingApiKey | Self::InvalidApiKey => 401,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::MalformedBody(_) | Self::MissingModel | Self::UnknownModel(_) => 400,
+            Self::UnsupportedPair { .. } => 501,
+            Self::BodyTooLarge { .. } => 413,
+            Self::UpstreamUnreachable => 502,
+            Self::UpstreamTimeout => 504,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Short label for logs and (later) metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::MissingApiKey => "missing_api_key",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::MissingModel => "missing_model",
+            Self::UnknownModel(_) => "model_not_found",
+            Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::UpstreamUnreachable => "upstream_unreachable",
+            Self::UpstreamTimeout => "upstream_timeout",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// OpenAI `type`, Anthropic `error.type`.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::MissingApiKey | Self::InvalidApiKey => {
+                ("authentication_error", "authentication_error")
+            }
+            Self::NotFound(_) | Self::UnknownModel(_) => ("invalid_request_error", "not_found_error"),
+            Self::MethodNotAllowed(_)
+            | Self::MalformedBody(_)
+            | Self::MissingModel
+            | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
+            Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
+            Self::UpstreamUnreachable | Self::UpstreamTimeout | Self::Internal => {
+                ("server_error", "api_error")
+            }
+        }
+    }
+
+    /// OpenAI `code` / `param`.
+    fn code_param(&self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Self::UnknownModel(_) => (Some("model_not_found"), Some("model")),
+            Self::MissingModel => (Some("missing_model"), Some("model")),
+            Self::MalformedBody(_) => (Some("invalid_json"), None),
+            Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
+            Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
+            Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
+            Self::NotFound(_) | Self::MethodNotAllowed(_) => (None, None),
+            Self::UpstreamUnreachable | Self::UpstreamTimeout | Self::Internal => (None, None),
+        }
+    }
+
+    /// Gemini `status` string.
+    fn gemini_status(&self) -> &'static str {
+        match self {
+            Self::MissingApiKey | Self::InvalidApiKey => "UNAUTHENTICATED",
+            Self::NotFound(_) | Self::UnknownModel(_) => "NOT_FOUND",
+            Self::MethodNotAllowed(_) | Self::MalformedBody(_) | Self::MissingModel => {
+                "INVALID_ARGUMENT"
+            }
+            Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
+            Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
+            Self::UpstreamUnreachable => "UNAVAILABLE",
+            Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// The response body in the caller's protocol.
+    pub fn body(&self, protocol: ClientProtocol) -> Vec<u8> {
+        let message = self.to_string();
+        let value = match self {
+            // CLIProxyAPI's exact 401 bodies, which its users' tooling matches on.
+            Self::MissingApiKey | Self::InvalidApiKey => json!({ "error": message }),
+            _ => match protocol {
+                ClientProtocol::OpenAi => {
+                    let (kind, _) = self.kind();
+                    let (code, param) = self.code_param();
+                    json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
+                }
+                ClientProtocol::Anthropic => {
+                    let (_, kind) = self.kind();
+                    json!({"type": "error", "error": {"type": kind, "message": message}})
+                }
+                ClientProtocol::Gemini => json!({"error": {
+                    "code": self.status(), "message": message, "status": self.gemini_status()
+                }}),
+            },
+        };
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn parse(e: &GatewayError, p: ClientProtocol) -> Value {
+        serde_json::from_slice(&e.body(p)).unwrap()
+    }
+
+    #[test]
+    fn unknown_model_in_each_protocol() {
+        let e = GatewayError::UnknownModel("nope".into());
+        assert_eq!(e.status(), 400);
+        assert_eq!(
+            parse(&e, ClientProtocol::OpenAi),
+            json!({"error":{"message":"unknown model nope","type":"invalid_request_error","param":"model","code":"model_not_found"}})
+        );
+        assert_eq!(
+            parse(&e, ClientProtocol::Anthropic),
+            json!({"type":"error","error":{"type":"not_found_error","message":"unknown model nope"}})
+        );
+        assert_eq!(
+            parse(&e, ClientProtocol::Gemini),
+            json!({"error":{"code":400,"message":"unknown model nope","status":"NOT_FOUND"}})
+        );
+    }
+
+    #[test]
+    fn auth_bodies_match_cliproxyapi() {
+        assert_eq!(
+            parse(&GatewayError::MissingApiKey, ClientProtocol::Anthropic),
+            json!({"error":"Missing API key"})
+        );
+        assert_eq!(
+            parse(&GatewayError::InvalidApiKey, ClientProtocol::Gemini),
+            json!({"error":"Invalid API key"})
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! `request_filter`: route, client auth, local answers, and the body pre-read that lets the
+//! gateway route by `model`, reject bad input before any upstream is contacted, and replay the
+//! body on failover (docs/request-bodies.md).
+
+use crate::body;
+use crate::client_auth::presented_key;
+use crate::ctx::Ctx;
+use crate::errors::GatewayError;
+use crate::local;
+use crate::protocol::{self, ClientProtocol, Endpoint, GeminiMethod, Route};
+use crate::routing::Plan;
+use pingora_proxy::Session;
+
+/// Bodies above this are validated on the blocking pool, not on a proxy worker.
+const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
+
+/// Returns `Ok(true)` when the response was written here.
+pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_error::Result<bool> {
+    let route = {
+        let req = session.req_header();
+        protocol::route(&req.method, req.uri.path())
+    };
+    ctx.protocol = match &route {
+        Route::Proxy(e) => e.protocol(),
+        Route::ModelsGemini | Route::ModelInfo { gemini: true, .. } => ClientProtocol::Gemini,
+        Route::MethodNotAllowed(p) | Route::NotFound(p) => *p,
+        Route::Health | Route::Root | Route::ModelsV1 | Route::ModelInfo { .. } => {
+            local::models_caller(session.req_header())
+        }
+    };
+    match route {
+        Route::Health => return answer(session, 200, local::health()).await,
+        Route::Root => return answer(session, 200, local::banner()).await,
+        _ => {}
+    }
+    let presented = presented_key(session.req_header()).map(|k| k.into_owned());
+    if let Err(e) = ctx.rt.keys.check(presented.as_deref()) {
+        return fail(session, ctx, e).await;
+    }
+    let endpoint = match route {
+        Route::Health | Route::Root => return Ok(false),
+        Route::ModelsV1 | Route::ModelsGemini => {
+            let p = ctx.protocol;
+            let listed: Vec<_> = ctx
+                .rt
+                .router
+                .listed()
+                .iter()
+                .filter(|m| servable_by(p, m.kind))
+                .collect();
+            return answer(session, 200, local::models(p, &listed)).await;
+        }
+        Route::ModelInfo { model, .. } => {
+            let found = ctx.rt.router.listed().iter().find(|m| m.id == model).cloned();
+            return match found {
+                Some(m) if ctx.protocol == ClientProtocol::Gemini => {
+                    answer(session, 200, local::gemini_model(&m)).await
+                }
+                Some(m) => answer(session, 200, local::models(ctx.protocol, &[&m])["data"][0].clone()).await,
+                None => fail(session, ctx, GatewayError::UnknownModel(model)).await,
+            };
+        }
+        Route::NotFound(_) => {
+            let path = session.req_header().uri.path().to_owned();
+            return fail(session, ctx, GatewayError::NotFound(path)).await;
+        }
+        Route::MethodNotAllowed(_) => {
+            let path = session.req_header().uri.path().to_owned();
+            return fail(session, ctx, GatewayError::MethodNotAllowed(path)).await;
+        }
+        Route::Proxy(e) => e,
+    };
+    match prepare(session, ctx, endpoint).await {
+        Ok(()) => Ok(false),
+        Err(e) => fail(session, ctx, e).await,
+    }
+}
+
+/// Pre-read and inspect the body, resolve the model to candidate accounts.
+async fn prepare(session: &mut Session, ctx: &mut Ctx, endpoint: Endpoint) -> Result<(), GatewayError> {
+    let raw = read_body(session, ctx.rt.max_body_bytes).await?;
+    ctx.body_len = raw.len();
+    let facts = if raw.is_empty() {
+        return Err(GatewayError::MalformedBody("request body is empty; expected a JSON object".into()));
+    } else if raw.len() <= INLINE_VALIDATE_LIMIT {
+        body::inspect(&raw)
+    } else {
+        tokio::task::spawn_blocking(move || body::inspect(&raw))
+            .await
+            .map_err(|_| GatewayError::Internal)?
+    }
+    .map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
+    let (model, stream) = match &endpoint {
+        Endpoint::Gemini { model, method } => (Some(model.clone()), *method == GeminiMethod::StreamGenerateContent),
+        _ => (facts.model, facts.stream),
+    };
+    let model = model.filter(|m| !m.is_empty()).ok_or(GatewayError::MissingModel)?;
+    ctx.stream = stream;
+    ctx.model_span = facts.model_span;
+    let plan = ctx.rt.router.plan(&model, &ctx.rt.accounts, |k| endpoint.passthrough_to(k));
+    ctx.candidates = match plan {
+        Plan::Candidates(c) => c,
+        Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
+        Plan::Incompatible(kinds) => {
+            return Err(GatewayError::UnsupportedPair {
+                model,
+                client: client_api_name(&endpoint),
+                upstream: kinds.first().map_or("other", |k| crate::accounts::kind_name(*k)),
+            })
+        }
+    };
+    ctx.model = Some(model);
+    ctx.endpoint = Some(endpoint);
+    Ok(())
+}
+
+/// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
+/// own copy, which is what gets forwarded (and replayed on failover).
+async fn read_body(session: &mut Session, limit: usize) -> Result<Vec<u8>, GatewayError> {
+    let declared = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::BodyTooLarge { limit });
+    }
+    session.as_mut().enable_retry_buffering();
+    let mut raw = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    loop {
+        match session.read_request_body().await {
+            Ok(Some(chunk)) => {
+                if raw.len() + chunk.len() > limit {
+                    return Err(GatewayError::BodyTooLarge { limit });
+                }
+                raw.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(raw),
+            Err(_) => return Err(GatewayError::MalformedBody("could not read the request body".into())),
+        }
+    }
+}
+
+/// Whether a model of `kind` can be used by a client of `protocol` today (passthrough only).
+fn servable_by(protocol: ClientProtocol, kind: switchyard_conf::ProviderKind) -> bool {
+    use switchyard_conf::ProviderKind as K;
+    match protocol {
+        ClientProtocol::OpenAi => matches!(kind, K::Codex | K::OpenAiCompat),
+        ClientProtocol::Anthropic => kind == K::Claude,
+        ClientProtocol::Gemini => kind == K::Gemini,
+    }
+}
+
+fn client_api_name(e: &Endpoint) -> &'static str {
+    match e {
+        Endpoint::OpenAiChat => "OpenAI Chat Completions",
+        Endpoint::OpenAiCompletions => "OpenAI Completions",
+        Endpoint::OpenAiResponses => "OpenAI Responses",
+        Endpoint::AnthropicMessages | Endpoint::AnthropicCountTokens => "Anthropic Messages",
+        Endpoint::Gemini { .. } => "Gemini",
+    }
+}
+
+async fn answer(session: &mut Session, status: u16, body: serde_json::Value) -> pingora_error::Result<bool> {
+    super::write_json(session, status, serde_json::to_vec(&body).unwrap_or_default(), &[]).await?;
+    Ok(true)
+}
+
+/// Answer with a gateway error in the client's protocol.
+pub async fn fail(session: &mut Session, ctx: &mut Ctx, e: GatewayError) -> pingora_error::Result<bool> {
+    // The body may be unread (401, 413): do not try to reuse the connection.
+    if !session.as_mut().is_body_done() {
+        session.set_keepalive(None);
+    }
+    super::write_json(session, e.status(), e.body(ctx.protocol), &[]).await?;
+    ctx.local_error = Some(e);
+    Ok(true)
+}

@@ -1,0 +1,201 @@
+//! `upstream_peer`, `upstream_request_filter`, `request_body_filter` and the failover hooks:
+//! pick the next account, rewrite path, credentials and model for it, replay the body.
+
+use crate::body;
+use crate::client_auth::strip_credential_params;
+use crate::ctx::Ctx;
+use crate::dns::Resolver;
+use crate::errors::GatewayError;
+use crate::protocol::Endpoint;
+use bytes::Bytes;
+use pingora_core::upstreams::peer::HttpPeer;
+use pingora_error::{Error, ErrorType, Result};
+use pingora_http::RequestHeader;
+use pingora_proxy::{FailToProxy, Session};
+use switchyard_conf::ProviderKind;
+
+/// Default `anthropic-version` when the client sends none.
+const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Headers never forwarded: the client's own credentials, hop-by-hop and framing headers the
+/// gateway recomputes, and `accept-encoding` (upstream bodies stay uncompressed so the gateway
+/// can read them; pingora.md §5).
+const DROPPED_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "accept-encoding",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "upgrade",
+];
+
+pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+    let next = ctx.current.map_or(0, |i| i + 1);
+    let Some(candidate) = ctx.candidates.get(next) else {
+        return Error::e_explain(ErrorType::InternalError, "no account left to try");
+    };
+    ctx.current = Some(next);
+    ctx.retry_status = None;
+    ctx.splice = None;
+    let account_index = candidate.account;
+    ctx.attempts.push(crate::ctx::Attempt { account: account_index, status: 0 });
+    let account = &ctx.rt.accounts[account_index];
+    let t = &account.target;
+    let addr = match resolver.resolve(&t.host, t.port).await {
+        Ok(a) => a,
+        Err(e) => {
+            let mut err = Error::explain(ErrorType::ConnectNoRoute, format!("resolving {}: {e}", t.host));
+            err.set_retry(ctx.has_next());
+            return Err(err);
+        }
+    };
+    let mut peer = HttpPeer::new(addr, t.tls, t.host.clone());
+    let o = &mut peer.options;
+    o.connection_timeout = Some(ctx.rt.connect_timeout);
+    o.total_connection_timeout = Some(ctx.rt.connect_timeout);
+    o.read_timeout = Some(ctx.rt.read_timeout);
+    Ok(Box::new(peer))
+}
+
+pub fn upstream_request_filter(session: &Session, req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
+    let (Some(endpoint), Some(candidate)) = (ctx.endpoint.as_ref(), ctx.candidate()) else {
+        return Error::e_explain(ErrorType::InternalError, "upstream request without a route");
+    };
+    let account = &ctx.rt.accounts[candidate.account];
+    let upstream_model = candidate.upstream_model.clone();
+
+    let mut path = String::with_capacity(64);
+    path.push_str(&account.target.base_path);
+    path.push_str(endpoint.upstream_suffix());
+    if let Endpoint::Gemini { method, .. } = endpoint {
+        path.push_str(&encode_path_segment(&upstream_model));
+        path.push(':');
+        path.push_str(method.as_str());
+    }
+    let query = session.req_header().uri.query().map(strip_credential_params).unwrap_or_default();
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&query);
+    }
+    let uri: http::Uri = path
+        .parse()
+        .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
+    req.set_uri(uri);
+
+    for h in DROPPED_HEADERS {
+        req.remove_header(*h);
+    }
+    let key = account.key.expose();
+    match account.kind {
+        ProviderKind::Claude => {
+            req.insert_header("x-api-key", key)?;
+            if !req.headers.contains_key("anthropic-version") {
+                req.insert_header("anthropic-version", ANTHROPIC_VERSION)?;
+            }
+        }
+        ProviderKind::Gemini => req.insert_header("x-goog-api-key", key)?,
+        ProviderKind::Codex | ProviderKind::OpenAiCompat => {
+            if !key.is_empty() {
+                req.insert_header("authorization", format!("Bearer {key}"))?;
+            }
+        }
+    }
+    for (name, value) in &account.headers {
+        req.insert_header(name.clone(), value.clone())?;
+    }
+    req.insert_header("host", account.target.authority.as_str())?;
+
+    // Only the model name changes; the rest of the body goes through byte for byte.
+    let mut len = ctx.body_len;
+    ctx.splice = None;
+    if let (Some(span), Some(asked)) = (&ctx.model_span, &ctx.model) {
+        if endpoint.model_in_body() && *asked != upstream_model {
+            let literal = body::model_literal(&upstream_model);
+            len = len - span.len() + literal.len();
+            ctx.splice = Some(literal);
+        }
+    }
+    req.insert_header("content-length", len.to_string())?;
+    Ok(())
+}
+
+/// The pre-read body arrives here in one piece from Pingora's retry buffer, on the first
+/// attempt and again on every failover.
+pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &Ctx) -> Result<()> {
+    if let (Some(literal), Some(span), Some(raw)) = (&ctx.splice, &ctx.model_span, body.as_ref()) {
+        if !end_of_stream || raw.len() != ctx.body_len {
+            return Error::e_explain(ErrorType::InternalError, "pre-read body was not replayed whole");
+        }
+        *body = Some(body::splice(raw, span, literal));
+    }
+    Ok(())
+}
+
+pub fn fail_to_connect(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
+    ctx.record_status(0);
+    // Nothing reached the upstream: always safe to try the next account.
+    e.set_retry(ctx.has_next());
+    e
+}
+
+pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
+    if ctx.retry_status.take().is_some() {
+        e.set_retry(ctx.has_next());
+        return e;
+    }
+    // A transport failure before anything reached the client fails over too: LLM calls are
+    // POSTs, but resending one to another account is what users of a gateway want.
+    let upstream_side = matches!(e.esource(), pingora_error::ErrorSource::Upstream);
+    e.set_retry(upstream_side && session.response_written().is_none() && ctx.has_next());
+    e
+}
+
+/// Map Pingora's final error to a gateway error rendered in the client's protocol.
+pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+    let gateway_error = match e.etype() {
+        ErrorType::ConnectTimedout
+        | ErrorType::ConnectRefused
+        | ErrorType::ConnectNoRoute
+        | ErrorType::ConnectError
+        | ErrorType::TLSHandshakeFailure
+        | ErrorType::TLSHandshakeTimedout
+        | ErrorType::InvalidCert
+        | ErrorType::HandshakeError
+        | ErrorType::ConnectionClosed
+        | ErrorType::ConnectProxyFailure => GatewayError::UpstreamUnreachable,
+        ErrorType::ReadTimedout | ErrorType::WriteTimedout => GatewayError::UpstreamTimeout,
+        _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => GatewayError::UpstreamUnreachable,
+        _ => GatewayError::Internal,
+    };
+    let downstream_gone = matches!(e.esource(), pingora_error::ErrorSource::Downstream);
+    let code = gateway_error.status();
+    if session.response_written().is_none() && !downstream_gone {
+        session.set_keepalive(None);
+        let body = gateway_error.body(ctx.protocol);
+        if super::write_json(session, code, body, &[]).await.is_err() {
+            return FailToProxy { error_code: 0, can_reuse_downstream: false };
+        }
+    }
+    ctx.local_error = Some(gateway_error);
+    FailToProxy { error_code: if downstream_gone { 0 } else { code }, can_reuse_downstream: false }
+}
+
+/// Percent-encode a model name for use as one path segment.
+fn encode_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

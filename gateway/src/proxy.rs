@@ -1,0 +1,101 @@
+//! The `ProxyHttp` implementation: a table of contents of the request path (STYLE 2). Each
+//! phase is a few lines that call into `phases/`.
+
+use crate::ctx::Ctx;
+use crate::dns::Resolver;
+use crate::phases;
+use crate::runtime::Runtime;
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora_core::upstreams::peer::HttpPeer;
+use pingora_error::{Error, Result};
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+use std::sync::{Arc, RwLock};
+
+/// The gateway service. Holds the current runtime snapshot; hot reload will swap it.
+pub struct Gateway {
+    runtime: RwLock<Arc<Runtime>>,
+    resolver: Resolver,
+}
+
+impl Gateway {
+    pub fn new(runtime: Arc<Runtime>) -> Self {
+        Self { runtime: RwLock::new(runtime), resolver: Resolver::default() }
+    }
+
+    fn snapshot(&self) -> Arc<Runtime> {
+        match self.runtime.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = Ctx;
+
+    fn new_ctx(&self) -> Ctx {
+        Ctx::new(self.snapshot())
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        phases::request::request_filter(session, ctx).await
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        phases::upstream::upstream_peer(&self.resolver, ctx).await
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        req: &mut RequestHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        phases::upstream::upstream_request_filter(session, req, ctx)
+    }
+
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        phases::upstream::request_body_filter(body, end_of_stream, ctx)
+    }
+
+    async fn upstream_response_filter(
+        &self,
+        session: &mut Session,
+        resp: &mut ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        phases::response::upstream_response_filter(session, resp, ctx)
+    }
+
+    fn fail_to_connect(&self, _session: &mut Session, _peer: &HttpPeer, ctx: &mut Ctx, e: Box<Error>) -> Box<Error> {
+        phases::upstream::fail_to_connect(ctx, e)
+    }
+
+    fn error_while_proxy(
+        &self,
+        _peer: &HttpPeer,
+        session: &mut Session,
+        e: Box<Error>,
+        ctx: &mut Ctx,
+        _client_reused: bool,
+    ) -> Box<Error> {
+        phases::upstream::error_while_proxy(session, ctx, e)
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+        phases::upstream::fail_to_proxy(session, e, ctx).await
+    }
+
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Ctx) {
+        phases::logging::logging(session, e, ctx);
+    }
+}

@@ -1,0 +1,233 @@
+//! Model routing: which accounts serve a model name, under which upstream name, in which order.
+//!
+//! Built once per config snapshot. Per request, [`Router::plan`] returns the ordered candidate
+//! list for the requested model (round-robin rotates the start per model; fill-first always
+//! starts at the first account). Failover walks that list.
+
+use crate::accounts::Account;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use switchyard_conf::{ApiKeyAccount, ProviderKind, RoutingStrategy};
+
+/// One way to serve a model: an account and the model name it is sent upstream as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub account: usize,
+    pub upstream_model: String,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    candidates: Vec<Candidate>,
+    cursor: AtomicUsize,
+}
+
+/// A model as listed by the `/models` endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedModel {
+    pub id: String,
+    pub kind: ProviderKind,
+}
+
+/// The outcome of resolving a model name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// No account serves this model.
+    Unknown,
+    /// Accounts serve it, but none speaks the client's protocol; the kinds that do serve it.
+    Incompatible(Vec<ProviderKind>),
+    /// Candidates in the order to try them.
+    Candidates(Vec<Candidate>),
+}
+
+/// Model name → account pools.
+#[derive(Debug, Default)]
+pub struct Router {
+    strategy: RoutingStrategy,
+    pools: HashMap<String, Pool>,
+    /// Accounts with no `models` list: they serve any model name not claimed explicitly,
+    /// under the same name, unless `excluded-models` matches it.
+    open: Pool,
+    open_exclusions: Vec<Vec<String>>,
+    listed: Vec<ListedModel>,
+}
+
+impl Router {
+    /// `accounts[i]` must be built from `configs[i]`.
+    pub fn build(strategy: RoutingStrategy, configs: &[ApiKeyAccount]) -> Self {
+        let mut r = Router { strategy, ..Default::default() };
+        for (i, a) in configs.iter().enumerate() {
+            if a.models.is_empty() {
+                r.open.candidates.push(Candidate { account: i, upstream_model: String::new() });
+                r.open_exclusions.push(a.excluded_models.clone());
+                continue;
+            }
+            for m in &a.models {
+                let alias = if m.alias.is_empty() { &m.name } else { &m.alias };
+                if is_excluded(&a.excluded_models, alias) || is_excluded(&a.excluded_models, &m.name) {
+                    continue;
+                }
+                let mut names = vec![alias.clone()];
+                if let Some(p) = a.prefix.as_deref().filter(|p| !p.is_empty()) {
+                    names.push(format!("{p}/{alias}"));
+                }
+                for name in names {
+                    if !r.pools.contains_key(&name) {
+                        r.listed.push(ListedModel { id: name.clone(), kind: a.kind });
+                    }
+                    r.pools.entry(name).or_default().candidates.push(Candidate {
+                        account: i,
+                        upstream_model: m.name.clone(),
+                    });
+                }
+            }
+        }
+        r
+    }
+
+    /// Models to list, in config order.
+    pub fn listed(&self) -> &[ListedModel] {
+        &self.listed
+    }
+
+    /// Resolve `model` for a client whose protocol `servable` accepts the account kind.
+    pub fn plan(&self, model: &str, accounts: &[Account], servable: impl Fn(ProviderKind) -> bool) -> Plan {
+        let (pool, open) = match self.pools.get(model) {
+            Some(p) => (p, false),
+            None => (&self.open, true),
+        };
+        let mut all: Vec<Candidate> = pool
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !open || !is_excluded(&self.open_exclusions[*j], model))
+            .map(|(_, c)| Candidate {
+                account: c.account,
+                upstream_model: if open { model.to_owned() } else { c.upstream_model.clone() },
+            })
+            .collect();
+        let kind = |c: &Candidate| accounts[c.account].kind;
+        if open {
+            // An open account of another protocol does not make every name a known model.
+            all.retain(|c| servable(kind(c)));
+        }
+        if all.is_empty() {
+            return Plan::Unknown;
+        }
+        if !all.iter().any(|c| servable(kind(c))) {
+            let mut kinds: Vec<ProviderKind> = all.iter().map(kind).collect();
+            kinds.dedup();
+            return Plan::Incompatible(kinds);
+        }
+        all.retain(|c| servable(kind(c)));
+        if self.strategy == RoutingStrategy::RoundRobin && all.len() > 1 {
+            let start = pool.cursor.fetch_add(1, Ordering::Relaxed) % all.len();
+            all.rotate_left(start);
+        }
+        Plan::Candidates(all)
+    }
+}
+
+/// CLIProxyAPI's wildcard match for `excluded-models`: exact, `prefix-*`, `*-suffix`,
+/// `*substring*`, case-insensitive.
+pub fn is_excluded(patterns: &[String], model: &str) -> bool {
+    let model = model.to_ascii_lowercase();
+    patterns.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        match (p.strip_prefix('*'), p.strip_suffix('*')) {
+            (Some(_), Some(_)) if p.len() >= 2 => model.contains(&p[1..p.len() - 1]),
+            (Some(suffix), _) => model.ends_with(suffix),
+            (_, Some(prefix)) => model.starts_with(prefix),
+            _ => model == p,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_conf::{ModelAlias, Secret};
+
+    fn acct(kind: ProviderKind, id: &str, models: &[(&str, &str)], prefix: Option<&str>) -> ApiKeyAccount {
+        ApiKeyAccount {
+            kind,
+            id: id.into(),
+            provider_name: String::new(),
+            api_key: Secret::new("k"),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            prefix: prefix.map(Into::into),
+            headers: Default::default(),
+            proxy_url: None,
+            models: models.iter().map(|(n, a)| ModelAlias { name: (*n).into(), alias: (*a).into() }).collect(),
+            excluded_models: vec![],
+        }
+    }
+
+    fn built(cfg: &[ApiKeyAccount], s: RoutingStrategy) -> (Router, Vec<Account>) {
+        let accounts = cfg.iter().map(|a| Account::from_config(a).unwrap()).collect();
+        (Router::build(s, cfg), accounts)
+    }
+
+    fn accounts_of(p: Plan) -> Vec<usize> {
+        match p {
+            Plan::Candidates(c) => c.into_iter().map(|c| c.account).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn aliases_resolve_and_round_robin_rotates() {
+        let cfg = [
+            acct(ProviderKind::OpenAiCompat, "a", &[("gpt-4o-mini", "fast")], None),
+            acct(ProviderKind::OpenAiCompat, "b", &[("gpt-4.1-mini", "fast")], Some("team")),
+        ];
+        let (r, acc) = built(&cfg, RoutingStrategy::RoundRobin);
+        let all = |_| true;
+        let Plan::Candidates(c) = r.plan("fast", &acc, all) else { panic!() };
+        assert_eq!(c[0], Candidate { account: 0, upstream_model: "gpt-4o-mini".into() });
+        assert_eq!(c[1], Candidate { account: 1, upstream_model: "gpt-4.1-mini".into() });
+        assert_eq!(accounts_of(r.plan("fast", &acc, all)), vec![1, 0]);
+        assert_eq!(accounts_of(r.plan("fast", &acc, all)), vec![0, 1]);
+        assert_eq!(accounts_of(r.plan("team/fast", &acc, all)), vec![1]);
+        assert_eq!(r.plan("gpt-4o-mini", &acc, all), Plan::Unknown);
+        let ids: Vec<_> = r.listed().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["fast", "team/fast"]);
+    }
+
+    #[test]
+    fn fill_first_keeps_order() {
+        let cfg = [
+            acct(ProviderKind::Claude, "a", &[("m", "")], None),
+            acct(ProviderKind::Claude, "b", &[("m", "")], None),
+        ];
+        let (r, acc) = built(&cfg, RoutingStrategy::FillFirst);
+        for _ in 0..3 {
+            assert_eq!(accounts_of(r.plan("m", &acc, |_| true)), vec![0, 1]);
+        }
+    }
+
+    #[test]
+    fn incompatible_and_open_accounts() {
+        let mut open = acct(ProviderKind::Gemini, "g", &[], None);
+        open.excluded_models = vec!["*-pro".into()];
+        let cfg = [acct(ProviderKind::Claude, "c", &[("claude-x", "")], None), open];
+        let (r, acc) = built(&cfg, RoutingStrategy::RoundRobin);
+        assert_eq!(
+            r.plan("claude-x", &acc, |k| k == ProviderKind::Gemini),
+            Plan::Incompatible(vec![ProviderKind::Claude])
+        );
+        let Plan::Candidates(c) = r.plan("gemini-9-flash", &acc, |k| k == ProviderKind::Gemini) else { panic!() };
+        assert_eq!(c, vec![Candidate { account: 1, upstream_model: "gemini-9-flash".into() }]);
+        assert_eq!(r.plan("gemini-9-pro", &acc, |_| true), Plan::Unknown);
+    }
+
+    #[test]
+    fn wildcards() {
+        let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(is_excluded(&p(&["gemini-*"]), "Gemini-2.5-pro"));
+        assert!(is_excluded(&p(&["*-preview"]), "x-preview"));
+        assert!(is_excluded(&p(&["*flash*"]), "a-flash-b"));
+        assert!(is_excluded(&p(&["exact"]), "EXACT"));
+        assert!(!is_excluded(&p(&["exact"]), "exactly"));
+    }
+}

@@ -1,0 +1,64 @@
+//! The runtime snapshot: everything a request needs that comes from config (accounts, client
+//! keys, model routing, limits), built off the hot path and shared behind an `Arc`.
+//!
+//! Each request loads the snapshot once in `new_ctx` and keeps it (STYLE 10), so a later hot
+//! reload can swap a new one in without a request ever seeing a mix.
+
+use crate::accounts::Account;
+use crate::client_auth::ClientKeys;
+use crate::routing::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_conf::Config;
+
+#[derive(Debug)]
+pub struct Runtime {
+    pub accounts: Vec<Account>,
+    pub router: Router,
+    pub keys: ClientKeys,
+    pub max_body_bytes: usize,
+    pub connect_timeout: Duration,
+    /// Longest wait for any single upstream read (first byte or inside a stream).
+    pub read_timeout: Duration,
+}
+
+impl Runtime {
+    /// Build the snapshot; every problem is returned at once.
+    pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut accounts = Vec::with_capacity(config.accounts.len());
+        for a in &config.accounts {
+            match Account::from_config(a) {
+                Ok(acc) => accounts.push(acc),
+                Err(e) => problems.push(e),
+            }
+            if let Some(p) = a.proxy_url.as_deref().filter(|p| !is_direct(p)) {
+                problems.push(format!(
+                    "{}.proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`",
+                    a.id
+                ));
+            }
+        }
+        if let Some(p) = config.proxy_url.as_deref().filter(|p| !is_direct(p)) {
+            problems.push(format!(
+                "proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let t = &config.upstream_timeouts;
+        Ok(Arc::new(Self {
+            router: Router::build(config.routing_strategy, &config.accounts),
+            accounts,
+            keys: ClientKeys::new(&config.api_keys),
+            max_body_bytes: config.max_body_bytes,
+            connect_timeout: Duration::from_secs(t.connect_secs),
+            read_timeout: Duration::from_secs(t.first_byte_secs.max(t.idle_secs)),
+        }))
+    }
+}
+
+fn is_direct(p: &str) -> bool {
+    p.is_empty() || p.eq_ignore_ascii_case("direct") || p.eq_ignore_ascii_case("none")
+}
