@@ -24,7 +24,9 @@ impl UpstreamTarget {
         } else if let Some(r) = url.strip_prefix("http://") {
             (false, r)
         } else {
-            return Err(format!("base-url {url:?} must start with http:// or https://"));
+            return Err(format!(
+                "base-url {url:?} must start with http:// or https://"
+            ));
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -32,7 +34,9 @@ impl UpstreamTarget {
         };
         let default_port = if tls { 443 } else { 80 };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| format!("bad IPv6 host in {url:?}"))?;
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("bad IPv6 host in {url:?}"))?;
             let port = match after.strip_prefix(':') {
                 Some(p) => p.parse().map_err(|_| format!("bad port in {url:?}"))?,
                 None => default_port,
@@ -40,7 +44,10 @@ impl UpstreamTarget {
             (h.to_owned(), port)
         } else {
             match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| format!("bad port in {url:?}"))?),
+                Some((h, p)) => (
+                    h.to_owned(),
+                    p.parse().map_err(|_| format!("bad port in {url:?}"))?,
+                ),
                 None => (authority.to_owned(), default_port),
             }
         };
@@ -80,7 +87,13 @@ impl Account {
                 .map_err(|_| format!("{}.headers.{k}: bad header value", a.id))?;
             headers.push((name, value));
         }
-        Ok(Self { id: a.id.clone(), kind: a.kind, key: a.api_key.clone(), target, headers })
+        Ok(Self {
+            id: a.id.clone(),
+            kind: a.kind,
+            key: a.api_key.clone(),
+            target,
+            headers,
+        })
     }
 }
 
@@ -101,10 +114,16 @@ mod tests {
     #[test]
     fn parses_base_urls() {
         let t = UpstreamTarget::parse("https://api.openai.com/v1/").unwrap();
-        assert_eq!((t.tls, t.host.as_str(), t.port, t.base_path.as_str()), (true, "api.openai.com", 443, "/v1"));
+        assert_eq!(
+            (t.tls, t.host.as_str(), t.port, t.base_path.as_str()),
+            (true, "api.openai.com", 443, "/v1")
+        );
         assert_eq!(t.authority, "api.openai.com");
         let t = UpstreamTarget::parse("http://127.0.0.1:18317").unwrap();
-        assert_eq!((t.tls, t.port, t.base_path.as_str(), t.authority.as_str()), (false, 18317, "", "127.0.0.1:18317"));
+        assert_eq!(
+            (t.tls, t.port, t.base_path.as_str(), t.authority.as_str()),
+            (false, 18317, "", "127.0.0.1:18317")
+        );
         let t = UpstreamTarget::parse("http://[::1]:9/x").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 9));
         assert!(UpstreamTarget::parse("ftp://x").is_err());

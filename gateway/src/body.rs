@@ -65,8 +65,8 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             if value.first() != Some(&b'"') {
                 return Err(BodyError::ModelNotString);
             }
-            let name: String = serde_json::from_slice(value)
-                .map_err(|e| BodyError::Malformed(e.to_string()))?;
+            let name: String =
+                serde_json::from_slice(value).map_err(|e| BodyError::Malformed(e.to_string()))?;
             facts.model = Some(name);
             facts.model_span = Some(value_start..i);
         } else if key == b"\"stream\"" {
@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_bodies() {
-        assert!(matches!(inspect(b"{\"model\":"), Err(BodyError::Malformed(_))));
+        assert!(matches!(
+            inspect(b"{\"model\":"),
+            Err(BodyError::Malformed(_))
+        ));
         assert_eq!(inspect(b"[1]"), Err(BodyError::NotAnObject));
         assert_eq!(inspect(br#"{"model":3}"#), Err(BodyError::ModelNotString));
         assert_eq!(inspect(b"{}").unwrap(), BodyFacts::default());

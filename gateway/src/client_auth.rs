@@ -28,7 +28,9 @@ fn digest(s: &str) -> [u8; 32] {
 
 impl ClientKeys {
     pub fn new(keys: &[Secret]) -> Self {
-        Self { digests: keys.iter().map(|k| digest(k.expose())).collect() }
+        Self {
+            digests: keys.iter().map(|k| digest(k.expose())).collect(),
+        }
     }
 
     pub fn is_open(&self) -> bool {
@@ -58,7 +60,12 @@ impl ClientKeys {
 
 /// The credential a client presented, from headers and query, in CLIProxyAPI's order.
 pub fn presented_key<'a>(req: &'a http::request::Parts) -> Option<std::borrow::Cow<'a, str>> {
-    let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(auth) = header("authorization") {
         let key = auth
             .strip_prefix("Bearer ")
@@ -123,7 +130,10 @@ mod tests {
 
     #[test]
     fn sources_in_cliproxyapi_order() {
-        let p = parts(&[("authorization", "Bearer a"), ("x-api-key", "b")], "/x?key=c");
+        let p = parts(
+            &[("authorization", "Bearer a"), ("x-api-key", "b")],
+            "/x?key=c",
+        );
         assert_eq!(presented_key(&p).as_deref(), Some("a"));
         let p = parts(&[("authorization", "bare")], "/");
         assert_eq!(presented_key(&p).as_deref(), Some("bare"));
@@ -151,6 +161,9 @@ mod tests {
     fn strips_credentials_from_query() {
         assert_eq!(strip_credential_params("alt=sse&key=abc"), "alt=sse");
         assert_eq!(strip_credential_params("key=abc"), "");
-        assert_eq!(strip_credential_params("auth_token=x&beta=true"), "beta=true");
+        assert_eq!(
+            strip_credential_params("auth_token=x&beta=true"),
+            "beta=true"
+        );
     }
 }

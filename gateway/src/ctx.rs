@@ -17,6 +17,8 @@ pub struct Attempt {
     pub account: usize,
     /// HTTP status the upstream answered, or 0 if there was no response.
     pub status: u16,
+    /// Why the attempt failed without a status (Pingora's error type), if it did.
+    pub cause: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -73,16 +75,22 @@ impl Ctx {
 
     /// Whether another account is left to fail over to.
     pub fn has_next(&self) -> bool {
-        self.current.map_or(!self.candidates.is_empty(), |i| i + 1 < self.candidates.len())
+        self.current.map_or(!self.candidates.is_empty(), |i| {
+            i + 1 < self.candidates.len()
+        })
     }
 
+    /// Record the upstream status of the attempt in flight.
     pub fn record_status(&mut self, status: u16) {
-        if let Some(c) = self.candidate() {
-            let account = c.account;
-            match self.attempts.last_mut() {
-                Some(a) if a.account == account && a.status == 0 => a.status = status,
-                _ => self.attempts.push(Attempt { account, status }),
-            }
+        if let Some(a) = self.attempts.last_mut() {
+            a.status = status;
+        }
+    }
+
+    /// Record why the attempt in flight failed, unless it already has a status.
+    pub fn record_cause(&mut self, e: &pingora_error::Error) {
+        if let Some(a) = self.attempts.last_mut().filter(|a| a.status == 0) {
+            a.cause = Some(e.etype().as_str());
         }
     }
 }

@@ -28,9 +28,15 @@ impl Resolver {
                 }
             }
         }
-        let addr = tokio::net::lookup_host((host, port)).await?.next().ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host} has no address"))
-        })?;
+        let addr = tokio::net::lookup_host((host, port))
+            .await?
+            .next()
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{host} has no address"),
+                )
+            })?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, (addr, Instant::now()));
         }

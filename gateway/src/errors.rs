@@ -24,7 +24,11 @@ pub enum GatewayError {
     #[error("unknown model {0}")]
     UnknownModel(String),
     #[error("model {model} is served only by {upstream} accounts; translating from the {client} API is not available yet")]
-    UnsupportedPair { model: String, client: &'static str, upstream: &'static str },
+    UnsupportedPair {
+        model: String,
+        client: &'static str,
+        upstream: &'static str,
+    },
     #[error("request body exceeds the {limit} byte limit")]
     BodyTooLarge { limit: usize },
     #[error("upstream unreachable")]
@@ -74,7 +78,9 @@ impl GatewayError {
             Self::MissingApiKey | Self::InvalidApiKey => {
                 ("authentication_error", "authentication_error")
             }
-            Self::NotFound(_) | Self::UnknownModel(_) => ("invalid_request_error", "not_found_error"),
+            Self::NotFound(_) | Self::UnknownModel(_) => {
+                ("invalid_request_error", "not_found_error")
+            }
             Self::MethodNotAllowed(_)
             | Self::MalformedBody(_)
             | Self::MissingModel

@@ -36,7 +36,10 @@ fn init_logging(debug: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // `init` also installs the `log` bridge, so Pingora's log records reach tracing.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Load and validate; on failure print every problem to stderr.
@@ -77,7 +80,9 @@ fn main() -> ExitCode {
             None => ExitCode::FAILURE,
         },
         Command::Serve { config } => {
-            let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
+            let Some(cfg) = load(&config) else {
+                return ExitCode::FAILURE;
+            };
             init_logging(cfg.debug);
             match switchyard_gateway::server::serve(&cfg) {
                 Ok(()) => ExitCode::SUCCESS,

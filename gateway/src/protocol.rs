@@ -40,7 +40,10 @@ pub enum Endpoint {
     AnthropicMessages,
     AnthropicCountTokens,
     /// Gemini call; `model` comes from the path (percent-decoded).
-    Gemini { model: String, method: GeminiMethod },
+    Gemini {
+        model: String,
+        method: GeminiMethod,
+    },
 }
 
 impl Endpoint {
@@ -96,7 +99,10 @@ pub enum Route {
     /// `GET /v1beta/models`.
     ModelsGemini,
     /// `GET /v1beta/models/{model}` or `/v1/models/{model}`.
-    ModelInfo { model: String, gemini: bool },
+    ModelInfo {
+        model: String,
+        gemini: bool,
+    },
     Proxy(Endpoint),
     /// Known path, wrong method.
     MethodNotAllowed(ClientProtocol),
@@ -105,7 +111,11 @@ pub enum Route {
 
 /// Classify a request by method and path (without the query string).
 pub fn route(method: &http::Method, path: &str) -> Route {
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
     let get = method == http::Method::GET;
     let head = method == http::Method::HEAD;
     let post = method == http::Method::POST;
@@ -149,10 +159,16 @@ fn gemini_route(method: &http::Method, path: &str) -> Route {
             if method != http::Method::POST {
                 return Route::MethodNotAllowed(ClientProtocol::Gemini);
             }
-            Route::Proxy(Endpoint::Gemini { model: percent_decode(model), method: m })
+            Route::Proxy(Endpoint::Gemini {
+                model: percent_decode(model),
+                method: m,
+            })
         }
         None if !rest.is_empty() && !rest.contains('/') && method == http::Method::GET => {
-            Route::ModelInfo { model: percent_decode(rest), gemini: beta }
+            Route::ModelInfo {
+                model: percent_decode(rest),
+                gemini: beta,
+            }
         }
         _ => Route::NotFound(ClientProtocol::Gemini),
     }
@@ -200,14 +216,23 @@ mod tests {
 
     #[test]
     fn routes_every_client_api() {
-        assert_eq!(route(&Method::POST, "/v1/chat/completions"), Route::Proxy(Endpoint::OpenAiChat));
-        assert_eq!(route(&Method::POST, "/v1/messages"), Route::Proxy(Endpoint::AnthropicMessages));
+        assert_eq!(
+            route(&Method::POST, "/v1/chat/completions"),
+            Route::Proxy(Endpoint::OpenAiChat)
+        );
+        assert_eq!(
+            route(&Method::POST, "/v1/messages"),
+            Route::Proxy(Endpoint::AnthropicMessages)
+        );
         assert_eq!(
             route(&Method::POST, "/v1/messages/count_tokens"),
             Route::Proxy(Endpoint::AnthropicCountTokens)
         );
         assert_eq!(
-            route(&Method::POST, "/v1beta/models/gemini-2.5-flash:streamGenerateContent"),
+            route(
+                &Method::POST,
+                "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+            ),
             Route::Proxy(Endpoint::Gemini {
                 model: "gemini-2.5-flash".into(),
                 method: GeminiMethod::StreamGenerateContent
@@ -225,14 +250,23 @@ mod tests {
         assert_eq!(route(&Method::HEAD, "/"), Route::Root);
         assert_eq!(
             route(&Method::GET, "/v1beta/models/gemini-2.5-flash"),
-            Route::ModelInfo { model: "gemini-2.5-flash".into(), gemini: true }
+            Route::ModelInfo {
+                model: "gemini-2.5-flash".into(),
+                gemini: true
+            }
         );
     }
 
     #[test]
     fn unknown_paths_and_methods() {
-        assert_eq!(route(&Method::POST, "/v2/whatever"), Route::NotFound(ClientProtocol::OpenAi));
-        assert_eq!(route(&Method::POST, "/v1beta/nope"), Route::NotFound(ClientProtocol::Gemini));
+        assert_eq!(
+            route(&Method::POST, "/v2/whatever"),
+            Route::NotFound(ClientProtocol::OpenAi)
+        );
+        assert_eq!(
+            route(&Method::POST, "/v1beta/nope"),
+            Route::NotFound(ClientProtocol::Gemini)
+        );
         assert_eq!(
             route(&Method::GET, "/v1/messages"),
             Route::MethodNotAllowed(ClientProtocol::Anthropic)

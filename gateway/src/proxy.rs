@@ -21,7 +21,10 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(runtime: Arc<Runtime>) -> Self {
-        Self { runtime: RwLock::new(runtime), resolver: Resolver::default() }
+        Self {
+            runtime: RwLock::new(runtime),
+            resolver: Resolver::default(),
+        }
     }
 
     fn snapshot(&self) -> Arc<Runtime> {
@@ -76,7 +79,13 @@ impl ProxyHttp for Gateway {
         phases::response::upstream_response_filter(session, resp, ctx)
     }
 
-    fn fail_to_connect(&self, _session: &mut Session, _peer: &HttpPeer, ctx: &mut Ctx, e: Box<Error>) -> Box<Error> {
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut Ctx,
+        e: Box<Error>,
+    ) -> Box<Error> {
         phases::upstream::fail_to_connect(ctx, e)
     }
 
@@ -93,6 +102,21 @@ impl ProxyHttp for Gateway {
 
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
         phases::upstream::fail_to_proxy(session, e, ctx).await
+    }
+
+    /// Every attempt and the final outcome are in the `logging` phase's one line per request.
+    fn suppress_error_log(&self, _session: &Session, _ctx: &Ctx, _error: &Error) -> bool {
+        true
+    }
+
+    fn suppress_proxy_warn_log(
+        &self,
+        _session: &Session,
+        _ctx: &Ctx,
+        _error: &Error,
+        _context: pingora_proxy::ProxyWarnLogContext,
+    ) -> bool {
+        true
     }
 
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Ctx) {

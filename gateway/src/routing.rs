@@ -55,16 +55,28 @@ pub struct Router {
 impl Router {
     /// `accounts[i]` must be built from `configs[i]`.
     pub fn build(strategy: RoutingStrategy, configs: &[ApiKeyAccount]) -> Self {
-        let mut r = Router { strategy, ..Default::default() };
+        let mut r = Router {
+            strategy,
+            ..Default::default()
+        };
         for (i, a) in configs.iter().enumerate() {
             if a.models.is_empty() {
-                r.open.candidates.push(Candidate { account: i, upstream_model: String::new() });
+                r.open.candidates.push(Candidate {
+                    account: i,
+                    upstream_model: String::new(),
+                });
                 r.open_exclusions.push(a.excluded_models.clone());
                 continue;
             }
             for m in &a.models {
-                let alias = if m.alias.is_empty() { &m.name } else { &m.alias };
-                if is_excluded(&a.excluded_models, alias) || is_excluded(&a.excluded_models, &m.name) {
+                let alias = if m.alias.is_empty() {
+                    &m.name
+                } else {
+                    &m.alias
+                };
+                if is_excluded(&a.excluded_models, alias)
+                    || is_excluded(&a.excluded_models, &m.name)
+                {
                     continue;
                 }
                 let mut names = vec![alias.clone()];
@@ -73,7 +85,10 @@ impl Router {
                 }
                 for name in names {
                     if !r.pools.contains_key(&name) {
-                        r.listed.push(ListedModel { id: name.clone(), kind: a.kind });
+                        r.listed.push(ListedModel {
+                            id: name.clone(),
+                            kind: a.kind,
+                        });
                     }
                     r.pools.entry(name).or_default().candidates.push(Candidate {
                         account: i,
@@ -91,7 +106,12 @@ impl Router {
     }
 
     /// Resolve `model` for a client whose protocol `servable` accepts the account kind.
-    pub fn plan(&self, model: &str, accounts: &[Account], servable: impl Fn(ProviderKind) -> bool) -> Plan {
+    pub fn plan(
+        &self,
+        model: &str,
+        accounts: &[Account],
+        servable: impl Fn(ProviderKind) -> bool,
+    ) -> Plan {
         let (pool, open) = match self.pools.get(model) {
             Some(p) => (p, false),
             None => (&self.open, true),
@@ -103,7 +123,11 @@ impl Router {
             .filter(|(j, _)| !open || !is_excluded(&self.open_exclusions[*j], model))
             .map(|(_, c)| Candidate {
                 account: c.account,
-                upstream_model: if open { model.to_owned() } else { c.upstream_model.clone() },
+                upstream_model: if open {
+                    model.to_owned()
+                } else {
+                    c.upstream_model.clone()
+                },
             })
             .collect();
         let kind = |c: &Candidate| accounts[c.account].kind;
@@ -148,7 +172,12 @@ mod tests {
     use super::*;
     use switchyard_conf::{ModelAlias, Secret};
 
-    fn acct(kind: ProviderKind, id: &str, models: &[(&str, &str)], prefix: Option<&str>) -> ApiKeyAccount {
+    fn acct(
+        kind: ProviderKind,
+        id: &str,
+        models: &[(&str, &str)],
+        prefix: Option<&str>,
+    ) -> ApiKeyAccount {
         ApiKeyAccount {
             kind,
             id: id.into(),
@@ -158,13 +187,22 @@ mod tests {
             prefix: prefix.map(Into::into),
             headers: Default::default(),
             proxy_url: None,
-            models: models.iter().map(|(n, a)| ModelAlias { name: (*n).into(), alias: (*a).into() }).collect(),
+            models: models
+                .iter()
+                .map(|(n, a)| ModelAlias {
+                    name: (*n).into(),
+                    alias: (*a).into(),
+                })
+                .collect(),
             excluded_models: vec![],
         }
     }
 
     fn built(cfg: &[ApiKeyAccount], s: RoutingStrategy) -> (Router, Vec<Account>) {
-        let accounts = cfg.iter().map(|a| Account::from_config(a).unwrap()).collect();
+        let accounts = cfg
+            .iter()
+            .map(|a| Account::from_config(a).unwrap())
+            .collect();
         (Router::build(s, cfg), accounts)
     }
 
@@ -178,14 +216,38 @@ mod tests {
     #[test]
     fn aliases_resolve_and_round_robin_rotates() {
         let cfg = [
-            acct(ProviderKind::OpenAiCompat, "a", &[("gpt-4o-mini", "fast")], None),
-            acct(ProviderKind::OpenAiCompat, "b", &[("gpt-4.1-mini", "fast")], Some("team")),
+            acct(
+                ProviderKind::OpenAiCompat,
+                "a",
+                &[("gpt-4o-mini", "fast")],
+                None,
+            ),
+            acct(
+                ProviderKind::OpenAiCompat,
+                "b",
+                &[("gpt-4.1-mini", "fast")],
+                Some("team"),
+            ),
         ];
         let (r, acc) = built(&cfg, RoutingStrategy::RoundRobin);
         let all = |_| true;
-        let Plan::Candidates(c) = r.plan("fast", &acc, all) else { panic!() };
-        assert_eq!(c[0], Candidate { account: 0, upstream_model: "gpt-4o-mini".into() });
-        assert_eq!(c[1], Candidate { account: 1, upstream_model: "gpt-4.1-mini".into() });
+        let Plan::Candidates(c) = r.plan("fast", &acc, all) else {
+            panic!()
+        };
+        assert_eq!(
+            c[0],
+            Candidate {
+                account: 0,
+                upstream_model: "gpt-4o-mini".into()
+            }
+        );
+        assert_eq!(
+            c[1],
+            Candidate {
+                account: 1,
+                upstream_model: "gpt-4.1-mini".into()
+            }
+        );
         assert_eq!(accounts_of(r.plan("fast", &acc, all)), vec![1, 0]);
         assert_eq!(accounts_of(r.plan("fast", &acc, all)), vec![0, 1]);
         assert_eq!(accounts_of(r.plan("team/fast", &acc, all)), vec![1]);
@@ -210,14 +272,26 @@ mod tests {
     fn incompatible_and_open_accounts() {
         let mut open = acct(ProviderKind::Gemini, "g", &[], None);
         open.excluded_models = vec!["*-pro".into()];
-        let cfg = [acct(ProviderKind::Claude, "c", &[("claude-x", "")], None), open];
+        let cfg = [
+            acct(ProviderKind::Claude, "c", &[("claude-x", "")], None),
+            open,
+        ];
         let (r, acc) = built(&cfg, RoutingStrategy::RoundRobin);
         assert_eq!(
             r.plan("claude-x", &acc, |k| k == ProviderKind::Gemini),
             Plan::Incompatible(vec![ProviderKind::Claude])
         );
-        let Plan::Candidates(c) = r.plan("gemini-9-flash", &acc, |k| k == ProviderKind::Gemini) else { panic!() };
-        assert_eq!(c, vec![Candidate { account: 1, upstream_model: "gemini-9-flash".into() }]);
+        let Plan::Candidates(c) = r.plan("gemini-9-flash", &acc, |k| k == ProviderKind::Gemini)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            c,
+            vec![Candidate {
+                account: 1,
+                upstream_model: "gemini-9-flash".into()
+            }]
+        );
         assert_eq!(r.plan("gemini-9-pro", &acc, |_| true), Plan::Unknown);
     }
 

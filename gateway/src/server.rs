@@ -23,8 +23,13 @@ pub fn serve(config: &Config) -> Result<(), String> {
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut service = pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(runtime));
-    let host = if config.host.is_empty() { "0.0.0.0" } else { config.host.as_str() };
+    let mut service =
+        pingora_proxy::http_proxy_service(&server.configuration, Gateway::new(runtime));
+    let host = if config.host.is_empty() {
+        "0.0.0.0"
+    } else {
+        config.host.as_str()
+    };
     let addr = if host.contains(':') {
         format!("[{host}]:{}", config.port)
     } else {

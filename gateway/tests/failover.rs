@@ -24,7 +24,11 @@ fn msg(stream: bool) -> Vec<u8> {
 fn a_429_fails_over_invisibly_and_the_last_answer_passes_through() {
     let mock = Mock::start();
     let gw = Gateway::start(&two_claude(&mock.url(), &mock.url(), ""));
-    mock.schedule("first", json!([{"status": 429, "retry_after": "7"}]), json!("ok"));
+    mock.schedule(
+        "first",
+        json!([{"status": 429, "retry_after": "7"}]),
+        json!("ok"),
+    );
     for stream in [false, true] {
         let r = gw.post("/v1/messages", &[JSON], &msg(stream));
         assert_eq!(r.status, 200, "{}", r.text());
@@ -39,7 +43,10 @@ fn a_429_fails_over_invisibly_and_the_last_answer_passes_through() {
     let r = gw.post("/v1/messages", &[JSON], &msg(false));
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("9"));
-    assert_eq!(r.json(), json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}));
+    assert_eq!(
+        r.json(),
+        json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}})
+    );
 }
 
 #[test]
@@ -66,9 +73,16 @@ fn connection_failures_fail_over_and_end_in_a_protocol_shaped_502() {
     let gw = Gateway::start(&format!(
         "openai-compatibility:\n  - name: dead\n    base-url: {closed}/v1\n    api-key-entries: [{{api-key: k}}]\n    models: [{{name: m}}]\n"
     ));
-    let r = gw.post("/v1/chat/completions", &[JSON], br#"{"model":"m","messages":[]}"#);
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON],
+        br#"{"model":"m","messages":[]}"#,
+    );
     assert_eq!(r.status, 502);
-    assert_eq!(r.json(), json!({"error": {"message": "upstream unreachable", "type": "server_error", "param": null, "code": null}}));
+    assert_eq!(
+        r.json(),
+        json!({"error": {"message": "upstream unreachable", "type": "server_error", "param": null, "code": null}})
+    );
 }
 
 #[test]
@@ -79,7 +93,11 @@ fn a_silent_upstream_times_out_as_504() {
         mock.url()
     ));
     mock.schedule("g", json!([{"hang": true}]), json!("ok"));
-    let r = gw.post("/v1beta/models/gm:generateContent", &[JSON], br#"{"contents":[]}"#);
+    let r = gw.post(
+        "/v1beta/models/gm:generateContent",
+        &[JSON],
+        br#"{"contents":[]}"#,
+    );
     assert_eq!(r.status, 504);
     assert_eq!(r.json()["error"]["status"], "DEADLINE_EXCEEDED");
 }
@@ -88,16 +106,25 @@ fn a_silent_upstream_times_out_as_504() {
 fn ten_mib_body_is_routed_delivered_intact_and_replayed_on_failover() {
     let mock = Mock::start();
     let gw = Gateway::start(&two_claude(&mock.url(), &mock.url(), ""));
-    mock.schedule("first", json!([{"status": 429, "retry_after": "30"}]), json!("ok"));
+    mock.schedule(
+        "first",
+        json!([{"status": 429, "retry_after": "30"}]),
+        json!("ok"),
+    );
     let filler = "y".repeat(10 * 1024 * 1024);
-    let sent = format!(r#"{{"model":"claude","max_tokens":5,"messages":[{{"role":"user","content":"MOCK_REPLY[big] {filler}"}}]}}"#);
+    let sent = format!(
+        r#"{{"model":"claude","max_tokens":5,"messages":[{{"role":"user","content":"MOCK_REPLY[big] {filler}"}}]}}"#
+    );
     let expected = sent.replacen(r#""model":"claude""#, r#""model":"claude-up""#, 1);
     let r = gw.post("/v1/messages", &[JSON], sent.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["content"][0]["text"], "big");
     let j = mock.journal();
     assert_eq!(j.len(), 2);
-    assert_eq!((&j[0]["account"], &j[0]["outcome"]), (&json!("first"), &json!("status:429")));
+    assert_eq!(
+        (&j[0]["account"], &j[0]["outcome"]),
+        (&json!("first"), &json!("status:429"))
+    );
     assert_eq!(j[1]["account"], "second");
     for e in &j {
         assert_eq!(e["body_len"], expected.len());

@@ -19,12 +19,25 @@ fn client_keys_are_checked_like_cliproxyapi() {
     let mock = Mock::start();
     let gw = Gateway::start(&four_accounts(&mock, r#"["sk-client"]"#));
     let r = gw.post("/v1/chat/completions", &[JSON], &chat("gpt-4o-mini", false));
-    assert_eq!((r.status, r.json()), (401, json!({"error": "Missing API key"})));
-    let r = gw.post("/v1/messages", &[JSON, ("x-api-key", "wrong")], &chat("claude-sonnet-4-5", false));
-    assert_eq!((r.status, r.json()), (401, json!({"error": "Invalid API key"})));
+    assert_eq!(
+        (r.status, r.json()),
+        (401, json!({"error": "Missing API key"}))
+    );
+    let r = gw.post(
+        "/v1/messages",
+        &[JSON, ("x-api-key", "wrong")],
+        &chat("claude-sonnet-4-5", false),
+    );
+    assert_eq!(
+        (r.status, r.json()),
+        (401, json!({"error": "Invalid API key"}))
+    );
     let r = gw.get("/v1/models", &[]);
     assert_eq!(r.status, 401);
-    assert!(mock.journal().is_empty(), "no upstream call for unauthorised requests");
+    assert!(
+        mock.journal().is_empty(),
+        "no upstream call for unauthorised requests"
+    );
 
     for (h, v, path) in [
         ("authorization", "Bearer sk-client", "/v1/chat/completions"),
@@ -58,18 +71,31 @@ fn local_answers_need_no_upstream() {
     assert_eq!(r.status, 200);
 
     let ids = |v: &Value, list: &str, field: &str| -> Vec<String> {
-        v[list].as_array().unwrap().iter().map(|m| m[field].as_str().unwrap().to_owned()).collect()
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m[field].as_str().unwrap().to_owned())
+            .collect()
     };
     let openai = gw.get("/v1/models", &[]).json();
     assert_eq!(openai["object"], "list");
-    assert_eq!(ids(&openai, "data", "id"), ["gpt-5-codex", "gpt-4o-mini", "fast"]);
-    let anthropic = gw.get("/v1/models", &[("anthropic-version", "2023-06-01")]).json();
+    assert_eq!(
+        ids(&openai, "data", "id"),
+        ["gpt-5-codex", "gpt-4o-mini", "fast"]
+    );
+    let anthropic = gw
+        .get("/v1/models", &[("anthropic-version", "2023-06-01")])
+        .json();
     assert_eq!(ids(&anthropic, "data", "id"), ["claude-sonnet-4-5"]);
     assert_eq!(anthropic["data"][0]["type"], "model");
     let gemini = gw.get("/v1beta/models", &[]).json();
     assert_eq!(ids(&gemini, "models", "name"), ["models/gemini-2.5-flash"]);
     let gemini_v1 = gw.get("/v1/models?key=anything", &[]).json();
-    assert_eq!(ids(&gemini_v1, "models", "name"), ["models/gemini-2.5-flash"]);
+    assert_eq!(
+        ids(&gemini_v1, "models", "name"),
+        ["models/gemini-2.5-flash"]
+    );
     assert!(mock.journal().is_empty());
 }
 
@@ -77,7 +103,11 @@ fn local_answers_need_no_upstream() {
 fn bad_input_is_refused_in_the_callers_protocol_without_upstream_calls() {
     let mock = Mock::start();
     let gw = Gateway::start(&four_accounts(&mock, "[]"));
-    let r = gw.post("/v1/chat/completions", &[JSON], b"{\"model\": \"gpt-4o-mini\", ");
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON],
+        b"{\"model\": \"gpt-4o-mini\", ",
+    );
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["type"], "invalid_request_error");
     assert_eq!(r.json()["error"]["code"], "invalid_json");
@@ -85,12 +115,20 @@ fn bad_input_is_refused_in_the_callers_protocol_without_upstream_calls() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["type"], "error");
     assert_eq!(r.json()["error"]["type"], "invalid_request_error");
-    let r = gw.post("/v1beta/models/gemini-2.5-flash:generateContent", &[JSON], b"[");
+    let r = gw.post(
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        &[JSON],
+        b"[",
+    );
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["status"], "INVALID_ARGUMENT");
     assert_eq!(r.json()["error"]["code"], 400);
 
-    let r = gw.post("/v1/chat/completions", &[JSON], &chat("no-such-model", false));
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON],
+        &chat("no-such-model", false),
+    );
     assert_eq!(r.status, 400);
     assert_eq!(
         r.json(),
@@ -98,27 +136,39 @@ fn bad_input_is_refused_in_the_callers_protocol_without_upstream_calls() {
     );
     let r = gw.post("/v1/messages", &[JSON], br#"{"messages":[]}"#);
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["error"]["message"], "request body has no `model` field");
+    assert_eq!(
+        r.json()["error"]["message"],
+        "request body has no `model` field"
+    );
     let r = gw.post("/v1beta/models/nope:generateContent", &[JSON], b"{}");
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["status"], "NOT_FOUND");
 
     let r = gw.post("/v2/unknown", &[JSON], b"{}");
     assert_eq!(r.status, 404);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("/v2/unknown"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/v2/unknown"));
 
     // A model only an upstream of another protocol serves: clear error until translators land.
     let r = gw.post("/v1/messages", &[JSON], &chat("gpt-4o-mini", false));
     assert_eq!(r.status, 501);
     assert_eq!(r.json()["type"], "error");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("OpenAI-compatible"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("OpenAI-compatible"));
     assert!(mock.journal().is_empty());
 }
 
 #[test]
 fn body_over_the_limit_gets_413_and_reaches_no_upstream() {
     let mock = Mock::start();
-    let gw = Gateway::start(&format!("max-body-size: 4KiB\n{}", four_accounts(&mock, "[]")));
+    let gw = Gateway::start(&format!(
+        "max-body-size: 4KiB\n{}",
+        four_accounts(&mock, "[]")
+    ));
     let big = json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "x".repeat(5000)}]}).to_string();
     let r = gw.post("/v1/messages", &[JSON], big.as_bytes());
     assert_eq!(r.status, 413);
@@ -127,7 +177,11 @@ fn body_over_the_limit_gets_413_and_reaches_no_upstream() {
     let mut chunked = format!("{:x}\r\n", big.len()).into_bytes();
     chunked.extend_from_slice(big.as_bytes());
     chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-    let r = gw.post("/v1/chat/completions", &[JSON, ("transfer-encoding", "chunked")], &chunked);
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON, ("transfer-encoding", "chunked")],
+        &chunked,
+    );
     assert_eq!(r.status, 413);
     assert_eq!(r.json()["error"]["code"], "request_too_large");
     assert!(mock.journal().is_empty());
@@ -139,7 +193,11 @@ fn same_protocol_passes_through_with_only_the_model_changed() {
     let gw = Gateway::start(&four_accounts(&mock, "[]"));
     // Alias `fast` -> upstream `gpt-4o-mini`: exactly the model bytes change.
     let sent = br#"{ "messages":[{"role":"user","content":"MOCK_REPLY[pong]"}],  "model" :"fast","stream":false}"#;
-    let r = gw.post("/v1/chat/completions", &[JSON, ("accept-encoding", "gzip")], sent);
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON, ("accept-encoding", "gzip")],
+        sent,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["choices"][0]["message"]["content"], "pong");
     let expected = br#"{ "messages":[{"role":"user","content":"MOCK_REPLY[pong]"}],  "model" :"gpt-4o-mini","stream":false}"#;
@@ -165,20 +223,44 @@ fn each_provider_gets_its_path_and_credentials() {
     let mock = Mock::start();
     let gw = Gateway::start(&four_accounts(&mock, r#"["sk-client"]"#));
     let auth = ("authorization", "Bearer sk-client");
-    let r = gw.post("/v1/messages?beta=true", &[JSON, auth, ("anthropic-beta", "x")], &chat("claude-sonnet-4-5", false));
+    let r = gw.post(
+        "/v1/messages?beta=true",
+        &[JSON, auth, ("anthropic-beta", "x")],
+        &chat("claude-sonnet-4-5", false),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = gw.post("/v1/messages/count_tokens", &[JSON, auth], &chat("claude-sonnet-4-5", false));
+    let r = gw.post(
+        "/v1/messages/count_tokens",
+        &[JSON, auth],
+        &chat("claude-sonnet-4-5", false),
+    );
     assert_eq!(r.status, 200);
     assert!(r.json()["input_tokens"].as_u64().unwrap() > 0);
-    let r = gw.post("/v1/responses", &[JSON, auth], br#"{"model":"gpt-5-codex","input":"MOCK_REPLY[ok]"}"#);
+    let r = gw.post(
+        "/v1/responses",
+        &[JSON, auth],
+        br#"{"model":"gpt-5-codex","input":"MOCK_REPLY[ok]"}"#,
+    );
     assert_eq!(r.status, 200);
-    let r = gw.post("/v1/completions", &[JSON, auth], br#"{"model":"gpt-4o-mini","prompt":"hi"}"#);
+    let r = gw.post(
+        "/v1/completions",
+        &[JSON, auth],
+        br#"{"model":"gpt-4o-mini","prompt":"hi"}"#,
+    );
     assert_eq!(r.status, 200);
     let g = br#"{"contents":[{"role":"user","parts":[{"text":"MOCK_REPLY[g]"}]}]}"#;
-    let r = gw.post("/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk-client", &[JSON], g);
+    let r = gw.post(
+        "/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk-client",
+        &[JSON],
+        g,
+    );
     assert_eq!(r.status, 200);
     assert!(r.text().starts_with("data: "), "{}", r.text());
-    let r = gw.post("/v1beta/models/gemini-2.5-flash:countTokens", &[JSON, ("x-goog-api-key", "sk-client")], g);
+    let r = gw.post(
+        "/v1beta/models/gemini-2.5-flash:countTokens",
+        &[JSON, ("x-goog-api-key", "sk-client")],
+        g,
+    );
     assert_eq!(r.status, 200);
 
     let j = mock.journal();
@@ -188,17 +270,48 @@ fn each_provider_gets_its_path_and_credentials() {
     assert_eq!(j[0]["headers"]["anthropic-version"], "2023-06-01");
     assert_eq!(j[0]["headers"]["anthropic-beta"], "x");
     assert!(j[0]["headers"].get("authorization").is_none());
-    assert_eq!(row(0), (&json!("acct-claude"), &json!("/v1/messages"), &json!("beta=true")));
-    assert_eq!(row(1), (&json!("acct-claude"), &json!("/v1/messages/count_tokens"), &json!("")));
-    assert_eq!(row(2), (&json!("acct-codex"), &json!("/v1/responses"), &json!("")));
+    assert_eq!(
+        row(0),
+        (
+            &json!("acct-claude"),
+            &json!("/v1/messages"),
+            &json!("beta=true")
+        )
+    );
+    assert_eq!(
+        row(1),
+        (
+            &json!("acct-claude"),
+            &json!("/v1/messages/count_tokens"),
+            &json!("")
+        )
+    );
+    assert_eq!(
+        row(2),
+        (&json!("acct-codex"), &json!("/v1/responses"), &json!(""))
+    );
     assert_eq!(j[2]["headers"]["authorization"], "Bearer acct-codex");
-    assert_eq!(row(3), (&json!("acct-oai"), &json!("/v1/completions"), &json!("")));
+    assert_eq!(
+        row(3),
+        (&json!("acct-oai"), &json!("/v1/completions"), &json!(""))
+    );
     assert_eq!(
         row(4),
-        (&json!("acct-gemini"), &json!("/v1beta/models/gemini-2.5-flash:streamGenerateContent"), &json!("alt=sse"))
+        (
+            &json!("acct-gemini"),
+            &json!("/v1beta/models/gemini-2.5-flash:streamGenerateContent"),
+            &json!("alt=sse")
+        )
     );
     assert_eq!(j[4]["headers"]["x-goog-api-key"], "acct-gemini");
-    assert_eq!(row(5), (&json!("acct-gemini"), &json!("/v1beta/models/gemini-2.5-flash:countTokens"), &json!("")));
+    assert_eq!(
+        row(5),
+        (
+            &json!("acct-gemini"),
+            &json!("/v1beta/models/gemini-2.5-flash:countTokens"),
+            &json!("")
+        )
+    );
 }
 
 #[test]
@@ -212,14 +325,23 @@ fn round_robin_splits_and_fill_first_does_not() {
     };
     let gw = Gateway::start(&two("round-robin"));
     for _ in 0..10 {
-        assert_eq!(gw.post("/v1/messages", &[JSON], &chat("m", false)).status, 200);
+        assert_eq!(
+            gw.post("/v1/messages", &[JSON], &chat("m", false)).status,
+            200
+        );
     }
     assert_eq!((mock.calls("a1"), mock.calls("a2")), (5, 5));
     drop(gw);
     let before = (mock.calls("a1"), mock.calls("a2"));
     let gw = Gateway::start(&two("fill-first"));
     for _ in 0..4 {
-        assert_eq!(gw.post("/v1/messages", &[JSON], &chat("m", false)).status, 200);
+        assert_eq!(
+            gw.post("/v1/messages", &[JSON], &chat("m", false)).status,
+            200
+        );
     }
-    assert_eq!((mock.calls("a1") - before.0, mock.calls("a2") - before.1), (4, 0));
+    assert_eq!(
+        (mock.calls("a1") - before.0, mock.calls("a2") - before.1),
+        (4, 0)
+    );
 }

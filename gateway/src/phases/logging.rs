@@ -9,7 +9,10 @@ pub fn logging(session: &Session, e: Option<&pingora_error::Error>, ctx: &Ctx) {
     let accounts: Vec<String> = ctx
         .attempts
         .iter()
-        .map(|a| format!("{}={}", ctx.rt.accounts[a.account].id, a.status))
+        .map(|a| match a.cause {
+            Some(cause) => format!("{}={cause}", ctx.rt.accounts[a.account].id),
+            None => format!("{}={}", ctx.rt.accounts[a.account].id, a.status),
+        })
         .collect();
     let elapsed_ms = ctx.started.elapsed().as_secs_f64() * 1000.0;
     let error = ctx.local_error.as_ref().map(|e| e.label()).unwrap_or("");

@@ -51,12 +51,25 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
             return answer(session, 200, local::models(p, &listed)).await;
         }
         Route::ModelInfo { model, .. } => {
-            let found = ctx.rt.router.listed().iter().find(|m| m.id == model).cloned();
+            let found = ctx
+                .rt
+                .router
+                .listed()
+                .iter()
+                .find(|m| m.id == model)
+                .cloned();
             return match found {
                 Some(m) if ctx.protocol == ClientProtocol::Gemini => {
                     answer(session, 200, local::gemini_model(&m)).await
                 }
-                Some(m) => answer(session, 200, local::models(ctx.protocol, &[&m])["data"][0].clone()).await,
+                Some(m) => {
+                    answer(
+                        session,
+                        200,
+                        local::models(ctx.protocol, &[&m])["data"][0].clone(),
+                    )
+                    .await
+                }
                 None => fail(session, ctx, GatewayError::UnknownModel(model)).await,
             };
         }
@@ -77,11 +90,17 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
 }
 
 /// Pre-read and inspect the body, resolve the model to candidate accounts.
-async fn prepare(session: &mut Session, ctx: &mut Ctx, endpoint: Endpoint) -> Result<(), GatewayError> {
+async fn prepare(
+    session: &mut Session,
+    ctx: &mut Ctx,
+    endpoint: Endpoint,
+) -> Result<(), GatewayError> {
     let raw = read_body(session, ctx.rt.max_body_bytes).await?;
     ctx.body_len = raw.len();
     let facts = if raw.is_empty() {
-        return Err(GatewayError::MalformedBody("request body is empty; expected a JSON object".into()));
+        return Err(GatewayError::MalformedBody(
+            "request body is empty; expected a JSON object".into(),
+        ));
     } else if raw.len() <= INLINE_VALIDATE_LIMIT {
         body::inspect(&raw)
     } else {
@@ -91,13 +110,21 @@ async fn prepare(session: &mut Session, ctx: &mut Ctx, endpoint: Endpoint) -> Re
     }
     .map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
     let (model, stream) = match &endpoint {
-        Endpoint::Gemini { model, method } => (Some(model.clone()), *method == GeminiMethod::StreamGenerateContent),
+        Endpoint::Gemini { model, method } => (
+            Some(model.clone()),
+            *method == GeminiMethod::StreamGenerateContent,
+        ),
         _ => (facts.model, facts.stream),
     };
-    let model = model.filter(|m| !m.is_empty()).ok_or(GatewayError::MissingModel)?;
+    let model = model
+        .filter(|m| !m.is_empty())
+        .ok_or(GatewayError::MissingModel)?;
     ctx.stream = stream;
     ctx.model_span = facts.model_span;
-    let plan = ctx.rt.router.plan(&model, &ctx.rt.accounts, |k| endpoint.passthrough_to(k));
+    let plan = ctx
+        .rt
+        .router
+        .plan(&model, &ctx.rt.accounts, |k| endpoint.passthrough_to(k));
     ctx.candidates = match plan {
         Plan::Candidates(c) => c,
         Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
@@ -105,7 +132,9 @@ async fn prepare(session: &mut Session, ctx: &mut Ctx, endpoint: Endpoint) -> Re
             return Err(GatewayError::UnsupportedPair {
                 model,
                 client: client_api_name(&endpoint),
-                upstream: kinds.first().map_or("other", |k| crate::accounts::kind_name(*k)),
+                upstream: kinds
+                    .first()
+                    .map_or("other", |k| crate::accounts::kind_name(*k)),
             })
         }
     };
@@ -137,7 +166,11 @@ async fn read_body(session: &mut Session, limit: usize) -> Result<Vec<u8>, Gatew
                 raw.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(raw),
-            Err(_) => return Err(GatewayError::MalformedBody("could not read the request body".into())),
+            Err(_) => {
+                return Err(GatewayError::MalformedBody(
+                    "could not read the request body".into(),
+                ))
+            }
         }
     }
 }
@@ -162,13 +195,27 @@ fn client_api_name(e: &Endpoint) -> &'static str {
     }
 }
 
-async fn answer(session: &mut Session, status: u16, body: serde_json::Value) -> pingora_error::Result<bool> {
-    super::write_json(session, status, serde_json::to_vec(&body).unwrap_or_default(), &[]).await?;
+async fn answer(
+    session: &mut Session,
+    status: u16,
+    body: serde_json::Value,
+) -> pingora_error::Result<bool> {
+    super::write_json(
+        session,
+        status,
+        serde_json::to_vec(&body).unwrap_or_default(),
+        &[],
+    )
+    .await?;
     Ok(true)
 }
 
 /// Answer with a gateway error in the client's protocol.
-pub async fn fail(session: &mut Session, ctx: &mut Ctx, e: GatewayError) -> pingora_error::Result<bool> {
+pub async fn fail(
+    session: &mut Session,
+    ctx: &mut Ctx,
+    e: GatewayError,
+) -> pingora_error::Result<bool> {
     // The body may be unread (401, 413): do not try to reuse the connection.
     if !session.as_mut().is_body_done() {
         session.set_keepalive(None);

@@ -7,12 +7,19 @@ use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
 
-pub fn upstream_response_filter(session: &Session, resp: &mut ResponseHeader, ctx: &mut Ctx) -> Result<()> {
+pub fn upstream_response_filter(
+    session: &Session,
+    resp: &mut ResponseHeader,
+    ctx: &mut Ctx,
+) -> Result<()> {
     let status = resp.status.as_u16();
     ctx.record_status(status);
     if fails_over(status) && ctx.has_next() && session.response_written().is_none() {
         ctx.retry_status = Some(status);
-        let mut e = Error::explain(ErrorType::HTTPStatus(status), "upstream status triggers failover");
+        let mut e = Error::explain(
+            ErrorType::HTTPStatus(status),
+            "upstream status triggers failover",
+        );
         e.set_retry(true);
         return Err(e);
     }

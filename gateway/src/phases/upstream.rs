@@ -45,13 +45,21 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.retry_status = None;
     ctx.splice = None;
     let account_index = candidate.account;
-    ctx.attempts.push(crate::ctx::Attempt { account: account_index, status: 0 });
+    ctx.attempts.push(crate::ctx::Attempt {
+        account: account_index,
+        status: 0,
+        cause: None,
+    });
     let account = &ctx.rt.accounts[account_index];
     let t = &account.target;
     let addr = match resolver.resolve(&t.host, t.port).await {
         Ok(a) => a,
         Err(e) => {
-            let mut err = Error::explain(ErrorType::ConnectNoRoute, format!("resolving {}: {e}", t.host));
+            let mut err = Error::explain(
+                ErrorType::ConnectNoRoute,
+                format!("resolving {}: {e}", t.host),
+            );
+            ctx.record_cause(&err);
             err.set_retry(ctx.has_next());
             return Err(err);
         }
@@ -64,7 +72,11 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     Ok(Box::new(peer))
 }
 
-pub fn upstream_request_filter(session: &Session, req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
+pub fn upstream_request_filter(
+    session: &Session,
+    req: &mut RequestHeader,
+    ctx: &mut Ctx,
+) -> Result<()> {
     let (Some(endpoint), Some(candidate)) = (ctx.endpoint.as_ref(), ctx.candidate()) else {
         return Error::e_explain(ErrorType::InternalError, "upstream request without a route");
     };
@@ -79,7 +91,12 @@ pub fn upstream_request_filter(session: &Session, req: &mut RequestHeader, ctx: 
         path.push(':');
         path.push_str(method.as_str());
     }
-    let query = session.req_header().uri.query().map(strip_credential_params).unwrap_or_default();
+    let query = session
+        .req_header()
+        .uri
+        .query()
+        .map(strip_credential_params)
+        .unwrap_or_default();
     if !query.is_empty() {
         path.push('?');
         path.push_str(&query);
@@ -131,7 +148,10 @@ pub fn upstream_request_filter(session: &Session, req: &mut RequestHeader, ctx: 
 pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &Ctx) -> Result<()> {
     if let (Some(literal), Some(span), Some(raw)) = (&ctx.splice, &ctx.model_span, body.as_ref()) {
         if !end_of_stream || raw.len() != ctx.body_len {
-            return Error::e_explain(ErrorType::InternalError, "pre-read body was not replayed whole");
+            return Error::e_explain(
+                ErrorType::InternalError,
+                "pre-read body was not replayed whole",
+            );
         }
         *body = Some(body::splice(raw, span, literal));
     }
@@ -139,7 +159,7 @@ pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &
 }
 
 pub fn fail_to_connect(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
-    ctx.record_status(0);
+    ctx.record_cause(&e);
     // Nothing reached the upstream: always safe to try the next account.
     e.set_retry(ctx.has_next());
     e
@@ -150,6 +170,7 @@ pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) ->
         e.set_retry(ctx.has_next());
         return e;
     }
+    ctx.record_cause(&e);
     // A transport failure before anything reached the client fails over too: LLM calls are
     // POSTs, but resending one to another account is what users of a gateway want.
     let upstream_side = matches!(e.esource(), pingora_error::ErrorSource::Upstream);
@@ -171,7 +192,9 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
         | ErrorType::ConnectionClosed
         | ErrorType::ConnectProxyFailure => GatewayError::UpstreamUnreachable,
         ErrorType::ReadTimedout | ErrorType::WriteTimedout => GatewayError::UpstreamTimeout,
-        _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => GatewayError::UpstreamUnreachable,
+        _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => {
+            GatewayError::UpstreamUnreachable
+        }
         _ => GatewayError::Internal,
     };
     let downstream_gone = matches!(e.esource(), pingora_error::ErrorSource::Downstream);
@@ -180,11 +203,17 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
         session.set_keepalive(None);
         let body = gateway_error.body(ctx.protocol);
         if super::write_json(session, code, body, &[]).await.is_err() {
-            return FailToProxy { error_code: 0, can_reuse_downstream: false };
+            return FailToProxy {
+                error_code: 0,
+                can_reuse_downstream: false,
+            };
         }
     }
     ctx.local_error = Some(gateway_error);
-    FailToProxy { error_code: if downstream_gone { 0 } else { code }, can_reuse_downstream: false }
+    FailToProxy {
+        error_code: if downstream_gone { 0 } else { code },
+        can_reuse_downstream: false,
+    }
 }
 
 /// Percent-encode a model name for use as one path segment.

@@ -10,7 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub struct Mock {
@@ -27,7 +30,11 @@ impl Mock {
         let bin = std::env::var("SWITCHYARD_MOCK_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|_| workspace_root().join("target/debug/switchyard-mock"));
-        assert!(bin.exists(), "mock upstream binary missing at {} (cargo build --workspace --bins)", bin.display());
+        assert!(
+            bin.exists(),
+            "mock upstream binary missing at {} (cargo build --workspace --bins)",
+            bin.display()
+        );
         let mut child = Command::new(bin)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -36,8 +43,14 @@ impl Mock {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("LISTENING ").expect("LISTENING line").to_owned();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .expect("LISTENING line")
+            .to_owned();
         Mock { child, addr }
     }
 
@@ -51,12 +64,21 @@ impl Mock {
     }
 
     pub fn calls(&self, account: &str) -> usize {
-        self.journal().iter().filter(|e| e["account"] == account).count()
+        self.journal()
+            .iter()
+            .filter(|e| e["account"] == account)
+            .count()
     }
 
     pub fn schedule(&self, account: &str, steps: Value, then: Value) {
         let body = serde_json::json!({"account": account, "steps": steps, "then": then});
-        let r = request(&self.addr, "POST", "/_mock/schedule", &[("content-type", "application/json")], body.to_string().as_bytes());
+        let r = request(
+            &self.addr,
+            "POST",
+            "/_mock/schedule",
+            &[("content-type", "application/json")],
+            body.to_string().as_bytes(),
+        );
         assert_eq!(r.status, 200, "schedule: {}", r.text());
     }
 }
@@ -69,7 +91,11 @@ impl Drop for Mock {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Gateway {
@@ -91,10 +117,15 @@ impl Gateway {
     /// Start the gateway with `config` (YAML without host/port; they are added here).
     pub fn start(config: &str) -> Self {
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("switchyard-test-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("switchyard-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.yaml");
-        std::fs::write(&path, format!("host: 127.0.0.1\nport: {port}\nworkers: 1\n{config}")).unwrap();
+        std::fs::write(
+            &path,
+            format!("host: 127.0.0.1\nport: {port}\nworkers: 1\n{config}"),
+        )
+        .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["serve", "--config"])
             .arg(&path)
@@ -104,7 +135,11 @@ impl Gateway {
             .spawn()
             .unwrap();
         let addr = format!("127.0.0.1:{port}");
-        let mut gw = Gateway { child, addr, _dir: tempdir::Dir(dir) };
+        let mut gw = Gateway {
+            child,
+            addr,
+            _dir: tempdir::Dir(dir),
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(status)) = gw.child.try_wait() {
@@ -146,10 +181,14 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -157,11 +196,19 @@ impl Response {
 }
 
 /// A minimal HTTP/1.1 client: one request per connection, Content-Length or chunked replies.
-pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    let has_len = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding"));
+    let has_len = headers.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding")
+    });
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -177,15 +224,30 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
 }
 
 fn parse_response(raw: &[u8], head_only: bool) -> Response {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        })
         .collect();
     let rest = &raw[end + 4..];
-    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
     let body = if head_only {
         Vec::new()
     } else if chunked {
@@ -193,14 +255,28 @@ fn parse_response(raw: &[u8], head_only: bool) -> Response {
     } else {
         rest.to_vec()
     };
-    Response { status, headers, body }
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&b[..nl])
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
         if size == 0 {
             return out;
         }
@@ -213,7 +289,10 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 
 pub fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// Config lines for one account of each kind on `mock`, with the given client keys.
