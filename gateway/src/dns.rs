@@ -1,7 +1,8 @@
 //! Asynchronous upstream name resolution with a small cache.
 //!
 //! `HttpPeer::new` resolves names with blocking DNS and panics on failure (pingora.md §9), so
-//! peers are always built from a `SocketAddr` resolved here, in `upstream_peer`.
+//! peers are always built from a `SocketAddr` resolved here, in `upstream_peer`. IP literals
+//! skip resolution; names are cached for 30 s.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
