@@ -1,0 +1,1 @@
+//! anthropic: wire types and the IR codecs (in progress).

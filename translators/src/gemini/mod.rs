@@ -1,0 +1,1 @@
+//! gemini: wire types and the IR codecs (in progress).

@@ -1,0 +1,1 @@
+//! openai_chat: wire types and the IR codecs (in progress).

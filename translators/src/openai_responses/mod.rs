@@ -1,0 +1,1 @@
+//! openai_responses: wire types and the IR codecs (in progress).
