@@ -28,6 +28,7 @@ pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod reasoning;
 pub mod sse;
 
 pub use error::TranslateError;

@@ -1,0 +1,1 @@
+//! Reasoning settings across protocols (in progress).
