@@ -81,6 +81,7 @@ fn key_entry(
     let mut api_key = None;
     let mut proxy = None;
     let mut excluded = Vec::new();
+    let mut disable_cooling = false;
     for (key, value) in entries {
         let p = key_path(path, key);
         if common.read(w, key, value, &p, &schema::MODEL) {
@@ -90,6 +91,7 @@ fn key_entry(
             "api-key" => api_key = Some(w.text(value, &p, true)),
             "proxy-url" => proxy = proxy_url(w, value, &p),
             "excluded-models" => excluded = w.string_list(value, &p),
+            "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
             other => w.other_key(section, other, &p),
         }
     }
@@ -112,6 +114,7 @@ fn key_entry(
         proxy_url: proxy,
         models: common.models,
         excluded_models: excluded,
+        disable_cooling,
     })
 }
 
@@ -133,6 +136,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
     let mut common = Common::default();
     let mut name = None;
     let mut disabled = false;
+    let mut disable_cooling = false;
     let mut keys: Vec<KeyEntry> = Vec::new();
     for (key, value) in entries {
         let p = key_path(path, key);
@@ -142,6 +146,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
         match key.as_str() {
             "name" => name = Some(w.text(value, &p, false)),
             "disabled" => disabled = w.bool(value, &p).unwrap_or(false),
+            "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
             "api-key-entries" => keys = compat_keys(w, value, &p),
             other => w.other_key(&schema::COMPAT_ENTRY, other, &p),
         }
@@ -169,6 +174,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
             proxy_url: proxy,
             models: common.models.clone(),
             excluded_models: Vec::new(),
+            disable_cooling,
         });
     }
 }

@@ -83,6 +83,8 @@ pub struct ApiKeyAccount {
     pub proxy_url: Option<String>,
     pub models: Vec<ModelAlias>,
     pub excluded_models: Vec<String>,
+    /// Per-account `disable-cooling`: failures never put this account in cooldown.
+    pub disable_cooling: bool,
 }
 
 /// A config problem (fatal) or warning, with the YAML path it concerns (`claude-api-key[0].base-url`).
@@ -156,6 +158,11 @@ pub struct Config {
     pub upstream_timeouts: UpstreamTimeouts,
     /// `shutdown-grace-seconds` (Switchyard key), default 5: in-flight requests get this long on SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// `disable-cooling`, default false: failures never put an account in cooldown.
+    pub disable_cooling: bool,
+    /// `transient-error-cooldown-seconds`: cooldown after 408/5xx/529. CLIProxyAPI's values:
+    /// 0 (default) means 60 s, -1 means none (`None` here).
+    pub transient_cooldown_secs: Option<u64>,
 }
 
 /// `max-body-size` default: 32 MiB.
@@ -186,6 +193,8 @@ impl Default for Config {
             workers: None,
             upstream_timeouts: UpstreamTimeouts::default(),
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            disable_cooling: false,
+            transient_cooldown_secs: Some(60),
         }
     }
 }

@@ -67,6 +67,7 @@ impl fmt::Debug for ApiKeyAccount {
             .field("proxy_url", &OptUrl(&self.proxy_url))
             .field("models", &self.models)
             .field("excluded_models", &self.excluded_models)
+            .field("disable_cooling", &self.disable_cooling)
             .finish()
     }
 }
@@ -89,6 +90,8 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("upstream_timeouts", &self.upstream_timeouts)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("disable_cooling", &self.disable_cooling)
+            .field("transient_cooldown_secs", &self.transient_cooldown_secs)
             .finish()
     }
 }

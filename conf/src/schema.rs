@@ -90,6 +90,8 @@ pub(crate) const TOP: Section = Section {
         "workers",
         "upstream-timeouts",
         "shutdown-grace-seconds",
+        "disable-cooling",
+        "transient-error-cooldown-seconds",
     ],
     unsupported: &[
         // v6.9.25
@@ -103,7 +105,6 @@ pub(crate) const TOP: Section = Section {
         "force-model-prefix",
         "passthrough-headers",
         "max-retry-credentials",
-        "disable-cooling",
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
@@ -126,7 +127,6 @@ pub(crate) const TOP: Section = Section {
         "credential-in-flight",
         "redis-usage-queue-retention-seconds",
         "save-cooldown-status",
-        "transient-error-cooldown-seconds",
         "disable-claude-cloak-mode",
         "claude-code",
         "disable-image-generation",
@@ -169,6 +169,7 @@ const KEY_ENTRY_SUPPORTED: &[&str] = &[
     "proxy-url",
     "models",
     "excluded-models",
+    "disable-cooling",
 ];
 
 pub(crate) const GEMINI_ENTRY: Section = Section {
@@ -176,7 +177,6 @@ pub(crate) const GEMINI_ENTRY: Section = Section {
     unsupported: &[
         "priority",
         "weight",
-        "disable-cooling",
         "request-retry",
         "request-scoped-errors",
     ],
@@ -187,7 +187,6 @@ pub(crate) const CLAUDE_ENTRY: Section = Section {
     unsupported: &[
         "priority",
         "weight",
-        "disable-cooling",
         "request-retry",
         "request-scoped-errors",
         "cloak",
@@ -202,7 +201,6 @@ pub(crate) const CODEX_ENTRY: Section = Section {
     unsupported: &[
         "priority",
         "weight",
-        "disable-cooling",
         "request-retry",
         "request-scoped-errors",
         "websockets",
@@ -221,11 +219,11 @@ pub(crate) const COMPAT_ENTRY: Section = Section {
         "models",
         "headers",
         "disabled",
+        "disable-cooling",
     ],
     unsupported: &[
         "priority",
         "support-prompt-cache-key",
-        "disable-cooling",
         "request-retry",
         "request-scoped-errors",
     ],

@@ -81,6 +81,16 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 }
             }
             "upstream-timeouts" => set(&mut cfg.upstream_timeouts, timeouts(w, value, &p)),
+            "disable-cooling" => set(&mut cfg.disable_cooling, w.bool(value, &p)),
+            "transient-error-cooldown-seconds" => {
+                if let Some(n) = w.int(value, &p, -1, None) {
+                    cfg.transient_cooldown_secs = match n {
+                        -1 => None,
+                        0 => Some(60),
+                        n => u64::try_from(n).ok(),
+                    };
+                }
+            }
             "shutdown-grace-seconds" => {
                 set(&mut cfg.shutdown_grace_secs, w.u64_at_least(value, &p, 0))
             }

@@ -134,6 +134,7 @@ shutdown-grace-seconds: 10
         proxy_url: None,
         models: vec![],
         excluded_models: vec![],
+        disable_cooling: false,
     };
     let expected = Config {
         host: "127.0.0.1".into(),
@@ -149,6 +150,8 @@ shutdown-grace-seconds: 10
         request_retry: 3,
         max_retry_interval_secs: 30,
         routing_strategy: RoutingStrategy::FillFirst,
+        disable_cooling: false,
+        transient_cooldown_secs: Some(60),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(
@@ -366,4 +369,28 @@ fn unknown_keys_with_and_without_suggestion() {
         problems("gemini-api-key: [{api-key: k, cloak: {}}]\n"),
         ["gemini-api-key[0].cloak: unknown key"]
     );
+}
+
+#[test]
+fn cooling_keys() {
+    let loaded = ok("disable-cooling: true\ntransient-error-cooldown-seconds: -1\nclaude-api-key:\n  - api-key: k\n    disable-cooling: true\nopenai-compatibility:\n  - name: x\n    base-url: http://h/v1\n    disable-cooling: yes\n");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert!(loaded.config.disable_cooling);
+    assert_eq!(loaded.config.transient_cooldown_secs, None);
+    assert!(loaded.config.accounts.iter().all(|a| a.disable_cooling));
+    assert_eq!(
+        ok("transient-error-cooldown-seconds: 0\n")
+            .config
+            .transient_cooldown_secs,
+        Some(60)
+    );
+    assert_eq!(
+        ok("transient-error-cooldown-seconds: 5\n")
+            .config
+            .transient_cooldown_secs,
+        Some(5)
+    );
+    assert_eq!(ok("").config.transient_cooldown_secs, Some(60));
+    let errs = switchyard_conf::load_str("transient-error-cooldown-seconds: -2\n").unwrap_err();
+    assert_eq!(errs[0].path, "transient-error-cooldown-seconds");
 }

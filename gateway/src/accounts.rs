@@ -74,6 +74,8 @@ pub struct Account {
     pub target: UpstreamTarget,
     /// Extra headers from config, already validated as header names/values.
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// `disable-cooling` on this account.
+    pub disable_cooling: bool,
 }
 
 impl Account {
@@ -93,6 +95,7 @@ impl Account {
             key: a.api_key.clone(),
             target,
             headers,
+            disable_cooling: a.disable_cooling,
         })
     }
 }

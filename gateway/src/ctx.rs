@@ -4,6 +4,7 @@
 //! `upstream_peer`; per-request fields are set once in `request_filter`.
 
 use crate::errors::GatewayError;
+use crate::health::{Health, Outcome};
 use crate::protocol::{ClientProtocol, Endpoint};
 use crate::routing::Candidate;
 use crate::runtime::Runtime;
@@ -25,6 +26,8 @@ pub struct Attempt {
 pub struct Ctx {
     /// The config snapshot this request runs against, loaded once.
     pub rt: Arc<Runtime>,
+    /// Account health; outlives config snapshots.
+    pub health: Arc<Health>,
     pub started: Instant,
     /// How errors are rendered; set as soon as the route is known.
     pub protocol: ClientProtocol,
@@ -49,9 +52,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(rt: Arc<Runtime>) -> Self {
+    pub fn new(rt: Arc<Runtime>, health: Arc<Health>) -> Self {
         Self {
             rt,
+            health,
             started: Instant::now(),
             protocol: ClientProtocol::OpenAi,
             endpoint: None,
@@ -78,6 +82,19 @@ impl Ctx {
         self.current.map_or(!self.candidates.is_empty(), |i| {
             i + 1 < self.candidates.len()
         })
+    }
+
+    /// Report how the attempt in flight ended to account health.
+    pub fn record_outcome(&self, outcome: Outcome) {
+        let Some(c) = self.candidate() else { return };
+        let policy = self.rt.cooling_for(c.account);
+        let id = &self.rt.accounts[c.account].id;
+        if let Some(d) = self
+            .health
+            .record(id, &c.upstream_model, outcome, policy, Instant::now())
+        {
+            tracing::info!(account = %id, model = %c.upstream_model, cooldown_secs = d.as_secs_f64(), "account cooling down");
+        }
     }
 
     /// Record the upstream status of the attempt in flight.

@@ -31,6 +31,12 @@ pub enum GatewayError {
     },
     #[error("request body exceeds the {limit} byte limit")]
     BodyTooLarge { limit: usize },
+    #[error("All credentials for model {model} are cooling down")]
+    ModelCooldown {
+        model: String,
+        reset_seconds: u64,
+        reset_time: String,
+    },
     #[error("upstream unreachable")]
     UpstreamUnreachable,
     #[error("upstream timed out")]
@@ -48,6 +54,7 @@ impl GatewayError {
             Self::MalformedBody(_) | Self::MissingModel | Self::UnknownModel(_) => 400,
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
+            Self::ModelCooldown { .. } => 429,
             Self::UpstreamUnreachable => 502,
             Self::UpstreamTimeout => 504,
             Self::Internal => 500,
@@ -66,6 +73,7 @@ impl GatewayError {
             Self::UnknownModel(_) => "model_not_found",
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
             Self::BodyTooLarge { .. } => "body_too_large",
+            Self::ModelCooldown { .. } => "model_cooldown",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
             Self::Internal => "internal",
@@ -86,6 +94,7 @@ impl GatewayError {
             | Self::MissingModel
             | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
+            Self::ModelCooldown { .. } => ("rate_limit_error", "rate_limit_error"),
             Self::UpstreamUnreachable | Self::UpstreamTimeout | Self::Internal => {
                 ("server_error", "api_error")
             }
@@ -99,6 +108,7 @@ impl GatewayError {
             Self::MissingModel => (Some("missing_model"), Some("model")),
             Self::MalformedBody(_) => (Some("invalid_json"), None),
             Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
+            Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
             Self::NotFound(_) | Self::MethodNotAllowed(_) => (None, None),
@@ -116,16 +126,25 @@ impl GatewayError {
             }
             Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
+            Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
             Self::UpstreamUnreachable => "UNAVAILABLE",
             Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
             Self::Internal => "INTERNAL",
         }
     }
 
+    /// Seconds for a `Retry-After` header, for errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::ModelCooldown { reset_seconds, .. } => Some(*reset_seconds),
+            _ => None,
+        }
+    }
+
     /// The response body in the caller's protocol.
     pub fn body(&self, protocol: ClientProtocol) -> Vec<u8> {
         let message = self.to_string();
-        let value = match self {
+        let mut value = match self {
             // CLIProxyAPI's exact 401 bodies, which its users' tooling matches on.
             Self::MissingApiKey | Self::InvalidApiKey => json!({ "error": message }),
             _ => match protocol {
@@ -143,6 +162,22 @@ impl GatewayError {
                 }}),
             },
         };
+        // CLIProxyAPI's `model_cooldown` fields, in every protocol's error object.
+        if let Self::ModelCooldown {
+            model,
+            reset_seconds,
+            reset_time,
+        } = self
+        {
+            if let Some(obj) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
+                if protocol != ClientProtocol::Gemini {
+                    obj.insert("code".into(), json!("model_cooldown"));
+                }
+                obj.insert("model".into(), json!(model));
+                obj.insert("reset_seconds".into(), json!(reset_seconds));
+                obj.insert("reset_time".into(), json!(reset_time));
+            }
+        }
         serde_json::to_vec(&value).unwrap_or_default()
     }
 }

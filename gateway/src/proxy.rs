@@ -3,6 +3,7 @@
 
 use crate::ctx::Ctx;
 use crate::dns::Resolver;
+use crate::health::Health;
 use crate::phases;
 use crate::runtime::Runtime;
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use std::sync::{Arc, RwLock};
 pub struct Gateway {
     runtime: RwLock<Arc<Runtime>>,
     resolver: Resolver,
+    health: Arc<Health>,
 }
 
 impl Gateway {
@@ -24,6 +26,7 @@ impl Gateway {
         Self {
             runtime: RwLock::new(runtime),
             resolver: Resolver::default(),
+            health: Arc::default(),
         }
     }
 
@@ -40,7 +43,7 @@ impl ProxyHttp for Gateway {
     type CTX = Ctx;
 
     fn new_ctx(&self) -> Ctx {
-        Ctx::new(self.snapshot())
+        Ctx::new(self.snapshot(), self.health.clone())
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {

@@ -195,6 +195,7 @@ mod tests {
                 })
                 .collect(),
             excluded_models: vec![],
+            disable_cooling: false,
         }
     }
 

@@ -6,6 +6,7 @@
 
 use crate::accounts::Account;
 use crate::client_auth::ClientKeys;
+use crate::health::CoolingPolicy;
 use crate::routing::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,17 @@ pub struct Runtime {
     pub connect_timeout: Duration,
     /// Longest wait for any single upstream read (first byte or inside a stream).
     pub read_timeout: Duration,
+    /// Global cooldown settings; accounts may disable cooling for themselves.
+    pub cooling: CoolingPolicy,
+}
+
+impl Runtime {
+    /// The cooldown policy for one account.
+    pub fn cooling_for(&self, account: usize) -> CoolingPolicy {
+        let mut p = self.cooling;
+        p.disabled |= self.accounts[account].disable_cooling;
+        p
+    }
 }
 
 impl Runtime {
@@ -55,6 +67,10 @@ impl Runtime {
             max_body_bytes: config.max_body_bytes,
             connect_timeout: Duration::from_secs(t.connect_secs),
             read_timeout: Duration::from_secs(t.first_byte_secs.max(t.idle_secs)),
+            cooling: CoolingPolicy {
+                disabled: config.disable_cooling,
+                transient: config.transient_cooldown_secs.map(Duration::from_secs),
+            },
         }))
     }
 }

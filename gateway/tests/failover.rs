@@ -34,8 +34,9 @@ fn a_429_fails_over_invisibly_and_the_last_answer_passes_through() {
         assert_eq!(r.status, 200, "{}", r.text());
         assert!(r.text().contains("fine"));
     }
-    // first: one 429 then ok (the second request is served by `first` again: fill-first).
-    assert_eq!((mock.calls("first"), mock.calls("second")), (2, 1));
+    // `first` answered 429 once and now cools for its Retry-After (7 s): the second request
+    // goes straight to `second`, although the strategy is fill-first.
+    assert_eq!((mock.calls("first"), mock.calls("second")), (1, 2));
 
     // Every account failing: the client sees the last upstream answer unchanged.
     mock.schedule("first", json!([]), json!({"status": 503}));

@@ -8,8 +8,9 @@ use crate::ctx::Ctx;
 use crate::errors::GatewayError;
 use crate::local;
 use crate::protocol::{self, ClientProtocol, Endpoint, GeminiMethod, Route};
-use crate::routing::Plan;
+use crate::routing::{Candidate, Plan};
 use pingora_proxy::Session;
+use std::time::{Instant, SystemTime};
 
 /// Bodies above this are validated on the blocking pool, not on a proxy worker.
 const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
@@ -126,7 +127,7 @@ async fn prepare(
         .router
         .plan(&model, &ctx.rt.accounts, |k| endpoint.passthrough_to(k));
     ctx.candidates = match plan {
-        Plan::Candidates(c) => c,
+        Plan::Candidates(c) => without_cooling(ctx, &model, c)?,
         Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
         Plan::Incompatible(kinds) => {
             return Err(GatewayError::UnsupportedPair {
@@ -141,6 +142,39 @@ async fn prepare(
     ctx.model = Some(model);
     ctx.endpoint = Some(endpoint);
     Ok(())
+}
+
+/// Drop accounts that are cooling down for their upstream model; if all are, the client gets
+/// 429 `model_cooldown` with the earliest reset.
+fn without_cooling(
+    ctx: &Ctx,
+    model: &str,
+    mut all: Vec<Candidate>,
+) -> Result<Vec<Candidate>, GatewayError> {
+    let now = Instant::now();
+    let mut earliest: Option<Instant> = None;
+    all.retain(|c| {
+        let id = &ctx.rt.accounts[c.account].id;
+        match ctx.health.cooling_until(id, &c.upstream_model, now) {
+            Some(until) => {
+                earliest = Some(earliest.map_or(until, |e| e.min(until)));
+                false
+            }
+            None => true,
+        }
+    });
+    match earliest {
+        Some(until) if all.is_empty() => {
+            let wait = until.saturating_duration_since(now);
+            let reset_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Err(GatewayError::ModelCooldown {
+                model: model.to_owned(),
+                reset_seconds,
+                reset_time: crate::time::rfc3339(SystemTime::now() + wait),
+            })
+        }
+        _ => Ok(all),
+    }
 }
 
 /// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
@@ -220,7 +254,12 @@ pub async fn fail(
     if !session.as_mut().is_body_done() {
         session.set_keepalive(None);
     }
-    super::write_json(session, e.status(), e.body(ctx.protocol), &[]).await?;
+    let retry_after = e.retry_after().map(|s| s.to_string());
+    let extra: Vec<(&str, &str)> = retry_after
+        .iter()
+        .map(|v| ("retry-after", v.as_str()))
+        .collect();
+    super::write_json(session, e.status(), e.body(ctx.protocol), &extra).await?;
     ctx.local_error = Some(e);
     Ok(true)
 }

@@ -3,6 +3,7 @@
 //! client; everything else passes through unchanged (status, headers, body, `retry-after`).
 
 use crate::ctx::Ctx;
+use crate::health::{parse_retry_after, Outcome};
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
@@ -14,6 +15,19 @@ pub fn upstream_response_filter(
 ) -> Result<()> {
     let status = resp.status.as_u16();
     ctx.record_status(status);
+    ctx.record_outcome(if status < 400 {
+        Outcome::Success
+    } else {
+        let retry_after = resp
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        Outcome::Status {
+            status,
+            retry_after,
+        }
+    });
     if fails_over(status) && ctx.has_next() && session.response_written().is_none() {
         ctx.retry_status = Some(status);
         let mut e = Error::explain(

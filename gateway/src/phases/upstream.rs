@@ -6,6 +6,7 @@ use crate::client_auth::strip_credential_params;
 use crate::ctx::Ctx;
 use crate::dns::Resolver;
 use crate::errors::GatewayError;
+use crate::health::Outcome;
 use crate::protocol::Endpoint;
 use bytes::Bytes;
 use pingora_core::upstreams::peer::HttpPeer;
@@ -60,6 +61,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
                 format!("resolving {}: {e}", t.host),
             );
             ctx.record_cause(&err);
+            ctx.record_outcome(Outcome::Transport);
             err.set_retry(ctx.has_next());
             return Err(err);
         }
@@ -160,6 +162,7 @@ pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &
 
 pub fn fail_to_connect(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
     ctx.record_cause(&e);
+    ctx.record_outcome(Outcome::Transport);
     // Nothing reached the upstream: always safe to try the next account.
     e.set_retry(ctx.has_next());
     e
@@ -171,9 +174,12 @@ pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) ->
         return e;
     }
     ctx.record_cause(&e);
+    let upstream_side = matches!(e.esource(), pingora_error::ErrorSource::Upstream);
+    if upstream_side {
+        ctx.record_outcome(Outcome::Transport);
+    }
     // A transport failure before anything reached the client fails over too: LLM calls are
     // POSTs, but resending one to another account is what users of a gateway want.
-    let upstream_side = matches!(e.esource(), pingora_error::ErrorSource::Upstream);
     e.set_retry(upstream_side && session.response_written().is_none() && ctx.has_next());
     e
 }

@@ -1,0 +1,261 @@
+//! Account health: cooldowns per account and model, and a record of every outcome, in one
+//! place that metrics and the management API will read later.
+//!
+//! Rules (CLIProxyAPI's, cliproxyapi.md §4), applied when an attempt ends:
+//!
+//! | upstream answer | cooldown |
+//! | --- | --- |
+//! | 401, 402, 403 | 30 min |
+//! | 404 | 12 h |
+//! | 429 | `Retry-After` if given, else 1 s x 2^n (n = consecutive 429s), at most 30 min |
+//! | 408, 5xx (incl. 529), no answer (connect failure, timeout) | `transient-error-cooldown-seconds` (default 60 s; -1: none) |
+//! | success | clears the state |
+//!
+//! `disable-cooling` (global or per account) records outcomes but never cools. The state is
+//! keyed by the stable account id and the upstream model, so it outlives config reloads. The
+//! clock is a parameter: tests pass their own `Instant`s.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const AUTH_COOLDOWN: Duration = Duration::from_secs(30 * 60);
+const NOT_FOUND_COOLDOWN: Duration = Duration::from_secs(12 * 60 * 60);
+const QUOTA_BACKOFF_MAX: Duration = Duration::from_secs(30 * 60);
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The upstream answered with an error status.
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// No usable answer: connect failure, TLS failure, timeout, reset.
+    Transport,
+}
+
+/// Cooldown settings from the config snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoolingPolicy {
+    pub disabled: bool,
+    /// `None`: transient errors never cool.
+    pub transient: Option<Duration>,
+}
+
+/// What is known about one account serving one model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelHealth {
+    pub cooling_until: Option<Instant>,
+    /// Why the current cooldown started (`quota`, `unauthorized`, ...).
+    pub reason: Option<&'static str>,
+    /// Consecutive 429s, for the exponential backoff.
+    pub quota_level: u32,
+    pub last_status: Option<u16>,
+    pub successes: u64,
+    pub failures: u64,
+    pub cooldowns: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Health {
+    entries: Mutex<HashMap<(String, String), ModelHealth>>,
+}
+
+impl Health {
+    /// When the account's cooldown for `model` ends, if it is cooling at `now`.
+    pub fn cooling_until(&self, account: &str, model: &str, now: Instant) -> Option<Instant> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(&(account.to_owned(), model.to_owned()))
+            .and_then(|e| e.cooling_until)
+            .filter(|until| *until > now)
+    }
+
+    /// Record an outcome; returns the cooldown it started, if any.
+    pub fn record(
+        &self,
+        account: &str,
+        model: &str,
+        outcome: Outcome,
+        policy: CoolingPolicy,
+        now: Instant,
+    ) -> Option<Duration> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries
+            .entry((account.to_owned(), model.to_owned()))
+            .or_default();
+        let (status, retry_after) = match outcome {
+            Outcome::Success => {
+                e.successes += 1;
+                e.cooling_until = None;
+                e.reason = None;
+                e.quota_level = 0;
+                e.last_status = Some(200);
+                return None;
+            }
+            Outcome::Status {
+                status,
+                retry_after,
+            } => (Some(status), retry_after),
+            Outcome::Transport => (None, None),
+        };
+        e.failures += 1;
+        e.last_status = status;
+        let (cooldown, reason) = match status {
+            Some(401) => (Some(AUTH_COOLDOWN), "unauthorized"),
+            Some(402 | 403) => (Some(AUTH_COOLDOWN), "payment_required"),
+            Some(404) => (Some(NOT_FOUND_COOLDOWN), "not_found"),
+            Some(429) => {
+                let backoff = retry_after.unwrap_or_else(|| {
+                    let secs = 1u64.checked_shl(e.quota_level).unwrap_or(u64::MAX);
+                    Duration::from_secs(secs).min(QUOTA_BACKOFF_MAX)
+                });
+                e.quota_level = e.quota_level.saturating_add(1);
+                (Some(backoff), "quota")
+            }
+            Some(408) | None => (policy.transient, "transient"),
+            Some(s) if s >= 500 => (policy.transient, "transient"),
+            Some(_) => (None, "client_error"),
+        };
+        let cooldown = cooldown.filter(|d| !policy.disabled && !d.is_zero())?;
+        e.cooling_until = Some(now + cooldown);
+        e.reason = Some(reason);
+        e.cooldowns += 1;
+        Some(cooldown)
+    }
+
+    /// A copy of every entry, for operators (metrics and management read this).
+    pub fn snapshot(&self) -> Vec<((String, String), ModelHealth)> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = entries
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+}
+
+/// Parse `Retry-After` in seconds (HTTP-dates are rare from LLM providers and are ignored).
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .map(Duration::from_secs_f64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ON: CoolingPolicy = CoolingPolicy {
+        disabled: false,
+        transient: Some(Duration::from_secs(60)),
+    };
+
+    fn status(s: u16) -> Outcome {
+        Outcome::Status {
+            status: s,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn cooldown_table() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        let min = Duration::from_secs(60);
+        assert_eq!(h.record("a", "m", status(401), ON, t0), Some(30 * min));
+        assert_eq!(h.record("a", "m", status(403), ON, t0), Some(30 * min));
+        assert_eq!(h.record("a", "m", status(404), ON, t0), Some(12 * 60 * min));
+        assert_eq!(h.record("a", "m", status(503), ON, t0), Some(min));
+        assert_eq!(h.record("a", "m", status(529), ON, t0), Some(min));
+        assert_eq!(h.record("a", "m", Outcome::Transport, ON, t0), Some(min));
+        assert_eq!(h.record("a", "m", status(400), ON, t0), None);
+        assert_eq!(
+            h.record(
+                "a",
+                "m",
+                Outcome::Status {
+                    status: 429,
+                    retry_after: Some(Duration::from_secs(7))
+                },
+                ON,
+                t0
+            ),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn quota_backoff_doubles_to_thirty_minutes_and_success_clears() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        let got: Vec<u64> = (0..13)
+            .map(|_| h.record("a", "m", status(429), ON, t0).unwrap().as_secs())
+            .collect();
+        assert_eq!(
+            got,
+            [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 1800, 1800]
+        );
+        assert!(h.cooling_until("a", "m", t0).is_some());
+        assert!(h.cooling_until("a", "other-model", t0).is_none());
+        h.record("a", "m", Outcome::Success, ON, t0);
+        assert!(h.cooling_until("a", "m", t0).is_none());
+        assert_eq!(
+            h.record("a", "m", status(429), ON, t0),
+            Some(Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn cooldown_expires_with_the_clock() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        h.record("a", "m", status(500), ON, t0);
+        assert_eq!(
+            h.cooling_until("a", "m", t0 + Duration::from_secs(59)),
+            Some(t0 + Duration::from_secs(60))
+        );
+        assert_eq!(
+            h.cooling_until("a", "m", t0 + Duration::from_secs(60)),
+            None
+        );
+    }
+
+    #[test]
+    fn disabled_cooling_records_without_cooling() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        let off = CoolingPolicy {
+            disabled: true,
+            ..ON
+        };
+        assert_eq!(h.record("a", "m", status(429), off, t0), None);
+        let no_transient = CoolingPolicy {
+            disabled: false,
+            transient: None,
+        };
+        assert_eq!(h.record("a", "m", status(502), no_transient, t0), None);
+        assert!(h.cooling_until("a", "m", t0).is_none());
+        let snap = h.snapshot();
+        assert_eq!(snap[0].1.failures, 2);
+        assert_eq!(snap[0].1.last_status, Some(502));
+    }
+
+    #[test]
+    fn retry_after_values() {
+        assert_eq!(parse_retry_after("30"), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(" 1.5 "),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-3"), None);
+    }
+}
