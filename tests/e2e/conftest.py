@@ -496,6 +496,7 @@ def start_gateway(config_text: str, work_dir: Path, name: str = "switchyard",
     port = _config_port(config_text)
     e = dict(os.environ)
     e.setdefault("RUST_BACKTRACE", "1")
+    e.setdefault("NO_COLOR", "1")
     e["HOME"] = str(work_dir)  # a default auth-dir (~/.cli-proxy-api) lands in the tmp dir
     if env:
         e.update(env)

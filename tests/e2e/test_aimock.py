@@ -47,6 +47,8 @@ def ant(gw):
     return anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0, timeout=60)
 
 
+# Hold the returned Client in a variable while using it: a collected Client closes its HTTP
+# client, so `gem(...).models.generate_content(...)` fails with "client has been closed".
 def gem(gw, version):
     return genai.Client(api_key=CLIENT_KEY, http_options={"base_url": gw.url,
                                                           "api_version": version,
@@ -110,14 +112,16 @@ def test_anthropic_messages_stream(gw, aimock):
 
 @pytest.mark.parametrize("version", ["v1beta", "v1"])
 def test_gemini_generate(gw, aimock, version):
-    r = gem(gw, version).models.generate_content(model=MODEL_GEMINI, contents=PROMPT)
+    client = gem(gw, version)
+    r = client.models.generate_content(model=MODEL_GEMINI, contents=PROMPT)
     assert r.text == TEXT
     assert_one_aimock_call(aimock, f"/v1beta/models/{MODEL_GEMINI}:generateContent")
 
 
 @pytest.mark.parametrize("version", ["v1beta", "v1"])
 def test_gemini_generate_stream(gw, aimock, version):
-    chunks = list(gem(gw, version).models.generate_content_stream(model=MODEL_GEMINI,
+    client = gem(gw, version)
+    chunks = list(client.models.generate_content_stream(model=MODEL_GEMINI,
                                                                   contents=PROMPT))
     assert "".join(c.text or "" for c in chunks) == TEXT
     assert_one_aimock_call(aimock, f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent")

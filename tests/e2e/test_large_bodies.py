@@ -56,10 +56,15 @@ class Shape:
         json.loads(body)  # still valid JSON
         return body
 
-    def expected_upstream(self, sent: bytes) -> bytes:
+    def body_for(self, size: int, model: str) -> bytes:
+        """``body(size)`` asking for ``model`` instead of the alias."""
+        return self.expected_upstream(self.body(size), model)
+
+    def expected_upstream(self, sent: bytes, model: str | None = None) -> bytes:
+        """``sent`` with exactly the model value replaced (by the upstream name by default)."""
         needle = json.dumps(ALIAS).encode()
         assert sent.count(needle) == 1
-        return sent.replace(needle, json.dumps(self.upstream_model).encode())
+        return sent.replace(needle, json.dumps(model or self.upstream_model).encode())
 
 
 OPENAI = Shape(
@@ -85,9 +90,12 @@ SHAPES = [OPENAI, ANTHROPIC]
 
 
 def config_for(shape: Shape, mock, keys: list[str], extra: str = "") -> str:
-    models = [(shape.upstream_model, ALIAS)]
+    """One provider of ``shape``'s protocol with ``keys``, serving the upstream model both under
+    its own name and under the alias."""
     if shape is OPENAI:
+        models = [(shape.upstream_model, ""), (shape.upstream_model, ALIAS)]
         return gateway_config(openai_compat=[("mock", mock.url + "/v1", keys, models)], extra=extra)
+    models = [(shape.upstream_model, ""), (shape.upstream_model, ALIAS)]
     return gateway_config(claude=[Account(k, mock.url, models) for k in keys], extra=extra)
 
 
@@ -96,15 +104,28 @@ def sha(b: bytes) -> str:
 
 
 def post(gw, shape: Shape, body: bytes):
-    return http_request("POST", gw.url + shape.path, body, shape.headers, timeout=90)
+    return http_request("POST", gw.url + shape.path, body, shape.headers, timeout=60)
 
 
+def make_body(shape: Shape, size: int, via_alias: bool) -> tuple[bytes, bytes]:
+    """(sent, expected upstream) for a body of ``size`` bytes."""
+    if via_alias:
+        sent = shape.body(size)
+        return sent, shape.expected_upstream(sent)
+    sent = shape.body_for(size + len(ALIAS) - len(shape.upstream_model), shape.upstream_model)
+    return sent, sent
+
+
+VIA = pytest.mark.parametrize("via_alias", [True, False], ids=["alias", "name"])
+
+
+@VIA
 @pytest.mark.parametrize("size", [MiB, 10 * MiB], ids=["1MiB", "10MiB"])
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
-def test_large_body_byte_identical(gateway, mock_upstream, shape, size):
+def test_large_body_byte_identical(gateway, mock_upstream, shape, size, via_alias):
     gw = gateway(config_for(shape, mock_upstream, ["acct-big-1"]))
-    sent = shape.body(size)
-    want = shape.expected_upstream(sent)
+    sent, want = make_body(shape, size, via_alias)
+    assert len(sent) == size
     r = post(gw, shape, sent)
     assert r.status == 200, f"status {r.status}: {r.body[:500]!r}"
     assert shape.reply_of(r.json()) == REPLY
@@ -117,12 +138,12 @@ def test_large_body_byte_identical(gateway, mock_upstream, shape, size):
     assert_no_client_key(e)
 
 
+@VIA
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
-def test_large_body_failover_after_429(gateway, mock_upstream, shape):
+def test_large_body_failover_after_429(gateway, mock_upstream, shape, via_alias):
     gw = gateway(config_for(shape, mock_upstream, ["acct-fo-1", "acct-fo-2"]))
     mock_upstream.schedule("acct-fo-1", [{"status": 429, "retry_after": "30"}])
-    sent = shape.body(10 * MiB)
-    want = shape.expected_upstream(sent)
+    sent, want = make_body(shape, 10 * MiB, via_alias)
     r = post(gw, shape, sent)
     assert r.status == 200, f"status {r.status}: {r.body[:500]!r}"
     assert shape.reply_of(r.json()) == REPLY
@@ -138,9 +159,11 @@ def test_large_body_failover_after_429(gateway, mock_upstream, shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
 def test_body_over_max_body_size_is_413(gateway, mock_upstream, shape):
     gw = gateway(config_for(shape, mock_upstream, ["acct-small-1"], extra="max-body-size: 1MiB"))
-    r = post(gw, shape, shape.body(MiB + 1024))
+    sent, _ = make_body(shape, MiB + 1024, via_alias=False)
+    r = post(gw, shape, sent)
     assert r.status == 413, f"status {r.status}: {r.body[:500]!r}"
     assert_no_upstream(mock_upstream)
-    # Just at the limit still goes through.
-    r = post(gw, shape, shape.body(MiB))
+    # Exactly at the limit still goes through.
+    sent, _ = make_body(shape, MiB, via_alias=False)
+    r = post(gw, shape, sent)
     assert r.status == 200, f"a body of exactly max-body-size: status {r.status}: {r.body[:300]!r}"
