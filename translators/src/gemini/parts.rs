@@ -1,0 +1,499 @@
+//! Gemini parts ↔ IR parts, shared by requests (`contents`, `systemInstruction`) and responses
+//! (`candidates[0].content`). Pure.
+//!
+//! Rules (decoder ← / encoder →):
+//! - `text` → [`Part::Text`]; `text` + `thought: true` → [`Part::Thinking`] (signature =
+//!   `thoughtSignature`). A `thoughtSignature` on a non-thought text part (Gemini 3 puts it on
+//!   the last part, often with empty text) becomes the text (if any) followed by a
+//!   `Thinking { text: "", signature }`; the encoder puts such a signature-only thinking back on
+//!   the preceding text part, or on the following function call if that has none, else emits
+//!   `{"text":"","thoughtSignature":..}`.
+//! - `inlineData` → [`Part::Image`] for `image/*`, else [`Part::Document`] (base64);
+//!   `fileData` → [`MediaSource::Url`] for `http(s)` URIs that are not Files API URIs, else
+//!   [`MediaSource::File`]. `displayName` ↔ `title` (decoded only: AI Studio rejects it).
+//! - `functionCall` → [`Part::ToolCall`]; without an `id`, the id is `call_<name>_<n>` with `n`
+//!   the call's position among all calls of the body, and a later `functionResponse` without
+//!   an id takes the id of the earliest unanswered call of the same name ([`CallIds`]). The
+//!   dummy signatures Google documents for foreign history decode as no signature; the request
+//!   encoder adds `skip_thought_signature_validator` to unsigned calls (Gemini 3 rejects a
+//!   function call turn without a signature).
+//! - `functionResponse.response` → tool result text: a lone `output`, `content` or `result`
+//!   field gives its value (string as is, anything else as JSON text), a lone `error` field
+//!   gives its value with `is_error`, any other object gives its JSON text; `{}` gives no text.
+//!   `functionResponse.parts` (Gemini 3 multimodal results) give images/documents. The encoder
+//!   writes `{"output": text}` or `{"error": text}` and media into `parts`.
+//! - Anything else (`executableCode`, `codeExecutionResult`, ...) → [`Part::Unknown`] verbatim,
+//!   put back as is by the Gemini encoder. Parts the encoder cannot express (Claude redacted
+//!   thinking, OpenAI encrypted reasoning, other protocols' unknown blocks, cache-control
+//!   markers) are dropped on purpose; OpenAI reasoning summaries become thought parts.
+
+use serde_json::{Map, Value};
+
+use super::wire::{GeminiBlob, GeminiFileData, GeminiFunctionCall, GeminiFunctionResponse};
+use super::wire::{GeminiPart, GeminiPartialArg};
+use crate::ir::{Media, MediaSource, Part, Protocol, ToolCall, ToolResult};
+
+/// The signature Google documents for function calls that did not come from Gemini.
+pub const DUMMY_SIGNATURE: &str = "skip_thought_signature_validator";
+const DUMMY_SIGNATURES: &[&str] = &[DUMMY_SIGNATURE, "context_engineering_is_the_way_to_go"];
+
+fn real_signature(sig: Option<String>) -> Option<String> {
+    sig.filter(|s| !DUMMY_SIGNATURES.contains(&s.as_str()))
+}
+
+/// Deterministic ids for calls that have none, consistent between calls and responses.
+#[derive(Debug, Clone, Default)]
+pub struct CallIds {
+    count: usize,
+    /// Calls not yet answered: (name, id).
+    pending: Vec<(String, String)>,
+}
+
+impl CallIds {
+    pub fn for_call(&mut self, name: &str, explicit: Option<&str>) -> String {
+        let id = match explicit {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => format!("call_{name}_{}", self.count),
+        };
+        self.count += 1;
+        self.pending.push((name.to_string(), id.clone()));
+        id
+    }
+
+    pub fn for_response(&mut self, name: &str, explicit: Option<&str>) -> String {
+        if let Some(id) = explicit.filter(|id| !id.is_empty()) {
+            self.pending.retain(|(_, pending)| pending != id);
+            return id.to_string();
+        }
+        match self.pending.iter().position(|(n, _)| n == name) {
+            Some(i) => self.pending.remove(i).1,
+            None => {
+                let id = format!("call_{name}_{}", self.count);
+                self.count += 1;
+                id
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ decode
+
+/// Decode the parts of one content.
+pub fn decode_parts(parts: Vec<GeminiPart>, ids: &mut CallIds, out: &mut Vec<Part>) {
+    for part in parts {
+        decode_part(part, ids, out);
+    }
+}
+
+fn decode_part(part: GeminiPart, ids: &mut CallIds, out: &mut Vec<Part>) {
+    if !part.is_known() {
+        out.push(unknown_part(&part));
+        return;
+    }
+    let signature = real_signature(part.thought_signature.clone());
+    if let Some(call) = part.function_call {
+        let name = call.name.unwrap_or_default();
+        let id = ids.for_call(&name, call.id.as_deref());
+        let arguments = match call.args {
+            Some(args) => args.to_string(),
+            None => "{}".to_string(),
+        };
+        out.push(Part::ToolCall(ToolCall {
+            id,
+            name,
+            arguments,
+            signature,
+        }));
+    } else if let Some(resp) = part.function_response {
+        out.push(Part::ToolResult(decode_function_response(resp, ids)));
+    } else if let Some(blob) = part.inline_data {
+        out.push(media_part(
+            &blob.mime_type,
+            MediaSource::Base64 {
+                media_type: blob.mime_type.clone(),
+                data: blob.data,
+            },
+            blob.display_name,
+        ));
+    } else if let Some(file) = part.file_data {
+        out.push(decode_file_data(file));
+    } else if let Some(text) = part.text {
+        if part.thought == Some(true) {
+            out.push(Part::Thinking { text, signature });
+        } else {
+            if !text.is_empty() || signature.is_none() {
+                out.push(Part::Text {
+                    text,
+                    cache_control: None,
+                });
+            }
+            if signature.is_some() {
+                out.push(Part::Thinking {
+                    text: String::new(),
+                    signature,
+                });
+            }
+        }
+    }
+}
+
+pub fn unknown_part(part: &GeminiPart) -> Part {
+    Part::Unknown {
+        protocol: Protocol::Gemini,
+        value: serde_json::to_value(part).unwrap_or(Value::Null),
+    }
+}
+
+fn media_part(mime: &str, source: MediaSource, title: Option<String>) -> Part {
+    let media = Media {
+        source,
+        cache_control: None,
+        title,
+    };
+    if mime.starts_with("image/") {
+        Part::Image(media)
+    } else {
+        Part::Document(media)
+    }
+}
+
+fn decode_file_data(file: GeminiFileData) -> Part {
+    let uri = file.file_uri;
+    let is_web = (uri.starts_with("https://") || uri.starts_with("http://"))
+        && !uri.contains("generativelanguage.googleapis.com/");
+    let mime = file.mime_type.clone().unwrap_or_default();
+    let source = if is_web {
+        MediaSource::Url {
+            url: uri,
+            media_type: file.mime_type,
+        }
+    } else {
+        MediaSource::File {
+            id: uri,
+            media_type: file.mime_type,
+        }
+    };
+    media_part(&mime, source, file.display_name)
+}
+
+fn decode_function_response(resp: GeminiFunctionResponse, ids: &mut CallIds) -> ToolResult {
+    let call_id = ids.for_response(&resp.name, resp.id.as_deref());
+    let (text, is_error) = response_text(resp.response);
+    let mut content = Vec::new();
+    if let Some(text) = text {
+        content.push(Part::Text {
+            text,
+            cache_control: None,
+        });
+    }
+    let mut nested = CallIds::default();
+    for part in resp.parts {
+        decode_part(part, &mut nested, &mut content);
+    }
+    ToolResult {
+        call_id,
+        name: (!resp.name.is_empty()).then_some(resp.name),
+        content,
+        is_error,
+    }
+}
+
+fn value_text(v: Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
+}
+
+/// See the module docs for the rule.
+fn response_text(response: Option<Value>) -> (Option<String>, bool) {
+    match response {
+        None => (None, false),
+        Some(Value::Object(obj)) if obj.is_empty() => (None, false),
+        Some(Value::Object(mut obj)) if obj.len() == 1 => {
+            for key in ["output", "content", "result"] {
+                if let Some(v) = obj.remove(key) {
+                    return (value_text(v), false);
+                }
+            }
+            if let Some(v) = obj.remove("error") {
+                return (value_text(v), true);
+            }
+            (Some(Value::Object(obj).to_string()), false)
+        }
+        Some(other) => (Some(other.to_string()), false),
+    }
+}
+
+// ------------------------------------------------------------------------------------ encode
+
+/// What the part encoder needs to know beyond the parts.
+pub struct EncodeParts<'a> {
+    /// Add [`DUMMY_SIGNATURE`] to unsigned function calls (requests to Gemini).
+    pub dummy_signatures: bool,
+    /// Names of earlier tool calls by id, for tool results that lack a name.
+    pub call_names: &'a [(String, String)],
+}
+
+/// Encode the parts of one content.
+pub fn encode_parts(parts: &[Part], opts: &EncodeParts<'_>) -> Vec<GeminiPart> {
+    let mut out: Vec<GeminiPart> = Vec::new();
+    let mut carried_signature: Option<String> = None;
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            Part::Thinking {
+                text,
+                signature: Some(sig),
+            } if text.is_empty() => {
+                if let Some(last) = out.last_mut().filter(|p| accepts_signature(p)) {
+                    last.thought_signature = Some(sig.clone());
+                } else if matches!(parts.get(i + 1), Some(Part::ToolCall(c)) if c.signature.is_none())
+                {
+                    carried_signature = Some(sig.clone());
+                } else {
+                    out.push(GeminiPart {
+                        text: Some(String::new()),
+                        thought_signature: Some(sig.clone()),
+                        ..GeminiPart::default()
+                    });
+                }
+            }
+            Part::ToolCall(call) => {
+                let signature = call
+                    .signature
+                    .clone()
+                    .or_else(|| carried_signature.take())
+                    .or_else(|| opts.dummy_signatures.then(|| DUMMY_SIGNATURE.to_string()));
+                out.push(encode_tool_call(call, signature));
+            }
+            other => encode_simple(other, opts, &mut out),
+        }
+    }
+    out
+}
+
+/// A plain text part without a signature can carry a following signature-only thinking.
+fn accepts_signature(p: &GeminiPart) -> bool {
+    p.text.is_some()
+        && p.thought != Some(true)
+        && p.thought_signature.is_none()
+        && p.function_call.is_none()
+}
+
+fn encode_simple(part: &Part, opts: &EncodeParts<'_>, out: &mut Vec<GeminiPart>) {
+    match part {
+        Part::Text { text, .. } => out.push(GeminiPart::text(text.clone())),
+        Part::Thinking { text, signature } => out.push(GeminiPart {
+            text: Some(text.clone()),
+            thought: Some(true),
+            thought_signature: signature.clone(),
+            ..GeminiPart::default()
+        }),
+        Part::Reasoning(item) => {
+            for summary in &item.summary {
+                out.push(GeminiPart {
+                    text: Some(summary.clone()),
+                    thought: Some(true),
+                    ..GeminiPart::default()
+                });
+            }
+        }
+        Part::Image(media) | Part::Document(media) => {
+            out.push(encode_media(media, matches!(part, Part::Image(_))))
+        }
+        Part::ToolResult(result) => out.push(encode_tool_result(result, opts)),
+        Part::Unknown {
+            protocol: Protocol::Gemini,
+            value,
+        } => {
+            if let Ok(p) = serde_json::from_value::<GeminiPart>(value.clone()) {
+                out.push(p);
+            }
+        }
+        // Not expressible in Gemini (see module docs).
+        Part::RedactedThinking { .. } | Part::Unknown { .. } | Part::ToolCall(_) => {}
+    }
+}
+
+fn encode_tool_call(call: &ToolCall, signature: Option<String>) -> GeminiPart {
+    let args = match serde_json::from_str::<Value>(&call.arguments) {
+        Ok(Value::Null) => Value::Object(Map::new()),
+        Ok(v) => v,
+        Err(_) if call.arguments.trim().is_empty() => Value::Object(Map::new()),
+        // Arguments that are not JSON (a model's malformed output): keep them visible.
+        Err(_) => {
+            let mut m = Map::new();
+            m.insert("arguments".into(), Value::String(call.arguments.clone()));
+            Value::Object(m)
+        }
+    };
+    GeminiPart {
+        function_call: Some(GeminiFunctionCall {
+            id: Some(call.id.clone()).filter(|id| !id.is_empty()),
+            name: Some(call.name.clone()),
+            args: Some(args),
+            ..GeminiFunctionCall::default()
+        }),
+        thought_signature: signature,
+        ..GeminiPart::default()
+    }
+}
+
+fn guess_mime(url: &str, image: bool) -> String {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    let ext = path.rsplit('.').next().unwrap_or("");
+    let known = match ext {
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "gif" => Some("image/gif"),
+        "webp" => Some("image/webp"),
+        "heic" => Some("image/heic"),
+        "pdf" => Some("application/pdf"),
+        "txt" => Some("text/plain"),
+        _ => None,
+    };
+    let fallback = if image {
+        "image/jpeg"
+    } else {
+        "application/pdf"
+    };
+    known.unwrap_or(fallback).to_string()
+}
+
+fn encode_media(media: &Media, image: bool) -> GeminiPart {
+    match &media.source {
+        MediaSource::Base64 { media_type, data } => GeminiPart {
+            inline_data: Some(GeminiBlob {
+                mime_type: media_type.clone(),
+                data: data.clone(),
+                ..GeminiBlob::default()
+            }),
+            ..GeminiPart::default()
+        },
+        MediaSource::Url { url, media_type }
+        | MediaSource::File {
+            id: url,
+            media_type,
+        } => GeminiPart {
+            file_data: Some(GeminiFileData {
+                mime_type: Some(media_type.clone().unwrap_or_else(|| guess_mime(url, image))),
+                file_uri: url.clone(),
+                ..GeminiFileData::default()
+            }),
+            ..GeminiPart::default()
+        },
+    }
+}
+
+fn encode_tool_result(result: &ToolResult, opts: &EncodeParts<'_>) -> GeminiPart {
+    let mut texts = Vec::new();
+    let mut media = Vec::new();
+    for part in &result.content {
+        match part {
+            Part::Text { text, .. } => texts.push(text.as_str()),
+            Part::Image(m) => media.push(encode_media(m, true)),
+            Part::Document(m) => media.push(encode_media(m, false)),
+            _ => {}
+        }
+    }
+    let mut response = Map::new();
+    let key = if result.is_error { "error" } else { "output" };
+    if !texts.is_empty() || result.is_error {
+        response.insert(key.into(), Value::String(texts.join("\n")));
+    }
+    GeminiPart {
+        function_response: Some(GeminiFunctionResponse {
+            id: Some(result.call_id.clone()).filter(|id| !id.is_empty()),
+            name: tool_result_name(result, opts.call_names),
+            response: Some(Value::Object(response)),
+            parts: media,
+            ..GeminiFunctionResponse::default()
+        }),
+        ..GeminiPart::default()
+    }
+}
+
+/// `functionResponse.name` is required: the result's own name, else the name of the call
+/// with the same id, else the name inside one of our own `call_<name>_<n>` ids, else the id.
+fn tool_result_name(result: &ToolResult, call_names: &[(String, String)]) -> String {
+    if let Some(name) = result.name.as_ref().filter(|n| !n.is_empty()) {
+        return name.clone();
+    }
+    if let Some((_, name)) = call_names.iter().find(|(id, _)| *id == result.call_id) {
+        return name.clone();
+    }
+    if let Some(rest) = result.call_id.strip_prefix("call_") {
+        if let Some((name, n)) = rest.rsplit_once('_') {
+            if !name.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                return name.to_string();
+            }
+        }
+    }
+    result.call_id.clone()
+}
+
+/// Apply one streamed argument fragment (`$.a.b[2].c`) to the arguments built so far.
+pub fn apply_partial_arg(root: &mut Value, arg: &GeminiPartialArg) {
+    let value = if let Some(s) = &arg.string_value {
+        Value::String(s.clone())
+    } else if let Some(n) = &arg.number_value {
+        n.clone()
+    } else if let Some(b) = arg.bool_value {
+        Value::Bool(b)
+    } else {
+        Value::Null
+    };
+    let Some(slot) = path_slot(root, &arg.json_path) else {
+        return;
+    };
+    match (slot, value) {
+        (Value::String(existing), Value::String(more)) => existing.push_str(&more),
+        (slot, value) => *slot = value,
+    }
+}
+
+/// The value at a `$.a[1].b` path, created (as objects, arrays and nulls) if missing.
+fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let rest = path.strip_prefix('$')?;
+    let mut node = root;
+    let mut chars = rest;
+    while !chars.is_empty() {
+        if let Some(after) = chars.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let key = &after[..end];
+            chars = &after[end..];
+            if !node.is_object() {
+                *node = Value::Object(Map::new());
+            }
+            node = node.as_object_mut()?.entry(key).or_insert(Value::Null);
+        } else if let Some(after) = chars.strip_prefix('[') {
+            let end = after.find(']')?;
+            let inner = &after[..end];
+            chars = &after[end + 1..];
+            if let Ok(index) = inner.parse::<usize>() {
+                if !node.is_array() {
+                    *node = Value::Array(Vec::new());
+                }
+                let arr = node.as_array_mut()?;
+                if arr.len() <= index {
+                    arr.resize(index + 1, Value::Null);
+                }
+                node = arr.get_mut(index)?;
+            } else {
+                let key = inner.trim_matches(['\'', '"']);
+                if !node.is_object() {
+                    *node = Value::Object(Map::new());
+                }
+                node = node.as_object_mut()?.entry(key).or_insert(Value::Null);
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(node)
+}
