@@ -82,6 +82,8 @@ fn key_entry(
     let mut proxy = None;
     let mut excluded = Vec::new();
     let mut disable_cooling = false;
+    let mut priority = 0;
+    let mut weight = 1;
     for (key, value) in entries {
         let p = key_path(path, key);
         if common.read(w, key, value, &p, &schema::MODEL) {
@@ -92,6 +94,8 @@ fn key_entry(
             "proxy-url" => proxy = proxy_url(w, value, &p),
             "excluded-models" => excluded = w.string_list(value, &p),
             "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
+            "priority" => priority = read_priority(w, value, &p),
+            "weight" => weight = read_weight(w, value, &p),
             other => w.other_key(section, other, &p),
         }
     }
@@ -115,6 +119,8 @@ fn key_entry(
         models: common.models,
         excluded_models: excluded,
         disable_cooling,
+        priority,
+        weight,
     })
 }
 
@@ -125,8 +131,28 @@ pub(crate) fn compat_list(w: &mut Walker, value: &Node, path: &str, out: &mut Ve
     }
 }
 
-/// One `api-key-entries[]` item: id, key, proxy.
-type KeyEntry = (String, String, Option<String>);
+/// One `api-key-entries[]` item: id, key, proxy, weight.
+type KeyEntry = (String, String, Option<String>, u32);
+
+/// `priority`: any integer (CLIProxyAPI sorts descending).
+fn read_priority(w: &mut Walker, value: &Node, path: &str) -> i64 {
+    w.int(
+        value,
+        path,
+        i128::from(i64::MIN),
+        Some(i128::from(i64::MAX)),
+    )
+    .and_then(|n| i64::try_from(n).ok())
+    .unwrap_or(0)
+}
+
+/// `weight`: 0..=1,000,000; CLIProxyAPI treats non-positive as "exclude", so negatives read as 0.
+fn read_weight(w: &mut Walker, value: &Node, path: &str) -> u32 {
+    match w.int(value, path, i128::from(i64::MIN), Some(1_000_000)) {
+        Some(n) => u32::try_from(n.max(0)).unwrap_or(0),
+        None => 1,
+    }
+}
 
 fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAccount>) {
     let errors_before = w.errors.len();
@@ -137,6 +163,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
     let mut name = None;
     let mut disabled = false;
     let mut disable_cooling = false;
+    let mut priority = 0;
     let mut keys: Vec<KeyEntry> = Vec::new();
     for (key, value) in entries {
         let p = key_path(path, key);
@@ -147,6 +174,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
             "name" => name = Some(w.text(value, &p, false)),
             "disabled" => disabled = w.bool(value, &p).unwrap_or(false),
             "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
+            "priority" => priority = read_priority(w, value, &p),
             "api-key-entries" => keys = compat_keys(w, value, &p),
             other => w.other_key(&schema::COMPAT_ENTRY, other, &p),
         }
@@ -160,9 +188,9 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
         return;
     }
     if keys.is_empty() {
-        keys.push((path.to_owned(), String::new(), None));
+        keys.push((path.to_owned(), String::new(), None, 1));
     }
-    for (id, key, proxy) in keys {
+    for (id, key, proxy, weight) in keys {
         out.push(ApiKeyAccount {
             kind: ProviderKind::OpenAiCompat,
             id,
@@ -175,6 +203,8 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
             models: common.models.clone(),
             excluded_models: Vec::new(),
             disable_cooling,
+            priority,
+            weight,
         });
     }
 }
@@ -190,15 +220,17 @@ fn compat_keys(w: &mut Walker, value: &Node, path: &str) -> Vec<KeyEntry> {
         };
         let mut key = String::new();
         let mut proxy = None;
+        let mut weight = 1;
         for (k, v) in fields {
             let kp = key_path(&p, k);
             match k.as_str() {
                 "api-key" => key = w.secret(v, &kp).unwrap_or_default(),
                 "proxy-url" => proxy = proxy_url(w, v, &kp),
+                "weight" => weight = read_weight(w, v, &kp),
                 other => w.other_key(&schema::COMPAT_KEY_ENTRY, other, &kp),
             }
         }
-        out.push((p, key, proxy));
+        out.push((p, key, proxy, weight));
     }
     out
 }

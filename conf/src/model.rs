@@ -37,6 +37,8 @@ pub enum RoutingStrategy {
     #[default]
     RoundRobin,
     FillFirst,
+    /// `weighted-round-robin`: each account's share follows its `weight`.
+    WeightedRoundRobin,
 }
 
 /// `models[]` entry of an account: `name` is the upstream model, `alias` what clients ask for
@@ -85,6 +87,12 @@ pub struct ApiKeyAccount {
     pub excluded_models: Vec<String>,
     /// Per-account `disable-cooling`: failures never put this account in cooldown.
     pub disable_cooling: bool,
+    /// `priority`, default 0: higher-priority accounts are tried first; lower ones only when
+    /// every higher one failed or is cooling.
+    pub priority: i64,
+    /// `weight` for `weighted-round-robin`, default 1, at most 1,000,000; under that strategy 0
+    /// takes the account out of rotation (CLIProxyAPI: non-positive excludes).
+    pub weight: u32,
 }
 
 /// A config problem (fatal) or warning, with the YAML path it concerns (`claude-api-key[0].base-url`).

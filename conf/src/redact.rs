@@ -68,6 +68,8 @@ impl fmt::Debug for ApiKeyAccount {
             .field("models", &self.models)
             .field("excluded_models", &self.excluded_models)
             .field("disable_cooling", &self.disable_cooling)
+            .field("priority", &self.priority)
+            .field("weight", &self.weight)
             .finish()
     }
 }

@@ -170,23 +170,18 @@ const KEY_ENTRY_SUPPORTED: &[&str] = &[
     "models",
     "excluded-models",
     "disable-cooling",
+    "priority",
+    "weight",
 ];
 
 pub(crate) const GEMINI_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
-    unsupported: &[
-        "priority",
-        "weight",
-        "request-retry",
-        "request-scoped-errors",
-    ],
+    unsupported: &["request-retry", "request-scoped-errors"],
 };
 
 pub(crate) const CLAUDE_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
     unsupported: &[
-        "priority",
-        "weight",
         "request-retry",
         "request-scoped-errors",
         "cloak",
@@ -199,8 +194,6 @@ pub(crate) const CLAUDE_ENTRY: Section = Section {
 pub(crate) const CODEX_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
     unsupported: &[
-        "priority",
-        "weight",
         "request-retry",
         "request-scoped-errors",
         "websockets",
@@ -220,9 +213,9 @@ pub(crate) const COMPAT_ENTRY: Section = Section {
         "headers",
         "disabled",
         "disable-cooling",
+        "priority",
     ],
     unsupported: &[
-        "priority",
         "support-prompt-cache-key",
         "request-retry",
         "request-scoped-errors",
@@ -231,8 +224,8 @@ pub(crate) const COMPAT_ENTRY: Section = Section {
 
 /// `openai-compatibility[].api-key-entries[]`.
 pub(crate) const COMPAT_KEY_ENTRY: Section = Section {
-    supported: &["api-key", "proxy-url"],
-    unsupported: &["weight"],
+    supported: &["api-key", "proxy-url", "weight"],
+    unsupported: &[],
 };
 
 /// `models[]` of a `*-api-key[]` entry.

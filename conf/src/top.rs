@@ -187,16 +187,14 @@ fn routing_strategy(w: &mut Walker, value: &Node, path: &str) -> Option<RoutingS
         "round-robin" | "roundrobin" | "rr" => Some(RoutingStrategy::RoundRobin),
         "fill-first" | "fillfirst" | "ff" => Some(RoutingStrategy::FillFirst),
         "weighted-round-robin" | "weightedroundrobin" | "wrr" => {
-            w.warn(
-                path,
-                format!(
-                    "{text} is accepted but not supported by Switchyard yet; using round-robin"
-                ),
-            );
-            Some(RoutingStrategy::RoundRobin)
+            Some(RoutingStrategy::WeightedRoundRobin)
         }
         _ => {
-            w.expected(path, "round-robin or fill-first", value);
+            w.expected(
+                path,
+                "round-robin, fill-first or weighted-round-robin",
+                value,
+            );
             None
         }
     }

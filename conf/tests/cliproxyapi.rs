@@ -52,7 +52,6 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "antigravity-signature-cache-enabled",
             "antigravity-signature-bypass-strict",
             "request-log",
-            "gemini-api-key[1].priority",
             "codex-api-key[0].websockets",
             "claude-api-key[1].cloak",
             "claude-api-key[1].experimental-cch-signing",
@@ -115,10 +114,6 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
     ]
     .map(ignored)
     .to_vec();
-    expected.push(
-        "routing.strategy: weighted-round-robin is accepted but not supported by Switchyard yet; using round-robin"
-            .to_owned(),
-    );
     expected.extend(
         [
             "routing.session-affinity",
@@ -126,7 +121,6 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
             "codex",
             "antigravity",
             "xai",
-            "gemini-api-key[0].weight",
             "gemini-api-key[0].request-retry",
             "gemini-api-key[0].request-scoped-errors",
             "gemini-api-key[0].models[0].display-name",
@@ -144,7 +138,6 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
             "openai-compatibility[0].support-prompt-cache-key",
             "openai-compatibility[0].request-retry",
             "openai-compatibility[0].request-scoped-errors",
-            "openai-compatibility[0].api-key-entries[0].weight",
             "openai-compatibility[0].models[0].image",
             "openai-compatibility[0].models[0].input-modalities",
             "openai-compatibility[0].models[0].output-modalities",
@@ -153,6 +146,9 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
         .map(ignored),
     );
     assert_eq!(warned, expected);
-    assert_eq!(loaded.config.routing_strategy, RoutingStrategy::RoundRobin);
+    assert_eq!(
+        loaded.config.routing_strategy,
+        RoutingStrategy::WeightedRoundRobin
+    );
     assert_eq!(loaded.config.accounts.len(), 4);
 }

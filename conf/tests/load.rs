@@ -135,6 +135,8 @@ shutdown-grace-seconds: 10
         models: vec![],
         excluded_models: vec![],
         disable_cooling: false,
+        priority: 0,
+        weight: 1,
     };
     let expected = Config {
         host: "127.0.0.1".into(),
@@ -268,7 +270,7 @@ openai-compatibility:
             r#"tls.enable: expected true or false, got "maybe""#,
             "debug: expected true or false, got 1",
             "request-retry: expected an integer >= 0, got -1",
-            r#"routing.strategy: expected round-robin or fill-first, got "random""#,
+            r#"routing.strategy: expected round-robin, fill-first or weighted-round-robin, got "random""#,
             "workers: expected an integer 1-256, got 0",
             r#"max-body-size: must be between 1KiB and 1GiB, got "2GiB""#,
             "upstream-timeouts.connect-seconds: expected an integer >= 1, got 0",
@@ -314,12 +316,9 @@ openai-compatibility:
         "remote-management",
         "commercial-mode",
         "routing.session-affinity",
-        "claude-api-key[0].priority",
         "claude-api-key[0].cloak",
-        "claude-api-key[1].priority",
         "claude-api-key[1].models[0].thinking",
         "openai-compatibility[0].request-retry",
-        "openai-compatibility[0].api-key-entries[0].weight",
     ]
     .iter()
     .map(|p| format!("{p}{suffix}"))
@@ -331,13 +330,23 @@ openai-compatibility:
     );
 }
 #[test]
-fn weighted_round_robin_falls_back_to_round_robin() {
-    let loaded = ok("routing:\n  strategy: weighted-round-robin\n");
-    assert_eq!(loaded.config.routing_strategy, RoutingStrategy::RoundRobin);
+fn weighted_round_robin_priority_and_weight() {
+    let loaded = ok("routing:\n  strategy: wrr\nclaude-api-key:\n  - api-key: a\n    priority: 5\n    weight: 3\n  - api-key: b\n    weight: -2\nopenai-compatibility:\n  - name: o\n    base-url: http://h/v1\n    priority: -1\n    api-key-entries:\n      - {api-key: k1, weight: 7}\n      - {api-key: k2}\n");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(
-        warnings("routing:\n  strategy: weighted-round-robin\n"),
-        ["routing.strategy: weighted-round-robin is accepted but not supported by Switchyard yet; using round-robin"]
+        loaded.config.routing_strategy,
+        RoutingStrategy::WeightedRoundRobin
     );
+    let pw: Vec<(i64, u32)> = loaded
+        .config
+        .accounts
+        .iter()
+        .map(|a| (a.priority, a.weight))
+        .collect();
+    assert_eq!(pw, [(5, 3), (0, 0), (-1, 7), (-1, 1)]);
+    let errs = switchyard_conf::load_str("claude-api-key:\n  - api-key: a\n    weight: 2000000\n")
+        .unwrap_err();
+    assert_eq!(errs[0].path, "claude-api-key[0].weight");
     assert_eq!(
         ok("routing: {strategy: FF}").config.routing_strategy,
         RoutingStrategy::FillFirst

@@ -76,6 +76,10 @@ pub struct Account {
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// `disable-cooling` on this account.
     pub disable_cooling: bool,
+    /// Higher is tried first.
+    pub priority: i64,
+    /// Share under `weighted-round-robin`.
+    pub weight: u32,
 }
 
 impl Account {
@@ -96,6 +100,8 @@ impl Account {
             target,
             headers,
             disable_cooling: a.disable_cooling,
+            priority: a.priority,
+            weight: a.weight,
         })
     }
 }

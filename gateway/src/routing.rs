@@ -144,12 +144,54 @@ impl Router {
             return Plan::Incompatible(kinds);
         }
         all.retain(|c| servable(kind(c)));
-        if self.strategy == RoutingStrategy::RoundRobin && all.len() > 1 {
-            let start = pool.cursor.fetch_add(1, Ordering::Relaxed) % all.len();
-            all.rotate_left(start);
+        if self.strategy == RoutingStrategy::WeightedRoundRobin {
+            all.retain(|c| accounts[c.account].weight > 0);
+            if all.is_empty() {
+                return Plan::Unknown;
+            }
+        }
+        // Priority groups, highest first (stable: config order within a group); the strategy
+        // picks the first account inside each group, the rest follow in order for failover.
+        all.sort_by_key(|c| std::cmp::Reverse(accounts[c.account].priority));
+        let tick = match self.strategy {
+            RoutingStrategy::FillFirst => 0,
+            RoutingStrategy::RoundRobin | RoutingStrategy::WeightedRoundRobin => {
+                pool.cursor.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+        for group in
+            all.chunk_by_mut(|a, b| accounts[a.account].priority == accounts[b.account].priority)
+        {
+            let start = match self.strategy {
+                RoutingStrategy::FillFirst => 0,
+                RoutingStrategy::RoundRobin => tick % group.len(),
+                RoutingStrategy::WeightedRoundRobin => weighted_pick(group, accounts, tick),
+            };
+            group.rotate_left(start);
         }
         Plan::Candidates(all)
     }
+}
+
+/// The index in `group` that tick number `tick` lands on when each account owns `weight`
+/// consecutive ticks of every cycle: over any whole cycle the shares are exact.
+fn weighted_pick(group: &[Candidate], accounts: &[Account], tick: usize) -> usize {
+    let total: u64 = group
+        .iter()
+        .map(|c| u64::from(accounts[c.account].weight))
+        .sum();
+    if total == 0 {
+        return 0;
+    }
+    let mut pos = tick as u64 % total;
+    for (i, c) in group.iter().enumerate() {
+        let w = u64::from(accounts[c.account].weight);
+        if pos < w {
+            return i;
+        }
+        pos -= w;
+    }
+    0
 }
 
 /// CLIProxyAPI's wildcard match for `excluded-models`: exact, `prefix-*`, `*-suffix`,
@@ -196,6 +238,8 @@ mod tests {
                 .collect(),
             excluded_models: vec![],
             disable_cooling: false,
+            priority: 0,
+            weight: 1,
         }
     }
 
@@ -294,6 +338,38 @@ mod tests {
             }]
         );
         assert_eq!(r.plan("gemini-9-pro", &acc, |_| true), Plan::Unknown);
+    }
+
+    #[test]
+    fn priority_groups_come_first_and_weights_hold() {
+        let mut cfg: Vec<ApiKeyAccount> = (0..4)
+            .map(|i| acct(ProviderKind::Claude, &format!("a{i}"), &[("m", "")], None))
+            .collect();
+        cfg[0].priority = -1;
+        cfg[1].weight = 3;
+        cfg[2].weight = 1;
+        cfg[3].weight = 0;
+        let (r, acc) = built(&cfg, RoutingStrategy::WeightedRoundRobin);
+        let mut firsts = [0usize; 4];
+        for _ in 0..1000 {
+            let order = accounts_of(r.plan("m", &acc, |_| true));
+            assert_eq!(order.len(), 3, "weight 0 is out of rotation: {order:?}");
+            assert_eq!(
+                order[2], 0,
+                "the lower-priority account comes last: {order:?}"
+            );
+            firsts[order[0]] += 1;
+        }
+        assert_eq!(firsts, [0, 750, 250, 0]);
+
+        let (r, acc) = built(&cfg, RoutingStrategy::RoundRobin);
+        let orders: Vec<Vec<usize>> = (0..3)
+            .map(|_| accounts_of(r.plan("m", &acc, |_| true)))
+            .collect();
+        assert_eq!(
+            orders,
+            [vec![1, 2, 3, 0], vec![2, 3, 1, 0], vec![3, 1, 2, 0]]
+        );
     }
 
     #[test]
