@@ -10,9 +10,10 @@
 //! - Gemini does not stream partial arguments: a tool call's fragments are buffered and one
 //!   `functionCall` part (with `id`, and the call's `thoughtSignature`) is sent at its
 //!   `BlockStop`.
-//! - The last chunk always has `finishReason` (Gemini CLI retries and repeats the output when
-//!   it is missing) and `usageMetadata` when usage is known: it is sent at `Finish`, again if
-//!   usage arrives after it, and at `End` if no `Finish` came.
+//! - The last chunk, sent at `End`, and only it, has `finishReason` (Gemini CLI retries and
+//!   repeats the output when it is missing) and `usageMetadata` (the last `Usage`, zeros when
+//!   none came); `Finish` only records the stop reason, so usage sent after it still counts.
+//!   Without a `Finish`, the stop reason is `STOP`.
 //! - `Error` becomes an `{"error":{"code","message","status"}}` chunk and ends the stream.
 //! - Blocks Gemini cannot express (Claude redacted thinking, other protocols' unknown blocks,
 //!   OpenAI encrypted reasoning) are dropped; a Gemini unknown block's part is sent as is.
@@ -35,8 +36,6 @@ enum Framing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Streaming,
-    /// The final chunk (with `finishReason`) was sent; usage may still be repeated.
-    Finished,
     Done,
 }
 
@@ -103,17 +102,10 @@ impl StreamEncoder {
             StreamEvent::BlockStart { index, block } => self.block_start(*index, block, out),
             StreamEvent::Delta { index, delta } => self.delta(*index, delta, out),
             StreamEvent::BlockStop { index } => self.block_stop(*index, out),
-            StreamEvent::Usage(usage) => {
-                self.usage = Some(*usage);
-                if self.phase == Phase::Finished {
-                    self.final_chunk(out);
-                }
-            }
+            StreamEvent::Usage(usage) => self.usage = Some(*usage),
             StreamEvent::Finish { stop } => {
                 self.stop = Some(stop.clone());
                 self.flush_calls(out);
-                self.final_chunk(out);
-                self.phase = Phase::Finished;
             }
             StreamEvent::Error(err) => {
                 let (_, env) = error_body(err);
@@ -121,10 +113,8 @@ impl StreamEncoder {
                 self.end(out);
             }
             StreamEvent::End => {
-                if self.phase == Phase::Streaming {
-                    self.flush_calls(out);
-                    self.final_chunk(out);
-                }
+                self.flush_calls(out);
+                self.final_chunk(out);
                 self.end(out);
             }
         }
@@ -276,7 +266,7 @@ impl StreamEncoder {
                 index: Some(0),
                 extra: Default::default(),
             }],
-            usage_metadata: self.usage.as_ref().map(encode_usage),
+            usage_metadata: Some(encode_usage(&self.usage.unwrap_or_default())),
             ..self.envelope()
         };
         self.write(&chunk, out);
