@@ -184,7 +184,8 @@ pub(crate) fn encode_usage(u: &Usage) -> Value {
 /// An upstream error body (any status) as an IR error.
 pub fn decode_error(status: u16, body: &[u8]) -> StreamError {
     match serde_json::from_slice::<OpenAiChatErrorBody>(body) {
-        Ok(b) => error_from_wire(Some(status), &b.error),
+        // A 200 carrying an error body (OpenRouter does this) takes the class from the body.
+        Ok(b) => error_from_wire(Some(status).filter(|s| *s >= 400), &b.error),
         Err(_) => StreamError {
             status: Some(status),
             kind: kind_from_status(status).unwrap_or(ErrorKind::Server),
