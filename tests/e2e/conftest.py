@@ -414,16 +414,21 @@ def gateway_config(
     gemini: Iterable[Account] = (),
     codex: Iterable[Account] = (),
     openai_compat: Iterable[tuple[str, str, list[str], list[tuple[str, str]]]] = (),
+    shutdown_grace: int | None = 0,
     extra: str = "",
 ) -> str:
     """Builds a switchyard config (CLIProxyAPI's keys).
 
     ``openai_compat`` items are ``(name, base_url, [api keys], [(model, alias)])``.
     ``port=None`` picks a free port. ``extra`` is appended verbatim (top-level keys).
+    ``shutdown_grace`` sets ``shutdown-grace-seconds`` (0: teardown does not wait out the
+    default 5 s drain; a test of the drain passes a number, ``None`` leaves the default).
     """
     if port is None:
         port = free_port()
     lines = ["host: 127.0.0.1", f"port: {port}"]
+    if shutdown_grace is not None:
+        lines.append(f"shutdown-grace-seconds: {shutdown_grace}")
     keys = list(api_keys)
     lines.append("api-keys: [" + ", ".join(_q(k) for k in keys) + "]")
     for section, accounts in (("claude-api-key", claude), ("gemini-api-key", gemini),
@@ -453,11 +458,13 @@ def gateway_config(
 
 
 def standard_config(upstream_root: str, *, port: int | None = None,
-                    api_keys: Iterable[str] = (CLIENT_KEY,), extra: str = "") -> str:
+                    api_keys: Iterable[str] = (CLIENT_KEY,), extra: str = "",
+                    shutdown_grace: int | None = 0) -> str:
     """One account of each kind, all at ``upstream_root`` (``http://127.0.0.1:P``)."""
     return gateway_config(
         port=port,
         api_keys=api_keys,
+        shutdown_grace=shutdown_grace,
         claude=[Account(ACCT_CLAUDE, upstream_root, [(MODEL_CLAUDE, "")])],
         gemini=[Account(ACCT_GEMINI, upstream_root, [(MODEL_GEMINI, "")])],
         codex=[Account(ACCT_CODEX, upstream_root + "/v1", [(MODEL_CODEX, "")])],
