@@ -381,6 +381,12 @@ fn spellings_and_defaults() {
     let r = decode(&json!({"model": "m", "messages": [], "tool_choice": tc}));
     assert_eq!(r.tool_choice, None);
     assert_eq!(r.extra.unwrap().1["tool_choice"], tc);
+    // `content: ""` beside tool calls is not an (empty) text part.
+    let r = decode(
+        &json!({"model": "m", "messages": [{"role": "assistant", "content": "",
+        "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]}),
+    );
+    assert!(matches!(&r.messages[0].parts[..], [Part::ToolCall(_)]));
     // Unknown roles are refused.
     assert!(matches!(
         chat::decode_request(br#"{"model":"m","messages":[{"role":"wizard","content":"x"}]}"#),

@@ -14,14 +14,18 @@
 //!   `max_completion_tokens` (OpenAI reasoning models reject `max_tokens`; see the fixture
 //!   `reasoning-model-legacy-parameter-error.json`).
 //! - Reasoning: `reasoning_effort` (`none` = disabled), or OpenRouter's `reasoning` object; the
-//!   encoder writes `reasoning_effort` after [`reasoning::for_target`].
+//!   encoder writes `reasoning_effort` after [`crate::reasoning::for_target`].
+//! - Assistant thinking travels as `reasoning_content` both ways (DeepSeek and Moonshot need it
+//!   back on tool-call turns; Groq's `reasoning` is read too); a Responses reasoning item's
+//!   summaries are written the same way. Empty assistant text (`content: ""` beside tool calls)
+//!   is not carried.
 //! - `user` / `safety_identifier` → `user_id` (encoder: `user`, which every compatible provider
 //!   knows); `prompt_cache_key` → `cache_key`.
 //! - A streaming request always asks for `stream_options.include_usage` (the gateway meters
 //!   usage); whether the *client* gets a usage chunk is [`crate::StreamOptions`].
 //! - Dropped by the encoder, on purpose: `cache_control` (OpenAI rejects unknown part fields),
-//!   `top_k` (OpenAI rejects it), thinking signatures, redacted thinking, encrypted reasoning
-//!   items, image `detail` (the IR has no place for it), unknown parts/tools of other
+//!   `top_k` (OpenAI rejects it), thinking signatures, redacted thinking, `encrypted_content`
+//!   of reasoning items, image `detail` (the IR has no place for it), unknown parts/tools of other
 //!   protocols. A document given by URL is [`TranslateError::Unsupported`]: Chat `file` parts
 //!   take inline data or a file id only.
 
@@ -184,7 +188,13 @@ fn decode_assistant(m: OpenAiChatMessage) -> Message {
             signature: None,
         });
     }
-    parts.extend(decode_content(m.content));
+    // Clients send `content: ""` next to tool calls; an empty text block is an error for
+    // Anthropic, so it is not carried.
+    parts.extend(
+        decode_content(m.content)
+            .into_iter()
+            .filter(|p| !matches!(p, Part::Text { text, .. } if text.is_empty())),
+    );
     if let Some(r) = m.refusal.filter(|r| !r.is_empty()) {
         parts.push(Part::Unknown {
             protocol: Protocol::OpenAiChat,

@@ -142,6 +142,7 @@ fn encode_assistant(parts: &[Part]) -> OpenAiChatMessage {
     for p in parts {
         match p {
             Part::Thinking { text, .. } => reasoning.push_str(text),
+            Part::Reasoning(item) => item.summary.iter().for_each(|s| reasoning.push_str(s)),
             Part::Text { text, .. } => {
                 content.push(OpenAiChatPart::Known(OpenAiChatKnownPart::Text {
                     text: text.clone(),

@@ -79,6 +79,7 @@ pub fn encode_response(resp: &Response, ctx: &mut EncodeContext) -> Vec<u8> {
         match p {
             Part::Text { text: t, .. } => text.push_str(t),
             Part::Thinking { text: t, .. } => reasoning.push_str(t),
+            Part::Reasoning(item) => item.summary.iter().for_each(|s| reasoning.push_str(s)),
             Part::ToolCall(ToolCall {
                 id,
                 name,
