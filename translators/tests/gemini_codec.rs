@@ -414,7 +414,7 @@ fn function_responses_without_ids_match_calls_by_name_in_order() {
 
 #[test]
 fn responses_round_trip() {
-    let parts = vec![
+    let parts = [
         Part::Thinking {
             text: "Thinking about it.".into(),
             signature: Some("c2ln".into()),
