@@ -276,7 +276,8 @@ fn chunk_cases() -> Vec<ChunkCase> {
             thinking_prefix: "First, the user said",
             tools: &[],
             stop: StopReason::EndTurn,
-            usage: usage(12, 1, 11, 290),
+            // xAI: completion_tokens 1 excludes the 290 reasoning tokens (total 303).
+            usage: usage(12, 291, 11, 290),
         },
         ChunkCase {
             file: "xai-tool-call.chunks.txt",
@@ -288,7 +289,7 @@ fn chunk_cases() -> Vec<ChunkCase> {
                 r#"{"location":"San Francisco"}"#,
             )],
             stop: StopReason::ToolUse,
-            usage: usage(307, 26, 306, 227),
+            usage: usage(307, 253, 306, 227),
         },
     ]
 }

@@ -4,7 +4,8 @@
 //! Pure. Only `choices[0]` is read (the gateway never asks for `n > 1`). Thinking comes from
 //! `reasoning_content` (DeepSeek, Moonshot, xAI) or `reasoning` (Groq); Chat cannot carry a
 //! thinking signature, so the encoder drops it. Usage follows the IR table: `prompt_tokens`
-//! already includes cached tokens (OpenAI's meaning), `completion_tokens` includes reasoning;
+//! already includes cached tokens (OpenAI's meaning), `completion_tokens` includes reasoning
+//! (xAI's does not: recognised by `total_tokens` = prompt + completion + reasoning, and added);
 //! cache writes have no Chat field and are dropped (they stay counted in `prompt_tokens`).
 //!
 //! Stop reasons (IR table): `stop` → EndTurn, `length` → MaxTokens, `tool_calls` /
@@ -157,16 +158,21 @@ pub(crate) fn decode_usage(u: &OpenAiChatUsage) -> Usage {
         .or(u.prompt_cache_hit_tokens)
         .or(u.cached_tokens)
         .unwrap_or(0);
+    let reasoning = u
+        .completion_tokens_details
+        .as_ref()
+        .and_then(|d| d.reasoning_tokens)
+        .unwrap_or(0);
+    // xAI counts reasoning outside `completion_tokens` (its total is prompt + completion +
+    // reasoning); the IR's output includes reasoning, as OpenAI's `completion_tokens` does.
+    let excludes_reasoning =
+        reasoning > 0 && u.total_tokens == u.prompt_tokens + u.completion_tokens + reasoning;
     Usage {
         input_tokens: u.prompt_tokens,
-        output_tokens: u.completion_tokens,
+        output_tokens: u.completion_tokens + if excludes_reasoning { reasoning } else { 0 },
         cache_read_tokens: cached,
         cache_write_tokens: 0,
-        reasoning_tokens: u
-            .completion_tokens_details
-            .as_ref()
-            .and_then(|d| d.reasoning_tokens)
-            .unwrap_or(0),
+        reasoning_tokens: reasoning,
     }
 }
 
