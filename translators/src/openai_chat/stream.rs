@@ -100,7 +100,7 @@ impl StreamDecoder {
             }
             Err(_) => return,
         };
-        if let Some(err) = chunk.extra.get("error") {
+        if let Some(err) = chunk.error.as_ref().filter(|e| !e.is_null()) {
             let e = serde_json::from_value::<OpenAiChatError>(err.clone()).map_or_else(
                 |_| server_error(err.to_string()),
                 |e| error_from_wire(None, &e),

@@ -100,7 +100,7 @@ pub enum OpenAiChatStop {
     Many(Vec<String>),
 }
 
-/// One message of `messages`; every role shares the struct (a missing field is `None`).
+/// One message of `messages` (and a response's `message`); every role shares the struct.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OpenAiChatMessage {
     pub role: String,
@@ -122,8 +122,9 @@ pub struct OpenAiChatMessage {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    // No `flatten` tail: a message's other fields (`audio`, `annotations`, participant names of
+    // non-function roles) have no IR place, and buffering every field of every message would
+    // cost a large request (Claude Code sends ~76 KB) most of its decode time.
 }
 
 /// Message content: absent, `null`, a string or parts.
@@ -369,7 +370,9 @@ pub struct OpenAiChatCompletionDetails {
 
 // ------------------------------------------------------------------------------------ streams
 
-/// One `chat.completion.chunk` (or the usage-only chunk with `choices: []`).
+/// One `chat.completion.chunk` (or the usage-only chunk with `choices: []`, or an in-stream
+/// `{"error":{...}}`). Decode-only and on the per-chunk hot path: no `flatten` tail (it makes
+/// serde buffer every field); unknown fields are skipped, nothing is re-emitted from it.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct OpenAiChatChunk {
     #[serde(default)]
@@ -380,8 +383,8 @@ pub struct OpenAiChatChunk {
     pub choices: Vec<OpenAiChatChunkChoice>,
     #[serde(default)]
     pub usage: Option<OpenAiChatUsage>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(default)]
+    pub error: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
