@@ -519,7 +519,7 @@ fn random_chunk_sequences_give_well_formed_ir() {
         }
         dec.finish(&mut ir);
         check_well_formed(&ir);
-        let include_usage = next() % 2 == 0;
+        let include_usage = next().is_multiple_of(2);
         let out = encode(&ir, opts(include_usage));
         validate(&out, include_usage);
     }
