@@ -595,6 +595,29 @@ fn refusal_and_object_arguments_are_read() {
     assert_eq!(r.parts[0], text("I can't help with that."));
     assert!(matches!(&r.parts[1], Part::ToolCall(c) if c.arguments == "{\"a\":1}"));
     assert_eq!(r.usage, Usage::default());
+
+    // A call with no argument text (possible from a stream cut short) is written as `{}`.
+    let resp = Response {
+        id: "c".into(),
+        model: "m".into(),
+        parts: vec![Part::ToolCall(ToolCall {
+            id: "x".into(),
+            name: "f".into(),
+            arguments: String::new(),
+            signature: None,
+        })],
+        stop: StopReason::ToolUse,
+        usage: Usage::default(),
+    };
+    let v: Value = serde_json::from_slice(&chat::encode_response(
+        &resp,
+        &mut EncodeContext::new(0, "e"),
+    ))
+    .unwrap();
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
+        "{}"
+    );
 }
 
 // ------------------------------------------------------------------------------------- errors

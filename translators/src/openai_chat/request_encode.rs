@@ -154,7 +154,7 @@ fn encode_assistant(parts: &[Part]) -> OpenAiChatMessage {
                 kind: "function".into(),
                 function: Some(OpenAiChatFunctionCall {
                     name: c.name.clone(),
-                    arguments: Value::String(c.arguments.clone()),
+                    arguments: Value::String(non_empty_args(&c.arguments)),
                 }),
                 extra: Map::new(),
             }),
@@ -309,5 +309,14 @@ fn encode_format(f: &OutputFormat) -> OpenAiChatResponseFormat {
                 description: None,
             },
         },
+    }
+}
+
+/// `""` is not JSON; a call without arguments is sent as `{}` (OpenAI rejects the former).
+pub(crate) fn non_empty_args(a: &str) -> String {
+    if a.trim().is_empty() {
+        "{}".to_owned()
+    } else {
+        a.to_owned()
     }
 }

@@ -20,6 +20,7 @@
 use serde_json::{json, Value};
 
 use super::request::{arguments_text, decode_content, decode_tool_call, invalid};
+use super::request_encode::non_empty_args;
 use super::wire::*;
 use crate::ir::{
     EncodeContext, ErrorKind, Part, Response, StopReason, StreamError, ToolCall, Usage,
@@ -89,7 +90,7 @@ pub fn encode_response(resp: &Response, ctx: &mut EncodeContext) -> Vec<u8> {
             }) => calls.push(json!({
                 "id": id,
                 "type": "function",
-                "function": {"name": name, "arguments": arguments},
+                "function": {"name": name, "arguments": non_empty_args(arguments)},
             })),
             _ => {}
         }
