@@ -14,9 +14,15 @@
 //! protocol), and `every_fixture_file_is_listed` fails when a fixture file has no row.
 //!
 //! Run: `cargo test -p switchyard-translators --test matrix`
+#![expect(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "test code (helpers included): a broken fixture or a failed check is a failed test"
+)]
 
 mod common;
 
+use common::fixtures::Recorded;
 use common::summary::{aggregate, to_events, Summary};
 use common::{codec, fixtures, validate};
 use switchyard_translators::ir::{Protocol, StreamEvent};
@@ -30,11 +36,33 @@ enum Kind {
     Error(u16),
     /// A `*.chunks.txt` stream, replayed with the directory's framing.
     Stream,
+    /// A VCR cassette (`*.yaml`): every generation call's answer, as recorded.
+    Cassette,
 }
+
+/// The recorded answers of a fixture file, each named for failure messages.
+fn recorded(src: Protocol, file: &str, kind: Kind) -> Vec<(String, Recorded)> {
+    let case = format!("{}/{file}", fixtures::dir(src));
+    match kind {
+        Kind::Response => vec![(case, Recorded::Response(fixtures::read(src, file)))],
+        Kind::Error(status) => vec![(case, Recorded::Error(status, fixtures::read(src, file)))],
+        Kind::Stream => {
+            let raw = fixtures::read(src, file);
+            vec![(case, Recorded::Stream(fixtures::replay_chunks(src, &raw)))]
+        }
+        Kind::Cassette => fixtures::cassette(src, file)
+            .into_iter()
+            .map(|(i, r)| (format!("{case} #{i}"), r))
+            .collect(),
+    }
+}
+
+/// The model name the client asked for: every stream must show it, not the upstream's.
+const CLIENT_MODEL: &str = "client-model-1";
 
 fn opts() -> StreamOptions {
     StreamOptions {
-        client_model: None,
+        client_model: Some(CLIENT_MODEL.into()),
         include_usage: true,
     }
 }
@@ -71,6 +99,16 @@ fn check_stream(
     }
     if let Err(e) = validate::stream(target, &out, true) {
         return fail(case, target, "stream", e);
+    }
+    let models =
+        validate::stream_models(target, &out).or_else(|e| fail(case, target, "stream", e))?;
+    if let Some(m) = models.iter().find(|m| *m != CLIENT_MODEL) {
+        return fail(
+            case,
+            target,
+            "stream",
+            format!("client model: shows {m:?}, the client asked for {CLIENT_MODEL:?}"),
+        );
     }
     let back = codec::decode_stream(target, &[&out])
         .or_else(|e| fail(case, target, "stream decode back", e))?;
@@ -135,43 +173,41 @@ fn check_error(
     Ok(())
 }
 
-fn replay(src: Protocol, file: &str, kind: Kind, target: Protocol) {
-    let case = format!("{}/{file}", fixtures::dir(src));
-    let raw = fixtures::read(src, file);
-    let result = match kind {
-        Kind::Response => codec::decode_response(src, &raw)
-            .or_else(|e| fail(&case, src, "decode fixture", e))
-            .and_then(|r| {
-                check_whole(&case, &r, target)?;
-                check_stream(&case, &to_events(&r), &Summary::of_response(&r), target)
-            }),
-        Kind::Error(status) => {
-            let err = codec::decode_error(src, status, &raw);
-            check_error(&case, &err, target).and_then(|()| {
-                let events = [StreamEvent::Error(err.clone())];
-                check_stream(&case, &events, &Summary::of_stream(&events), target)
-            })
+fn check_recorded(case: &str, src: Protocol, rec: &Recorded, target: Protocol) -> Outcome {
+    match rec {
+        Recorded::Response(raw) => {
+            let r = codec::decode_response(src, raw)
+                .or_else(|e| fail(case, src, "decode fixture", e))?;
+            check_whole(case, &r, target)?;
+            check_stream(case, &to_events(&r), &Summary::of_response(&r), target)
         }
-        Kind::Stream => {
-            let bytes = fixtures::replay_chunks(src, &raw);
-            codec::decode_stream(src, &[&bytes])
-                .or_else(|e| fail(&case, src, "decode fixture", e))
-                .and_then(|events| {
-                    check_stream(&case, &events, &Summary::of_stream(&events), target)?;
-                    let a = aggregate(&events);
-                    match events.iter().find_map(|e| match e {
-                        StreamEvent::Error(err) => Some(err.clone()),
-                        _ => None,
-                    }) {
-                        Some(err) => check_error(&case, &err, target),
-                        None => check_whole(&case, &a.response, target),
-                    }
-                })
+        Recorded::Error(status, raw) => {
+            let err = codec::decode_error(src, *status, raw);
+            check_error(case, &err, target)?;
+            let events = [StreamEvent::Error(err.clone())];
+            check_stream(case, &events, &Summary::of_stream(&events), target)
         }
-    };
-    if let Err(e) = result {
-        panic!("{e}");
+        Recorded::Stream(bytes) => {
+            let events = codec::decode_stream(src, &[bytes.as_slice()])
+                .or_else(|e| fail(case, src, "decode fixture", e))?;
+            check_stream(case, &events, &Summary::of_stream(&events), target)?;
+            match events.iter().find_map(|e| match e {
+                StreamEvent::Error(err) => Some(err.clone()),
+                _ => None,
+            }) {
+                Some(err) => check_error(case, &err, target),
+                None => check_whole(case, &aggregate(&events).response, target),
+            }
+        }
     }
+}
+
+fn replay(src: Protocol, file: &str, kind: Kind, target: Protocol) {
+    let failures: Vec<String> = recorded(src, file, kind)
+        .iter()
+        .filter_map(|(case, rec)| check_recorded(case, src, rec, target).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// Split points. Every byte offset for streams up to 4 KiB. A larger recorded stream (up to
@@ -204,35 +240,34 @@ fn split_offsets(b: &[u8]) -> Vec<usize> {
 }
 
 fn split(src: Protocol, file: &str, kind: Kind) {
-    let case = format!("{}/{file}", fixtures::dir(src));
-    let raw = fixtures::read(src, file);
-    match kind {
-        Kind::Response => {
-            codec::decode_response(src, &raw).unwrap_or_else(|e| panic!("{case}: {e}"));
-        }
-        Kind::Error(status) => {
-            let e = codec::decode_error(src, status, &raw);
-            assert_eq!(e.status, Some(status), "{case}");
-        }
-        Kind::Stream => {
-            let bytes = fixtures::replay_chunks(src, &raw);
-            let whole =
-                codec::decode_stream(src, &[&bytes]).unwrap_or_else(|e| panic!("{case}: {e}"));
-            assert!(
-                matches!(
-                    whole.first(),
-                    Some(StreamEvent::Start { .. } | StreamEvent::Error(_))
-                ),
-                "{case}: first IR event {:?}",
-                whole.first()
-            );
-            for i in split_offsets(&bytes) {
-                let parts = codec::decode_stream(src, &[&bytes[..i], &bytes[i..]])
-                    .unwrap_or_else(|e| panic!("{case} split at {i}: {e}"));
+    for (case, rec) in recorded(src, file, kind) {
+        match rec {
+            Recorded::Response(raw) => {
+                codec::decode_response(src, &raw).unwrap_or_else(|e| panic!("{case}: {e}"));
+            }
+            Recorded::Error(status, raw) => {
+                let e = codec::decode_error(src, status, &raw);
+                assert_eq!(e.status, Some(status), "{case}");
+            }
+            Recorded::Stream(bytes) => {
+                let whole =
+                    codec::decode_stream(src, &[&bytes]).unwrap_or_else(|e| panic!("{case}: {e}"));
                 assert!(
-                    parts == whole,
-                    "{case}: split at byte {i} gives different IR events"
+                    matches!(
+                        whole.first(),
+                        Some(StreamEvent::Start { .. } | StreamEvent::Error(_))
+                    ),
+                    "{case}: first IR event {:?}",
+                    whole.first()
                 );
+                for i in split_offsets(&bytes) {
+                    let parts = codec::decode_stream(src, &[&bytes[..i], &bytes[i..]])
+                        .unwrap_or_else(|e| panic!("{case} split at {i}: {e}"));
+                    assert!(
+                        parts == whole,
+                        "{case}: split at byte {i} gives different IR events"
+                    );
+                }
             }
         }
     }
@@ -242,15 +277,16 @@ fn split(src: Protocol, file: &str, kind: Kind) {
 // reason below (the same text `common::codec` panics with). Remove an arm pair when its
 // module lands.
 macro_rules! gate {
-    (Anthropic, $t:ident, $($i:tt)*) => { #[ignore = "protocol anthropic not implemented yet"] $($i)* };
-    ($s:ident, Anthropic, $($i:tt)*) => { #[ignore = "protocol anthropic not implemented yet"] $($i)* };
-    (OpenAiChat, $t:ident, $($i:tt)*) => { #[ignore = "protocol openai_chat not implemented yet"] $($i)* };
-    ($s:ident, OpenAiChat, $($i:tt)*) => { #[ignore = "protocol openai_chat not implemented yet"] $($i)* };
-    (OpenAiResponses, $t:ident, $($i:tt)*) => { #[ignore = "protocol openai_responses not implemented yet"] $($i)* };
-    ($s:ident, OpenAiResponses, $($i:tt)*) => { #[ignore = "protocol openai_responses not implemented yet"] $($i)* };
-    (Gemini, $t:ident, $($i:tt)*) => { #[ignore = "protocol gemini not implemented yet"] $($i)* };
-    ($s:ident, Gemini, $($i:tt)*) => { #[ignore = "protocol gemini not implemented yet"] $($i)* };
-    ($s:ident, $t:ident, $($i:tt)*) => { $($i)* };
+    // Known bugs in a protocol module, by (case, client protocol): reported, not hidden.
+    // KNOWN-BUGS-START
+    (upstream_errors, Anthropic, Anthropic, $($i:tt)*) => {
+        #[ignore = "known bug (anthropic decode_error): api_error with status 504 decodes as Server, not Timeout"]
+        $($i)*
+    };
+    // KNOWN-BUGS-END
+    // PENDING-START
+    // PENDING-END
+    ($id:ident, $s:ident, $t:ident, $($i:tt)*) => { $($i)* };
 }
 
 macro_rules! fixtures {
@@ -259,11 +295,11 @@ macro_rules! fixtures {
         $(
             mod $id {
                 use super::*;
-                gate!($src, $src, #[test] fn decode_split_at_every_offset() { split(Protocol::$src, $file, $kind) });
-                gate!($src, Anthropic, #[test] fn to_anthropic() { replay(Protocol::$src, $file, $kind, Protocol::Anthropic) });
-                gate!($src, OpenAiChat, #[test] fn to_openai_chat() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiChat) });
-                gate!($src, OpenAiResponses, #[test] fn to_openai_responses() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiResponses) });
-                gate!($src, Gemini, #[test] fn to_gemini() { replay(Protocol::$src, $file, $kind, Protocol::Gemini) });
+                gate!($id, $src, $src, #[test] fn decode_split_at_every_offset() { split(Protocol::$src, $file, $kind) });
+                gate!($id, $src, Anthropic, #[test] fn to_anthropic() { replay(Protocol::$src, $file, $kind, Protocol::Anthropic) });
+                gate!($id, $src, OpenAiChat, #[test] fn to_openai_chat() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiChat) });
+                gate!($id, $src, OpenAiResponses, #[test] fn to_openai_responses() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiResponses) });
+                gate!($id, $src, Gemini, #[test] fn to_gemini() { replay(Protocol::$src, $file, $kind, Protocol::Gemini) });
             }
         )*
     };
@@ -325,6 +361,56 @@ fixtures! {
     openai_reasoning_encrypted_content_1_stream: OpenAiResponses, "openai-reasoning-encrypted-content.1.chunks.txt", Kind::Stream;
     openai_web_search_tool_1_stream: OpenAiResponses, "openai-web-search-tool.1.chunks.txt", Kind::Stream;
     programmatic_tool_calling_1_stream: OpenAiResponses, "programmatic-tool-calling.1.chunks.txt", Kind::Stream;
+
+    test_anthropic_cache_real_api: Anthropic, "test_anthropic_cache_real_api.yaml", Kind::Cassette;
+    test_anthropic_explicit_effort_xhigh_unsupported_model_errors: Anthropic, "test_anthropic_explicit_effort_xhigh_unsupported_model_errors.yaml", Kind::Cassette;
+    test_anthropic_mcp_servers_stream: Anthropic, "test_anthropic_mcp_servers_stream.yaml", Kind::Cassette;
+    test_anthropic_model_thinking_part_redacted_stream: Anthropic, "test_anthropic_model_thinking_part_redacted_stream.yaml", Kind::Cassette;
+    test_anthropic_model_thinking_part_stream: Anthropic, "test_anthropic_model_thinking_part_stream.yaml", Kind::Cassette;
+    test_anthropic_tool_with_thinking: Anthropic, "test_anthropic_tool_with_thinking.yaml", Kind::Cassette;
+    test_anthropic_web_fetch_tool_stream: Anthropic, "test_anthropic_web_fetch_tool_stream.yaml", Kind::Cassette;
+    test_image_prompt: Anthropic, "test_image_prompt.yaml", Kind::Cassette;
+    test_image_url_input: Anthropic, "test_image_url_input.yaml", Kind::Cassette;
+    test_multiple_parallel_tool_calls: Anthropic, "test_multiple_parallel_tool_calls.yaml", Kind::Cassette;
+    test_opus_46_adaptive_thinking: Anthropic, "test_opus_46_adaptive_thinking.yaml", Kind::Cassette;
+    test_pause_turn_web_search_streaming_vcr: Anthropic, "test_pause_turn_web_search_streaming_vcr.yaml", Kind::Cassette;
+    test_prompt_with_prefill_and_stop_sequences: Anthropic, "test_prompt_with_prefill_and_stop_sequences.yaml", Kind::Cassette;
+    test_tools: Anthropic, "test_tools.yaml", Kind::Cassette;
+    test_code_execution_stream: Gemini, "test_code_execution_stream.yaml", Kind::Cassette;
+    test_google_instructions_only_with_tool_calls: Gemini, "test_google_instructions_only_with_tool_calls.yaml", Kind::Cassette;
+    test_google_model_cached_content: Gemini, "test_google_model_cached_content.yaml", Kind::Cassette;
+    test_google_model_image_url_input: Gemini, "test_google_model_image_url_input.yaml", Kind::Cassette;
+    test_google_model_max_tokens: Gemini, "test_google_model_max_tokens.yaml", Kind::Cassette;
+    test_google_model_retry: Gemini, "test_google_model_retry.yaml", Kind::Cassette;
+    test_google_model_safety_settings: Gemini, "test_google_model_safety_settings.yaml", Kind::Cassette;
+    test_google_model_thinking_part_iter: Gemini, "test_google_model_thinking_part_iter.yaml", Kind::Cassette;
+    test_google_model_web_search_tool_stream: Gemini, "test_google_model_web_search_tool_stream.yaml", Kind::Cassette;
+    test_google_streaming_tool_call_thought_signature: Gemini, "test_google_streaming_tool_call_thought_signature.yaml", Kind::Cassette;
+    test_google_vertex_service_tier_flex_stream: Gemini, "test_google_vertex_service_tier_flex_stream.yaml", Kind::Cassette;
+    test_google_vertexai_image_generation_with_output_format: Gemini, "test_google_vertexai_image_generation_with_output_format.yaml", Kind::Cassette;
+    test_model_name_suggestion_google: Gemini, "test_model_name_suggestion[google].yaml", Kind::Cassette;
+    test_prompt: Gemini, "test_prompt.yaml", Kind::Cassette;
+    test_tools_with_gemini_3_thought_signatures: Gemini, "test_tools_with_gemini_3_thought_signatures.yaml", Kind::Cassette;
+    test_complex_agent_run: OpenAiChat, "test_complex_agent_run.yaml", Kind::Cassette;
+    test_dbos_agent_with_hitl_tool: OpenAiChat, "test_dbos_agent_with_hitl_tool.yaml", Kind::Cassette;
+    test_image_url_tool_response: OpenAiChat, "test_image_url_tool_response.yaml", Kind::Cassette;
+    test_max_completion_tokens_o3_mini: OpenAiChat, "test_max_completion_tokens[o3-mini].yaml", Kind::Cassette;
+    test_openai_chat_prompt_cache_e2e: OpenAiChat, "test_openai_chat_prompt_cache_e2e.yaml", Kind::Cassette;
+    test_openai_o1_mini_system_role_developer: OpenAiChat, "test_openai_o1_mini_system_role[developer].yaml", Kind::Cassette;
+    test_openrouter_errors_raised: OpenAiChat, "test_openrouter_errors_raised.yaml", Kind::Cassette;
+    test_run_stream_sync_streams_real_model: OpenAiChat, "test_run_stream_sync_streams_real_model.yaml", Kind::Cassette;
+    test_tool_use_failed_error_streaming: OpenAiChat, "test_tool_use_failed_error_streaming.yaml", Kind::Cassette;
+    test_openai_include_raw_annotations_streaming: OpenAiResponses, "test_openai_include_raw_annotations_streaming.yaml", Kind::Cassette;
+    test_openai_responses_image_generation_jpeg: OpenAiResponses, "test_openai_responses_image_generation_jpeg.yaml", Kind::Cassette;
+    test_openai_responses_image_url_input: OpenAiResponses, "test_openai_responses_image_url_input.yaml", Kind::Cassette;
+    test_openai_responses_model_http_error: OpenAiResponses, "test_openai_responses_model_http_error.yaml", Kind::Cassette;
+    test_openai_responses_model_mcp_server_tool_stream: OpenAiResponses, "test_openai_responses_model_mcp_server_tool_stream.yaml", Kind::Cassette;
+    test_openai_responses_model_retry: OpenAiResponses, "test_openai_responses_model_retry.yaml", Kind::Cassette;
+    test_openai_responses_prompt_cache_e2e: OpenAiResponses, "test_openai_responses_prompt_cache_e2e.yaml", Kind::Cassette;
+    test_openai_responses_stream: OpenAiResponses, "test_openai_responses_stream.yaml", Kind::Cassette;
+    test_openai_responses_streaming_usage: OpenAiResponses, "test_openai_responses_streaming_usage.yaml", Kind::Cassette;
+    test_openai_responses_thinking_part_iter: OpenAiResponses, "test_openai_responses_thinking_part_iter.yaml", Kind::Cassette;
+    test_openai_responses_thinking_with_tool_calls: OpenAiResponses, "test_openai_responses_thinking_with_tool_calls.yaml", Kind::Cassette;
 }
 
 #[test]
@@ -368,10 +454,10 @@ macro_rules! scenarios {
             $(
                 mod $name {
                     use super::super::*;
-                    gate!(Anthropic, Anthropic, #[test] fn to_anthropic() { scenario(stringify!($name), common::scenarios::$name(), Protocol::Anthropic) });
-                    gate!(OpenAiChat, OpenAiChat, #[test] fn to_openai_chat() { scenario(stringify!($name), common::scenarios::$name(), Protocol::OpenAiChat) });
-                    gate!(OpenAiResponses, OpenAiResponses, #[test] fn to_openai_responses() { scenario(stringify!($name), common::scenarios::$name(), Protocol::OpenAiResponses) });
-                    gate!(Gemini, Gemini, #[test] fn to_gemini() { scenario(stringify!($name), common::scenarios::$name(), Protocol::Gemini) });
+                    gate!($name, Anthropic, Anthropic, #[test] fn to_anthropic() { scenario(stringify!($name), common::scenarios::$name(), Protocol::Anthropic) });
+                    gate!($name, OpenAiChat, OpenAiChat, #[test] fn to_openai_chat() { scenario(stringify!($name), common::scenarios::$name(), Protocol::OpenAiChat) });
+                    gate!($name, OpenAiResponses, OpenAiResponses, #[test] fn to_openai_responses() { scenario(stringify!($name), common::scenarios::$name(), Protocol::OpenAiResponses) });
+                    gate!($name, Gemini, Gemini, #[test] fn to_gemini() { scenario(stringify!($name), common::scenarios::$name(), Protocol::Gemini) });
                 }
             )*
         }
@@ -407,6 +493,7 @@ fn error_bodies(target: Protocol) {
 mod upstream_errors {
     use super::*;
     gate!(
+        upstream_errors,
         Anthropic,
         Anthropic,
         #[test]
@@ -415,6 +502,7 @@ mod upstream_errors {
         }
     );
     gate!(
+        upstream_errors,
         OpenAiChat,
         OpenAiChat,
         #[test]
@@ -423,6 +511,7 @@ mod upstream_errors {
         }
     );
     gate!(
+        upstream_errors,
         OpenAiResponses,
         OpenAiResponses,
         #[test]
@@ -431,6 +520,7 @@ mod upstream_errors {
         }
     );
     gate!(
+        upstream_errors,
         Gemini,
         Gemini,
         #[test]

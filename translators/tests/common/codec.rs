@@ -65,10 +65,10 @@ macro_rules! arm {
 macro_rules! dispatch {
     ($p:expr, $m:ident => $body:expr) => {
         match $p {
-            Protocol::Anthropic => arm!(pending anthropic, $m => $body),
-            Protocol::OpenAiChat => arm!(pending openai_chat, $m => $body),
-            Protocol::OpenAiResponses => arm!(pending openai_responses, $m => $body),
-            Protocol::Gemini => arm!(pending gemini, $m => $body),
+            Protocol::Anthropic => arm!(implemented anthropic, $m => $body),
+            Protocol::OpenAiChat => arm!(implemented openai_chat, $m => $body),
+            Protocol::OpenAiResponses => arm!(implemented openai_responses, $m => $body),
+            Protocol::Gemini => arm!(implemented gemini, $m => $body),
         }
     };
 }

@@ -82,27 +82,28 @@ impl Summary {
     ///   everywhere except Gemini (`OTHER`, text not kept). Responses and Gemini have no
     ///   tool-use stop reason: their decoders infer it from the tool calls, so there
     ///   `EndTurn` and `ToolUse` are compared as "tool calls present or not".
+    /// - **Thinking text** is compared without whitespace: reasoning summaries arrive in parts
+    ///   and thinking in blocks, and an encoder that has one field for them (a Claude
+    ///   `thinking` block, Chat `reasoning_content`) joins them with blank lines.
     /// - **Error kind** is compared; the message may be rewritten.
     /// - Signatures, redacted thinking, encrypted reasoning and `Unknown` blocks are not part
     ///   of the summary: they cannot cross protocols (each family keeps its own).
     pub fn as_seen_by(&self, target: Protocol) -> Self {
-        let mut s = self.clone();
+        let mut s = self.normalized_for(target);
         match target {
             Protocol::Anthropic => s.usage.reasoning_tokens = 0,
             _ => s.usage.cache_write_tokens = 0,
         }
-        s.stop = s
-            .stop
-            .map(|stop| stop_seen_by(stop, target, !s.tools.is_empty()));
         s
     }
 
-    /// Apply the same normalisation to a summary decoded from the target's own output.
+    /// The normalisation both sides get (stop reason per target, thinking whitespace).
     pub fn normalized_for(&self, target: Protocol) -> Self {
         let mut s = self.clone();
         s.stop = s
             .stop
             .map(|stop| stop_seen_by(stop, target, !s.tools.is_empty()));
+        s.thinking.retain(|c| !c.is_whitespace());
         s
     }
 }

@@ -71,8 +71,10 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 
 fn framing_lines(body: &[u8], need_event_lines: bool) -> Check {
     let text = std::str::from_utf8(body).map_err(|e| format!("utf-8: {e}"))?;
+    // Lines may end in `\r\n` (Gemini's own alt=sse framing) or `\n`.
+    let text = &text.replace("\r\n", "\n");
     ensure!(
-        body.ends_with(b"\n\n"),
+        text.ends_with("\n\n"),
         "framing",
         "body must end with a blank line: {}",
         snippet(&text[text.len().saturating_sub(100)..])
@@ -789,6 +791,12 @@ pub fn responses_stream(body: &[u8]) -> Check {
             "response.completed" | "response.incomplete" => {
                 let r = &v["response"];
                 ensure!(
+                    s(r, "status") == name.trim_start_matches("response."),
+                    "terminal status",
+                    "{name} with status {:?}",
+                    s(r, "status")
+                );
+                ensure!(
                     s(r, "id") == resp_id,
                     "consistent response id",
                     "{} vs {resp_id}",
@@ -1002,4 +1010,26 @@ pub fn error_body(client: Protocol, status: u16, body: &[u8]) -> Check {
         }
     }
     Ok(())
+}
+
+/// Every model name a stream shows its client (Anthropic `message_start.message.model`, Chat
+/// chunk `model`, Responses `response.model`, Gemini `modelVersion`), for checking that the
+/// name the client asked for is echoed.
+pub fn stream_models(client: Protocol, body: &[u8]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for ev in sse_events(body)? {
+        let Ok(v) = serde_json::from_slice::<Value>(ev.data.as_bytes()) else {
+            continue;
+        };
+        let m = match client {
+            Protocol::Anthropic => v["message"].get("model"),
+            Protocol::OpenAiChat => v.get("model"),
+            Protocol::OpenAiResponses => v.get("response").and_then(|r| r.get("model")),
+            Protocol::Gemini => v.get("modelVersion"),
+        };
+        if let Some(m) = m.and_then(Value::as_str) {
+            out.push(m.to_string());
+        }
+    }
+    Ok(out)
 }
