@@ -187,7 +187,10 @@ pub(crate) fn items_to_messages(items: Vec<ResponsesItem>) -> Vec<Message> {
                 let role = role_from(&m.role);
                 let parts = content_to_ir(m.content);
                 if role == Role::Assistant {
-                    for p in parts {
+                    // An empty assistant text (sent alongside tool calls) carries nothing, and
+                    // Anthropic rejects empty text blocks.
+                    let empty = |p: &Part| matches!(p, Part::Text { text, .. } if text.is_empty());
+                    for p in parts.into_iter().filter(|p| !empty(p)) {
                         push(&mut messages, role, p, any_turn);
                     }
                 } else {

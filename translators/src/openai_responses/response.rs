@@ -28,6 +28,12 @@ pub fn decode_response(body: &[u8]) -> Result<Response, TranslateError> {
             protocol: "OpenAI Responses",
             message: e.to_string(),
         })?;
+    if r.status.is_none() && r.output.is_empty() && r.error.is_some() {
+        return Err(TranslateError::InvalidBody {
+            protocol: "OpenAI Responses",
+            message: "an error body, not a response object".into(),
+        });
+    }
     let stop = stop_from(
         r.status.as_deref(),
         r.incomplete_details.as_ref(),
