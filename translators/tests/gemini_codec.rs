@@ -465,6 +465,23 @@ fn responses_round_trip() {
     assert_eq!((r.stop, r.parts.len()), (StopReason::ContentFilter, 0));
 }
 
+#[test]
+fn generated_call_ids_are_unique_per_response_and_id_safe() {
+    let id_of = |rid: &str| {
+        let body = json!({"responseId": rid, "candidates": [{"content": {"role": "model", "parts": [
+            {"functionCall": {"name": "mcp.fs:read", "args": {}}}
+        ]}, "finishReason": "STOP"}]});
+        let r = gemini::decode_response(&serde_json::to_vec(&body).unwrap()).unwrap();
+        match &r.parts[0] {
+            Part::ToolCall(c) => c.id.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(id_of("r1"), "call_mcp_fs_read_0_r1");
+    assert_eq!(id_of("a/b"), "call_mcp_fs_read_0_a_b");
+    assert_eq!(id_of(""), "call_mcp_fs_read_0");
+}
+
 // --------------------------------------------------------------------------------- streams
 
 const ID: &str = "resp_1";

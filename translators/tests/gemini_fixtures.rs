@@ -428,7 +428,7 @@ fn tool_calls() {
     assert_eq!(
         f.calls,
         vec![(
-            "call_weather_0".into(),
+            "call_weather_0_QHiLaa6LBrb8vdIPoNztsAg".into(),
             "weather".into(),
             json!({"location": "San Francisco"}),
             true
@@ -441,7 +441,7 @@ fn tool_calls() {
     assert_eq!(
         f.calls,
         vec![(
-            "call_weather_0".into(),
+            "call_weather_0_JniLacKqGqH0xs0P0O776As".into(),
             "weather".into(),
             json!({"location": "San Francisco"}),
             true
@@ -460,25 +460,25 @@ fn tool_calls() {
         f.calls,
         vec![
             (
-                "call_read_theme_0".into(),
+                "call_read_theme_0__vr4aYiWEJnYodAPkujX0QM".into(),
                 "read_theme".into(),
                 json!({}),
                 true
             ),
             (
-                "call_read_screen_1".into(),
+                "call_read_screen_1__vr4aYiWEJnYodAPkujX0QM".into(),
                 "read_screen".into(),
                 json!({"id": "A"}),
                 false
             ),
             (
-                "call_read_screen_2".into(),
+                "call_read_screen_2__vr4aYiWEJnYodAPkujX0QM".into(),
                 "read_screen".into(),
                 json!({"id": "B"}),
                 false
             ),
             (
-                "call_read_screen_3".into(),
+                "call_read_screen_3__vr4aYiWEJnYodAPkujX0QM".into(),
                 "read_screen".into(),
                 json!({"id": "C"}),
                 false
@@ -497,7 +497,7 @@ fn tool_calls() {
     };
     assert_eq!(
         (id.as_str(), name.as_str()),
-        ("call_cookRecipe_0", "cookRecipe")
+        ("call_cookRecipe_0_tjXVaYaxFISTq8YP_MWiyAo", "cookRecipe")
     );
     assert_eq!(args["recipe"]["name"], "Lasagna");
     assert_eq!(args["recipe"]["ingredients"].as_array().unwrap().len(), 10);
@@ -528,7 +528,7 @@ fn tool_calls() {
     assert_eq!(
         first.calls,
         vec![(
-            "call_get_country_0".into(),
+            "call_get_country_0_QUVVadTSNJ6_qtsPvN7J8Q0".into(),
             "get_country".into(),
             json!({}),
             true
@@ -551,7 +551,7 @@ fn tool_calls() {
     assert_eq!(
         first.calls,
         vec![(
-            "call_multiply_0".into(),
+            "call_multiply_0_6XJFadi3PJOx-sAPgJ3S6Qs".into(),
             "multiply".into(),
             json!({"x": 5, "y": 3}),
             true
@@ -570,9 +570,24 @@ fn tool_calls() {
     assert_eq!(
         parallel,
         vec![
-            ("call_generate_topic_0", "generate_topic", json!({}), true),
-            ("call_generate_topic_1", "generate_topic", json!({}), false),
-            ("call_generate_topic_2", "generate_topic", json!({}), false),
+            (
+                "call_generate_topic_0_wOd8abGuO5rgz7IP5tLEGA",
+                "generate_topic",
+                json!({}),
+                true
+            ),
+            (
+                "call_generate_topic_1_wOd8abGuO5rgz7IP5tLEGA",
+                "generate_topic",
+                json!({}),
+                false
+            ),
+            (
+                "call_generate_topic_2_wOd8abGuO5rgz7IP5tLEGA",
+                "generate_topic",
+                json!({}),
+                false
+            ),
         ]
     );
     assert!(all.iter().all(|f| f.stop == Some(StopReason::ToolUse)));
@@ -582,7 +597,7 @@ fn tool_calls() {
     assert_eq!(
         all[0].calls,
         vec![(
-            "call_get_capital_0".into(),
+            "call_get_capital_0_g5YoaezOBeyrqtsPwYqL2Q8".into(),
             "get_capital".into(),
             json!({"country": "France"}),
             true

@@ -12,8 +12,10 @@
 //!   `fileData` → [`MediaSource::Url`] for `http(s)` URIs that are not Files API URIs, else
 //!   [`MediaSource::File`]. `displayName` ↔ `title` (decoded only: AI Studio rejects it).
 //! - `functionCall` → [`Part::ToolCall`]; without an `id`, the id is `call_<name>_<n>` with `n`
-//!   the call's position among all calls of the body, and a later `functionResponse` without
-//!   an id takes the id of the earliest unanswered call of the same name ([`CallIds`]). The
+//!   the call's position among all calls of the body (a response adds `_<responseId>`, so ids
+//!   stay unique across the turns a client keeps; characters outside `[A-Za-z0-9_-]` become
+//!   `_`, Anthropic's id pattern), and a later `functionResponse` without an id takes the id
+//!   of the earliest unanswered call of the same name ([`CallIds`]). The
 //!   dummy signatures Google documents for foreign history decode as no signature; the request
 //!   encoder adds `skip_thought_signature_validator` to unsigned calls (Gemini 3 rejects a
 //!   function call turn without a signature).
@@ -45,17 +47,48 @@ fn real_signature(sig: Option<String>) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct CallIds {
     count: usize,
+    /// `_<responseId>` for ids made in a response, empty in a request.
+    suffix: String,
     /// Calls not yet answered: (name, id).
     pending: Vec<(String, String)>,
 }
 
+fn id_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 impl CallIds {
+    /// Ids for the calls of one response: unique per `responseId`.
+    pub fn for_response_id(response_id: &str) -> Self {
+        Self {
+            suffix: if response_id.is_empty() {
+                String::new()
+            } else {
+                format!("_{}", id_safe(response_id))
+            },
+            ..Self::default()
+        }
+    }
+
+    fn make(&mut self, name: &str) -> String {
+        let id = format!("call_{}_{}{}", id_safe(name), self.count, self.suffix);
+        self.count += 1;
+        id
+    }
+
     pub fn for_call(&mut self, name: &str, explicit: Option<&str>) -> String {
         let id = match explicit {
             Some(id) if !id.is_empty() => id.to_string(),
-            _ => format!("call_{name}_{}", self.count),
+            _ => self.make(name),
         };
-        self.count += 1;
         self.pending.push((name.to_string(), id.clone()));
         id
     }
@@ -67,11 +100,7 @@ impl CallIds {
         }
         match self.pending.iter().position(|(n, _)| n == name) {
             Some(i) => self.pending.remove(i).1,
-            None => {
-                let id = format!("call_{name}_{}", self.count);
-                self.count += 1;
-                id
-            }
+            None => self.make(name),
         }
     }
 }

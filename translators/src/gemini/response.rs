@@ -36,7 +36,8 @@ pub fn decode_response(body: &[u8]) -> Result<Response, TranslateError> {
     let mut finish = None;
     if let Some(candidate) = wire.candidates.into_iter().next() {
         if let Some(content) = candidate.content {
-            decode_parts(content.parts, &mut CallIds::default(), &mut parts);
+            let mut ids = CallIds::for_response_id(wire.response_id.as_deref().unwrap_or(""));
+            decode_parts(content.parts, &mut ids, &mut parts);
         }
         finish = candidate.finish_reason;
     }

@@ -146,6 +146,7 @@ impl StreamDecoder {
             return self.fail(error_from_body(&err, None), out);
         }
         if self.phase == Phase::BeforeStart {
+            self.ids = CallIds::for_response_id(chunk.response_id.as_deref().unwrap_or(""));
             out.push(StreamEvent::Start {
                 id: chunk.response_id.clone().unwrap_or_default(),
                 model: chunk.model_version.clone().unwrap_or_default(),
