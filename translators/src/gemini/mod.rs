@@ -11,6 +11,22 @@
 //! | `stream.rs` | stream chunks → IR events |
 //! | `stream_encode.rs` | IR events → `data:` chunks or the JSON-array stream |
 //! | `array.rs` | framing of the non-SSE (JSON array) stream |
+//!
+//! What Gemini cannot express, and what the encoders do instead (details in each file):
+//! - Claude `redacted_thinking`, OpenAI `encrypted_content`, other protocols' unknown blocks
+//!   and built-in tools, `cache_control`, `parallel_tool_calls`, `user_id`, `cache_key`:
+//!   dropped. OpenAI reasoning summaries become thought parts.
+//! - A system/developer message inside the conversation: a `user` turn at its place.
+//! - A function call without a Gemini signature: Google's documented dummy signature (Gemini 3
+//!   rejects unsigned calls in the current turn); it decodes back as no signature.
+//! - `StopSequence` / `PauseTurn` → `STOP`; a non-Gemini `Other` reason → `OTHER`.
+//! - Streamed tool arguments: Gemini has no partial-argument events, so a call is sent whole
+//!   at its `BlockStop`; Vertex's `partialArgs` (only when a Gemini client asks for them) are
+//!   assembled and forwarded whole.
+//! - Reasoning: written exactly as the IR says (`thinkingLevel` for an effort);
+//!   `reasoning::for_target` picks what the upstream model accepts before encoding.
+//! - Images in a *stream* response (image generation): an unknown block carrying the part (the
+//!   IR stream has no media block); in a whole response they are `Part::Image`.
 
 mod array;
 mod parts;
