@@ -473,6 +473,10 @@ scenarios! {
     usage_with_cache,
     max_tokens,
     unknown_block,
+    empty_content_filtered,
+    stop_sequence,
+    redacted_thinking,
+    reasoning_item,
     error_before_content,
     error_as_first_event,
     error_mid_stream,
@@ -528,4 +532,13 @@ mod upstream_errors {
             error_bodies(Protocol::Gemini)
         }
     );
+}
+
+#[test]
+#[ignore = "manual: prints the encoders' output for one scenario"]
+fn eyeball() {
+    for t in codec::ALL {
+        let out = codec::encode_stream(t, &common::scenarios::one_tool_call(), opts()).unwrap();
+        println!("==== {}\n{}", codec::name(t), String::from_utf8_lossy(&out));
+    }
 }

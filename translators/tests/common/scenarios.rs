@@ -184,6 +184,61 @@ pub fn unknown_block() -> Vec<E> {
     v
 }
 
+/// No content at all (a safety block): every client still needs a complete, terminated stream.
+pub fn empty_content_filtered() -> Vec<E> {
+    let mut v = vec![start()];
+    v.extend(finish(StopReason::ContentFilter, usage(9, 0)));
+    v
+}
+
+pub fn stop_sequence() -> Vec<E> {
+    let mut v = vec![start()];
+    v.extend(text_block(0, &["one, two, "]));
+    v.extend(finish(
+        StopReason::StopSequence(Some("three".into())),
+        usage(8, 4),
+    ));
+    v
+}
+
+/// Claude redacted thinking (opaque, only Anthropic clients can carry it) before text.
+pub fn redacted_thinking() -> Vec<E> {
+    let mut v = vec![
+        start(),
+        block(
+            0,
+            B::RedactedThinking {
+                data: "EqkECkYIBxgCKkA8".into(),
+            },
+        ),
+        stop(0),
+    ];
+    v.extend(text_block(1, &["Done."]));
+    v.extend(finish(StopReason::EndTurn, usage(10, 3)));
+    v
+}
+
+/// An OpenAI reasoning item: summary streamed as thinking, then `encrypted_content`.
+pub fn reasoning_item() -> Vec<E> {
+    let mut v = vec![
+        start(),
+        block(
+            0,
+            B::Reasoning {
+                id: Some("rs_1".into()),
+            },
+        ),
+        delta(0, Delta::Thinking("**Plan**\n\nAdd them.".into())),
+        delta(0, Delta::EncryptedReasoning("gAAAAB-opaque".into())),
+        stop(0),
+    ];
+    v.extend(text_block(1, &["3"]));
+    let mut u = usage(11, 20);
+    u.reasoning_tokens = 18;
+    v.extend(finish(StopReason::EndTurn, u));
+    v
+}
+
 /// The upstream failed after `Start`, before any block.
 pub fn error_before_content() -> Vec<E> {
     vec![start(), error(ErrorKind::Overloaded, 529, "Overloaded")]

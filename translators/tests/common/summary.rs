@@ -21,6 +21,8 @@ pub struct Summary {
     pub thinking: String,
     /// (name, arguments) in order; `""` arguments count as `{}`.
     pub tools: Vec<(String, Value)>,
+    /// Tool call ids: the client sends them back with the results, so they must survive.
+    pub tool_ids: Vec<String>,
     pub stop: Option<StopReason>,
     pub usage: Usage,
     pub error: Option<ErrorKind>,
@@ -47,6 +49,7 @@ impl Summary {
             text: String::new(),
             thinking: String::new(),
             tools: Vec::new(),
+            tool_ids: Vec::new(),
             stop: Some(r.stop.clone()),
             usage: r.usage,
             error: None,
@@ -56,7 +59,10 @@ impl Summary {
                 Part::Text { text, .. } => s.text.push_str(text),
                 Part::Thinking { text, .. } => s.thinking.push_str(text),
                 Part::Reasoning(item) => s.thinking.push_str(&item.summary.concat()),
-                Part::ToolCall(c) => s.tools.push((c.name.clone(), args_value(&c.arguments))),
+                Part::ToolCall(c) => {
+                    s.tools.push((c.name.clone(), args_value(&c.arguments)));
+                    s.tool_ids.push(c.id.clone());
+                }
                 _ => {}
             }
         }
@@ -82,6 +88,8 @@ impl Summary {
     ///   everywhere except Gemini (`OTHER`, text not kept). Responses and Gemini have no
     ///   tool-use stop reason: their decoders infer it from the tool calls, so there
     ///   `EndTurn` and `ToolUse` are compared as "tool calls present or not".
+    /// - **Tool call ids** are compared except for Gemini, which has none (its decoder makes
+    ///   deterministic ones).
     /// - **Thinking text** is compared without whitespace: reasoning summaries arrive in parts
     ///   and thinking in blocks, and an encoder that has one field for them (a Claude
     ///   `thinking` block, Chat `reasoning_content`) joins them with blank lines.
@@ -104,6 +112,9 @@ impl Summary {
             .stop
             .map(|stop| stop_seen_by(stop, target, !s.tools.is_empty()));
         s.thinking.retain(|c| !c.is_whitespace());
+        if target == Protocol::Gemini {
+            s.tool_ids.clear();
+        }
         s
     }
 }
