@@ -22,7 +22,7 @@ use switchyard_translators::sse::{SseDecoder, SseEvent};
 pub struct Assembled {
     pub id: String,
     pub model: String,
-    /// The `output_item.done` items in output order.
+    /// The `output_item.done` items in output-index order.
     pub items: Vec<Value>,
     /// `response.completed`, `response.incomplete` or `response.failed`.
     pub terminal: String,
@@ -44,6 +44,7 @@ struct Item {
     arguments: String,
     summary: Vec<String>,
     done: bool,
+    done_item: Value,
 }
 
 fn s(v: &Value, k: &str) -> Result<String, String> {
@@ -226,7 +227,7 @@ pub fn validate(body: &[u8]) -> Result<Assembled, String> {
                     _ => {}
                 }
                 it.done = true;
-                a.items.push(item.clone());
+                it.done_item = item.clone();
             }
             "response.content_part.added" | "response.content_part.done" => {
                 let it = open_item(&mut items, data, "message")?;
@@ -311,7 +312,8 @@ pub fn validate(body: &[u8]) -> Result<Assembled, String> {
                 check(items.iter().all(|i| i.done), || {
                     "unfinished items at completion".into()
                 })?;
-                check(r["output"] == Value::Array(a.items.clone()), || {
+                let done: Vec<Value> = items.iter().map(|i| i.done_item.clone()).collect();
+                check(r["output"] == Value::Array(done), || {
                     format!("final output != done items: {}", r["output"])
                 })?;
                 let u = &r["usage"];
@@ -336,6 +338,11 @@ pub fn validate(body: &[u8]) -> Result<Assembled, String> {
         }
     }
     check(!a.terminal.is_empty(), || "no terminal event".into())?;
+    a.items = items
+        .into_iter()
+        .filter(|i| i.done)
+        .map(|i| i.done_item)
+        .collect();
     Ok(a)
 }
 
