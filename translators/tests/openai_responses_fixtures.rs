@@ -76,6 +76,7 @@ fn expectations() -> Vec<Expect> {
     ]
 }
 
+#[expect(clippy::panic, reason = "test helper: a failure fails the test")]
 fn check(e: &Expect, f: &s::Facts) {
     let l = e.label;
     assert_eq!(f.id, e.id, "{l}: id");
@@ -122,6 +123,7 @@ fn check(e: &Expect, f: &s::Facts) {
     assert!(f.error.is_none(), "{l}: error {:?}", f.error);
 }
 
+#[expect(clippy::panic, reason = "test helper: a failure fails the test")]
 fn expect(label: &str, stream: bool) -> Expect {
     expectations()
         .into_iter()

@@ -16,15 +16,18 @@ use switchyard_translators::ir::{
 };
 use switchyard_translators::openai_responses as r;
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure fails the test")]
 fn body(req: &Request) -> Value {
     serde_json::from_slice(&r::encode_request(req).unwrap()).unwrap()
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure fails the test")]
 fn request_round_trip(req: &Request) -> Request {
     let bytes = r::encode_request(req).unwrap();
     r::decode_request(&bytes).unwrap()
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure fails the test")]
 fn response_round_trip(resp: &Response) -> (Value, Response) {
     let bytes = r::encode_response(resp, &mut s::ctx());
     let v: Value = serde_json::from_slice(&bytes).unwrap();
