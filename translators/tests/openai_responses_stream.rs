@@ -67,6 +67,7 @@ fn enc(events: &[StreamEvent]) -> Vec<u8> {
     s::encode(events, StreamOptions::default())
 }
 
+#[expect(clippy::unwrap_used, reason = "test helper: a failure fails the test")]
 fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
 }
