@@ -723,6 +723,13 @@ fn plain_string_input_and_named_tool_choice() {
     let req = r::decode_request(br#"{"model":"m","input":"hi","tool_choice":{"type":"allowed_tools","mode":"auto","tools":[]}}"#).unwrap();
     assert_eq!(req.tool_choice, None);
     assert_eq!(body(&req)["tool_choice"]["type"], "allowed_tools");
+    // Instructions given as message items.
+    let req = r::decode_request(
+        br#"{"model":"m","input":"hi","instructions":[{"role":"developer","content":[{"type":"input_text","text":"a"}]},{"role":"developer","content":"b"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(req.system, [text("a"), text("b")]);
+    assert_eq!(body(&req)["instructions"], "a\n\nb");
     assert!(r::decode_request(b"not json").is_err());
     assert!(r::decode_request(b"[1]").is_err());
 }

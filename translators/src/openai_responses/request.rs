@@ -50,16 +50,19 @@ pub fn decode_request(body: &[u8]) -> Result<Request, TranslateError> {
         }],
         Some(ResponsesInput::Items(items)) => items_to_messages(items),
     };
-    let system = req
-        .instructions
-        .filter(|s| !s.is_empty())
-        .map(|text| {
-            vec![Part::Text {
-                text,
-                cache_control: None,
-            }]
-        })
-        .unwrap_or_default();
+    let system = match req.instructions {
+        None => Vec::new(),
+        Some(ResponsesInput::Text(text)) if text.is_empty() => Vec::new(),
+        Some(ResponsesInput::Text(text)) => vec![Part::Text {
+            text,
+            cache_control: None,
+        }],
+        // Instructions as message items: their content, in order.
+        Some(ResponsesInput::Items(items)) => items_to_messages(items)
+            .into_iter()
+            .flat_map(|m| m.parts)
+            .collect(),
+    };
     let tool_choice = match req.tool_choice {
         None => None,
         Some(v) => match tool_choice_from(&v) {
@@ -261,7 +264,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
     let items = messages_to_items(&req.messages);
     let body = ResponsesRequest {
         model: req.model.clone(),
-        instructions: system_text(&req.system),
+        instructions: system_text(&req.system).map(ResponsesInput::Text),
         input: (!items.is_empty()).then_some(ResponsesInput::Items(items)),
         tools: req.tools.iter().filter_map(encode_tool).collect(),
         tool_choice,

@@ -22,7 +22,7 @@ pub struct ResponsesRequest {
     #[serde(default)]
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instructions: Option<String>,
+    pub instructions: Option<ResponsesInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<ResponsesInput>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +53,7 @@ pub struct ResponsesRequest {
     pub extra: Map<String, Value>,
 }
 
-/// `input`: a plain string or a list of items.
+/// `input` (and `instructions`): a plain string or a list of items.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ResponsesInput {
