@@ -8,6 +8,7 @@ use crate::health::{Health, Outcome};
 use crate::protocol::{ClientProtocol, Endpoint};
 use crate::routing::Candidate;
 use crate::runtime::Runtime;
+use crate::translate::{Pair, ResponseMode};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,6 +50,16 @@ pub struct Ctx {
     pub attempts: Vec<Attempt>,
     /// An error the gateway answered itself, for the log line.
     pub local_error: Option<GatewayError>,
+    /// The client request in the IR, decoded once when some candidate needs translation.
+    pub ir: Option<switchyard_translators::ir::Request>,
+    /// Gemini stream asked without `alt=sse`: the client wants a JSON array.
+    pub gemini_array: bool,
+    /// The protocol pair of the attempt in flight, when it is translated.
+    pub pair: Option<Pair>,
+    /// The translated request body of the attempt in flight.
+    pub translated: Option<bytes::Bytes>,
+    /// How the response of the attempt in flight is handled.
+    pub response: ResponseMode,
 }
 
 impl Ctx {
@@ -69,6 +80,11 @@ impl Ctx {
             retry_status: None,
             attempts: Vec::new(),
             local_error: None,
+            ir: None,
+            gemini_array: false,
+            pair: None,
+            translated: None,
+            response: ResponseMode::Passthrough,
         }
     }
 

@@ -17,3 +17,4 @@ pub mod routing;
 pub mod runtime;
 pub mod server;
 pub mod time;
+pub mod translate;

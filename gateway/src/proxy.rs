@@ -82,6 +82,17 @@ impl ProxyHttp for Gateway {
         phases::response::upstream_response_filter(session, resp, ctx)
     }
 
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<std::time::Duration>> {
+        phases::response::response_body_filter(body, end_of_stream, ctx);
+        Ok(None)
+    }
+
     fn fail_to_connect(
         &self,
         _session: &mut Session,

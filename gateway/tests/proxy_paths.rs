@@ -78,24 +78,27 @@ fn local_answers_need_no_upstream() {
             .map(|m| m[field].as_str().unwrap().to_owned())
             .collect()
     };
+    // Every model is listed to every protocol (translation serves the others).
+    let all = [
+        "gemini-2.5-flash",
+        "claude-sonnet-4-5",
+        "gpt-5-codex",
+        "gpt-4o-mini",
+        "fast",
+    ];
     let openai = gw.get("/v1/models", &[]).json();
     assert_eq!(openai["object"], "list");
-    assert_eq!(
-        ids(&openai, "data", "id"),
-        ["gpt-5-codex", "gpt-4o-mini", "fast"]
-    );
+    assert_eq!(ids(&openai, "data", "id"), all);
     let anthropic = gw
         .get("/v1/models", &[("anthropic-version", "2023-06-01")])
         .json();
-    assert_eq!(ids(&anthropic, "data", "id"), ["claude-sonnet-4-5"]);
+    assert_eq!(ids(&anthropic, "data", "id"), all);
     assert_eq!(anthropic["data"][0]["type"], "model");
+    let names: Vec<String> = all.iter().map(|m| format!("models/{m}")).collect();
     let gemini = gw.get("/v1beta/models", &[]).json();
-    assert_eq!(ids(&gemini, "models", "name"), ["models/gemini-2.5-flash"]);
+    assert_eq!(ids(&gemini, "models", "name"), names);
     let gemini_v1 = gw.get("/v1/models?key=anything", &[]).json();
-    assert_eq!(
-        ids(&gemini_v1, "models", "name"),
-        ["models/gemini-2.5-flash"]
-    );
+    assert_eq!(ids(&gemini_v1, "models", "name"), names);
     assert!(mock.journal().is_empty());
 }
 
@@ -151,14 +154,18 @@ fn bad_input_is_refused_in_the_callers_protocol_without_upstream_calls() {
         .unwrap()
         .contains("/v2/unknown"));
 
-    // A model only an upstream of another protocol serves: clear error until translators land.
-    let r = gw.post("/v1/messages", &[JSON], &chat("gpt-4o-mini", false));
+    // Legacy completions have no translator: a model only another protocol serves is refused.
+    let r = gw.post(
+        "/v1/completions",
+        &[JSON],
+        br#"{"model":"claude-sonnet-4-5","prompt":"x"}"#,
+    );
     assert_eq!(r.status, 501);
-    assert_eq!(r.json()["type"], "error");
+    assert_eq!(r.json()["error"]["code"], "unsupported_protocol_pair");
     assert!(r.json()["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("OpenAI-compatible"));
+        .contains("Claude"));
     assert!(mock.journal().is_empty());
 }
 

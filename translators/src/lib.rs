@@ -23,6 +23,7 @@
 //! Same protocol on both sides is never translated: the gateway passes the bytes through.
 
 pub mod anthropic;
+pub mod any;
 pub mod error;
 pub mod gemini;
 pub mod ir;
@@ -30,6 +31,7 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod reasoning;
 pub mod sse;
+pub mod tokens;
 
 pub use error::TranslateError;
 

@@ -9,8 +9,13 @@ use crate::errors::GatewayError;
 use crate::local;
 use crate::protocol::{self, ClientProtocol, Endpoint, GeminiMethod, Route};
 use crate::routing::{Candidate, Plan};
+use crate::translate;
+use bytes::Bytes;
 use pingora_proxy::Session;
 use std::time::{Instant, SystemTime};
+use switchyard_translators::any;
+use switchyard_translators::ir::Protocol;
+use switchyard_translators::tokens::estimate_input_tokens;
 
 /// Bodies above this are validated on the blocking pool, not on a proxy worker.
 const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
@@ -42,13 +47,8 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         Route::Health | Route::Root => return Ok(false),
         Route::ModelsV1 | Route::ModelsGemini => {
             let p = ctx.protocol;
-            let listed: Vec<_> = ctx
-                .rt
-                .router
-                .listed()
-                .iter()
-                .filter(|m| servable_by(p, m.kind))
-                .collect();
+            // Every model is usable from every client protocol (translated when needed).
+            let listed: Vec<_> = ctx.rt.router.listed().iter().collect();
             return answer(session, 200, local::models(p, &listed)).await;
         }
         Route::ModelInfo { model, .. } => {
@@ -85,31 +85,30 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         Route::Proxy(e) => e,
     };
     match prepare(session, ctx, endpoint).await {
-        Ok(()) => Ok(false),
+        Ok(None) => Ok(false),
+        Ok(Some(local)) => answer(session, 200, local).await,
         Err(e) => fail(session, ctx, e).await,
     }
 }
 
-/// Pre-read and inspect the body, resolve the model to candidate accounts.
+/// Pre-read and inspect the body, resolve the model to candidate accounts, and decode the
+/// request into the IR when some candidate speaks another protocol. `Ok(Some(json))` is a
+/// local answer (a token count no upstream can give).
 async fn prepare(
     session: &mut Session,
     ctx: &mut Ctx,
     endpoint: Endpoint,
-) -> Result<(), GatewayError> {
-    let raw = read_body(session, ctx.rt.max_body_bytes).await?;
+) -> Result<Option<serde_json::Value>, GatewayError> {
+    let raw = Bytes::from(read_body(session, ctx.rt.max_body_bytes).await?);
     ctx.body_len = raw.len();
-    let facts = if raw.is_empty() {
+    if raw.is_empty() {
         return Err(GatewayError::MalformedBody(
             "request body is empty; expected a JSON object".into(),
         ));
-    } else if raw.len() <= INLINE_VALIDATE_LIMIT {
-        body::inspect(&raw)
-    } else {
-        tokio::task::spawn_blocking(move || body::inspect(&raw))
-            .await
-            .map_err(|_| GatewayError::Internal)?
     }
-    .map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
+    let facts = off_worker(&raw, body::inspect)
+        .await?
+        .map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
     let (model, stream) = match &endpoint {
         Endpoint::Gemini { model, method } => (
             Some(model.clone()),
@@ -122,11 +121,18 @@ async fn prepare(
         .ok_or(GatewayError::MissingModel)?;
     ctx.stream = stream;
     ctx.model_span = facts.model_span;
-    let plan = ctx
-        .rt
-        .router
-        .plan(&model, &ctx.rt.accounts, |k| endpoint.passthrough_to(k));
-    ctx.candidates = match plan {
+    ctx.gemini_array = stream
+        && matches!(endpoint, Endpoint::Gemini { .. })
+        && !session
+            .req_header()
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "alt=sse"));
+    let wire = translate::client_wire(&endpoint);
+    let plan = ctx.rt.router.plan(&model, &ctx.rt.accounts, |k| {
+        endpoint.passthrough_to(k) || wire.is_some()
+    });
+    let mut candidates = match plan {
         Plan::Candidates(c) => without_cooling(ctx, &model, c)?,
         Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
         Plan::Incompatible(kinds) => {
@@ -139,9 +145,51 @@ async fn prepare(
             })
         }
     };
+    let accounts = &ctx.rt.accounts;
+    let passthrough = |c: &Candidate| endpoint.passthrough_to(accounts[c.account].kind);
+    if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
+        let has_passthrough = candidates.iter().any(passthrough);
+        if translate::is_count_tokens(&endpoint) && has_passthrough {
+            // A real count beats an estimate.
+            candidates.retain(passthrough);
+        } else {
+            match off_worker(&raw, move |b| any::decode_request(wire, b)).await? {
+                Ok(ir) if translate::is_count_tokens(&endpoint) => {
+                    let n = estimate_input_tokens(&ir);
+                    ctx.model = Some(model);
+                    return Ok(Some(match wire {
+                        Protocol::Gemini => serde_json::json!({ "totalTokens": n }),
+                        _ => serde_json::json!({ "input_tokens": n }),
+                    }));
+                }
+                Ok(ir) => ctx.ir = Some(ir),
+                Err(e) if has_passthrough => {
+                    tracing::debug!(error = %e, "request not translatable; same-protocol accounts only");
+                    candidates.retain(passthrough);
+                }
+                Err(e) => return Err(GatewayError::MalformedBody(e.to_string())),
+            }
+        }
+    }
+    ctx.candidates = candidates;
     ctx.model = Some(model);
     ctx.endpoint = Some(endpoint);
-    Ok(())
+    Ok(None)
+}
+
+/// Run `f` on the body inline when it is small, on the blocking pool when it is not, so a
+/// multi-megabyte parse never stalls a proxy worker.
+async fn off_worker<T: Send + 'static>(
+    raw: &Bytes,
+    f: impl FnOnce(&[u8]) -> T + Send + 'static,
+) -> Result<T, GatewayError> {
+    if raw.len() <= INLINE_VALIDATE_LIMIT {
+        return Ok(f(raw));
+    }
+    let raw = raw.clone();
+    tokio::task::spawn_blocking(move || f(&raw))
+        .await
+        .map_err(|_| GatewayError::Internal)
 }
 
 /// Drop accounts that are cooling down for their upstream model; if all are, the client gets
@@ -206,16 +254,6 @@ async fn read_body(session: &mut Session, limit: usize) -> Result<Vec<u8>, Gatew
                 ))
             }
         }
-    }
-}
-
-/// Whether a model of `kind` can be used by a client of `protocol` today (passthrough only).
-fn servable_by(protocol: ClientProtocol, kind: switchyard_conf::ProviderKind) -> bool {
-    use switchyard_conf::ProviderKind as K;
-    match protocol {
-        ClientProtocol::OpenAi => matches!(kind, K::Codex | K::OpenAiCompat),
-        ClientProtocol::Anthropic => kind == K::Claude,
-        ClientProtocol::Gemini => kind == K::Gemini,
     }
 }
 

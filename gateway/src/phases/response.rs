@@ -4,6 +4,8 @@
 
 use crate::ctx::Ctx;
 use crate::health::{parse_retry_after, Outcome};
+use crate::translate::{translate_whole, ResponseMode, StreamState};
+use bytes::Bytes;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
@@ -37,7 +39,65 @@ pub fn upstream_response_filter(
         e.set_retry(true);
         return Err(e);
     }
+    if let Some(pair) = ctx.pair {
+        // A translated answer: the body changes length and type.
+        resp.remove_header("content-length");
+        resp.remove_header("content-encoding");
+        let (mode, content_type) = if status >= 400 {
+            (
+                ResponseMode::Whole {
+                    buf: Vec::new(),
+                    error_status: Some(status),
+                },
+                "application/json",
+            )
+        } else if ctx.stream {
+            let model = ctx.model.as_deref().unwrap_or_default();
+            let state = StreamState::new(pair, model, ctx.gemini_array);
+            let ct = if ctx.gemini_array {
+                "application/json"
+            } else {
+                "text/event-stream"
+            };
+            resp.insert_header("cache-control", "no-cache")?;
+            (ResponseMode::Stream(Box::new(state)), ct)
+        } else {
+            (
+                ResponseMode::Whole {
+                    buf: Vec::new(),
+                    error_status: None,
+                },
+                "application/json",
+            )
+        };
+        resp.insert_header("content-type", content_type)?;
+        ctx.response = mode;
+    }
     Ok(())
+}
+
+/// `response_body_filter`: translate the body of a translated attempt; synchronous, O(chunk)
+/// for streams. Same-protocol bodies are not touched.
+pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
+    let Some(pair) = ctx.pair else { return };
+    match &mut ctx.response {
+        ResponseMode::Passthrough => {}
+        ResponseMode::Stream(state) => {
+            let chunk = body.take().unwrap_or_default();
+            *body = Some(Bytes::from(state.feed(&chunk, end_of_stream)));
+        }
+        ResponseMode::Whole { buf, error_status } => {
+            if let Some(chunk) = body.take() {
+                buf.extend_from_slice(&chunk);
+            }
+            *body = Some(if end_of_stream {
+                let model = ctx.model.as_deref().unwrap_or_default();
+                Bytes::from(translate_whole(pair, buf, *error_status, model))
+            } else {
+                Bytes::new()
+            });
+        }
+    }
 }
 
 /// Statuses that move a request to the next account (client errors never do).

@@ -8,6 +8,7 @@ use crate::dns::Resolver;
 use crate::errors::GatewayError;
 use crate::health::Outcome;
 use crate::protocol::Endpoint;
+use crate::translate::{self, Pair, ResponseMode};
 use bytes::Bytes;
 use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorType, Result};
@@ -45,6 +46,9 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.current = Some(next);
     ctx.retry_status = None;
     ctx.splice = None;
+    ctx.pair = None;
+    ctx.translated = None;
+    ctx.response = ResponseMode::Passthrough;
     let account_index = candidate.account;
     ctx.attempts.push(crate::ctx::Attempt {
         account: account_index,
@@ -84,6 +88,9 @@ pub fn upstream_request_filter(
     };
     let account = &ctx.rt.accounts[candidate.account];
     let upstream_model = candidate.upstream_model.clone();
+    if !endpoint.passthrough_to(account.kind) {
+        return translated_request(req, ctx);
+    }
 
     let mut path = String::with_capacity(64);
     path.push_str(&account.target.base_path);
@@ -111,6 +118,83 @@ pub fn upstream_request_filter(
     for h in DROPPED_HEADERS {
         req.remove_header(*h);
     }
+    set_credentials(req, account)?;
+
+    // Only the model name changes; the rest of the body goes through byte for byte.
+    let mut len = ctx.body_len;
+    ctx.splice = None;
+    if let (Some(span), Some(asked)) = (&ctx.model_span, &ctx.model) {
+        if endpoint.model_in_body() && *asked != upstream_model {
+            let literal = body::model_literal(&upstream_model);
+            len = len - span.len() + literal.len();
+            ctx.splice = Some(literal);
+        }
+    }
+    req.insert_header("content-length", len.to_string())?;
+    Ok(())
+}
+
+/// Path, headers and body for an account of another protocol.
+fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
+    let (Some(endpoint), Some(candidate), Some(ir)) =
+        (ctx.endpoint.as_ref(), ctx.candidate(), ctx.ir.as_ref())
+    else {
+        return Error::e_explain(
+            ErrorType::InternalError,
+            "translated request without its IR",
+        );
+    };
+    let Some(client) = translate::client_wire(endpoint) else {
+        return Error::e_explain(ErrorType::InternalError, "endpoint has no translator");
+    };
+    let account = &ctx.rt.accounts[candidate.account];
+    let pair = Pair {
+        client,
+        upstream: translate::upstream_wire(account.kind),
+    };
+    let (suffix, query) =
+        translate::upstream_path(account.kind, &candidate.upstream_model, ctx.stream);
+    let mut path = format!("{}{suffix}", account.target.base_path);
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(query);
+    }
+    let body = translate::encode_request(ir, pair, &candidate.upstream_model, ctx.stream).map_err(
+        |e| {
+            Error::explain(
+                ErrorType::InternalError,
+                format!("encoding the upstream request: {e}"),
+            )
+        },
+    )?;
+    let uri: http::Uri = path
+        .parse()
+        .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
+    req.set_uri(uri);
+    for h in DROPPED_HEADERS {
+        req.remove_header(*h);
+    }
+    if account.kind != ProviderKind::Claude {
+        req.remove_header("anthropic-version");
+        req.remove_header("anthropic-beta");
+    }
+    set_credentials(req, account)?;
+    req.insert_header("content-type", "application/json")?;
+    req.insert_header(
+        "accept",
+        if ctx.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        },
+    )?;
+    req.insert_header("content-length", body.len().to_string())?;
+    ctx.translated = Some(body);
+    ctx.pair = Some(pair);
+    Ok(())
+}
+
+fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) -> Result<()> {
     let key = account.key.expose();
     match account.kind {
         ProviderKind::Claude => {
@@ -130,24 +214,20 @@ pub fn upstream_request_filter(
         req.insert_header(name.clone(), value.clone())?;
     }
     req.insert_header("host", account.target.authority.as_str())?;
-
-    // Only the model name changes; the rest of the body goes through byte for byte.
-    let mut len = ctx.body_len;
-    ctx.splice = None;
-    if let (Some(span), Some(asked)) = (&ctx.model_span, &ctx.model) {
-        if endpoint.model_in_body() && *asked != upstream_model {
-            let literal = body::model_literal(&upstream_model);
-            len = len - span.len() + literal.len();
-            ctx.splice = Some(literal);
-        }
-    }
-    req.insert_header("content-length", len.to_string())?;
     Ok(())
 }
 
 /// The pre-read body arrives here in one piece from Pingora's retry buffer, on the first
 /// attempt and again on every failover.
 pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &Ctx) -> Result<()> {
+    if let Some(translated) = &ctx.translated {
+        *body = Some(if end_of_stream {
+            translated.clone()
+        } else {
+            Bytes::new()
+        });
+        return Ok(());
+    }
     if let (Some(literal), Some(span), Some(raw)) = (&ctx.splice, &ctx.model_span, body.as_ref()) {
         if !end_of_stream || raw.len() != ctx.body_len {
             return Error::e_explain(
@@ -223,7 +303,7 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
 }
 
 /// Percent-encode a model name for use as one path segment.
-fn encode_path_segment(s: &str) -> String {
+pub(crate) fn encode_path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -1,0 +1,224 @@
+//! Cross-protocol requests in the gateway: which wire protocol each side speaks, the
+//! translated request body of each attempt, and the response translation state.
+//!
+//! Runs in `upstream_request_filter` (encode the request for the chosen account),
+//! `upstream_response_filter` (pick the response mode) and `response_body_filter` (translate
+//! chunk by chunk; synchronous). Same protocol on both sides never comes here: those bytes pass
+//! through untouched.
+
+use crate::protocol::{Endpoint, GeminiMethod};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use switchyard_conf::ProviderKind;
+use switchyard_translators::any::{self, StreamTranslator};
+use switchyard_translators::ir::{self, EncodeContext, Protocol};
+use switchyard_translators::sse::SseDecoder;
+use switchyard_translators::StreamOptions;
+
+/// The wire protocol of a client endpoint, for endpoints that can be translated.
+pub fn client_wire(e: &Endpoint) -> Option<Protocol> {
+    match e {
+        Endpoint::OpenAiChat => Some(Protocol::OpenAiChat),
+        Endpoint::OpenAiResponses => Some(Protocol::OpenAiResponses),
+        Endpoint::AnthropicMessages | Endpoint::AnthropicCountTokens => Some(Protocol::Anthropic),
+        Endpoint::Gemini { .. } => Some(Protocol::Gemini),
+        // Legacy completions have no IR codec: same protocol only.
+        Endpoint::OpenAiCompletions => None,
+    }
+}
+
+/// The wire protocol an account of `kind` speaks.
+pub fn upstream_wire(kind: ProviderKind) -> Protocol {
+    match kind {
+        ProviderKind::Claude => Protocol::Anthropic,
+        ProviderKind::Gemini => Protocol::Gemini,
+        ProviderKind::Codex => Protocol::OpenAiResponses,
+        ProviderKind::OpenAiCompat => Protocol::OpenAiChat,
+    }
+}
+
+/// Whether `e` counts tokens rather than generating.
+pub fn is_count_tokens(e: &Endpoint) -> bool {
+    matches!(
+        e,
+        Endpoint::AnthropicCountTokens
+            | Endpoint::Gemini {
+                method: GeminiMethod::CountTokens,
+                ..
+            }
+    )
+}
+
+/// The translation of the attempt in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub client: Protocol,
+    pub upstream: Protocol,
+}
+
+/// Upstream path (after the base URL's path) and query for a translated generation request.
+pub fn upstream_path(kind: ProviderKind, model: &str, stream: bool) -> (String, &'static str) {
+    match kind {
+        ProviderKind::Claude => ("/v1/messages".into(), ""),
+        ProviderKind::Codex => ("/responses".into(), ""),
+        ProviderKind::OpenAiCompat => ("/chat/completions".into(), ""),
+        ProviderKind::Gemini => {
+            let method = if stream {
+                "streamGenerateContent"
+            } else {
+                "generateContent"
+            };
+            let query = if stream { "alt=sse" } else { "" };
+            (
+                format!(
+                    "/v1beta/models/{}:{method}",
+                    crate::phases::upstream::encode_path_segment(model)
+                ),
+                query,
+            )
+        }
+    }
+}
+
+/// The request body for `pair.upstream`, with the account's model name.
+pub fn encode_request(
+    req: &ir::Request,
+    pair: Pair,
+    model: &str,
+    stream: bool,
+) -> Result<Bytes, String> {
+    let mut r = req.clone();
+    r.model = model.to_owned();
+    r.stream = stream;
+    if pair.upstream == Protocol::OpenAiChat && stream {
+        r.include_usage = true;
+    }
+    any::encode_request(pair.upstream, &r)
+        .map(Bytes::from)
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh encoding context: the wall clock and a per-process unique id seed.
+pub fn encode_context() -> EncodeContext {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let seed = (now.as_nanos() as u64).rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    EncodeContext::new(now.as_secs() as i64, format!("{seed:x}"))
+}
+
+/// How the response of a translated attempt is handled.
+pub enum ResponseMode {
+    /// Same protocol: bytes pass through.
+    Passthrough,
+    /// Stream translated chunk by chunk.
+    Stream(Box<StreamState>),
+    /// A whole body is collected, then translated: a response, or an error with its status.
+    Whole {
+        buf: Vec<u8>,
+        error_status: Option<u16>,
+    },
+}
+
+impl std::fmt::Debug for ResponseMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Passthrough => f.write_str("Passthrough"),
+            Self::Stream(_) => f.write_str("Stream"),
+            Self::Whole { buf, error_status } => {
+                write!(f, "Whole({} bytes, {error_status:?})", buf.len())
+            }
+        }
+    }
+}
+
+pub struct StreamState {
+    translator: StreamTranslator,
+    /// Gemini clients that asked without `alt=sse` get a JSON array, not SSE.
+    array: Option<ArrayFramer>,
+}
+
+impl StreamState {
+    pub fn new(pair: Pair, client_model: &str, gemini_array: bool) -> Self {
+        let opts = StreamOptions {
+            client_model: Some(client_model.to_owned()),
+            include_usage: true,
+        };
+        Self {
+            translator: StreamTranslator::new(pair.upstream, pair.client, encode_context(), opts),
+            array: gemini_array.then(ArrayFramer::default),
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], eos: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(chunk.len() + 64);
+        self.translator.feed(chunk, &mut out);
+        if eos {
+            self.translator.finish(&mut out);
+        }
+        match &mut self.array {
+            Some(a) => a.reframe(&out, eos),
+            None => out,
+        }
+    }
+}
+
+/// Turns the Gemini encoder's SSE output into Gemini's non-SSE stream framing: `[{..},\r\n{..}]`.
+#[derive(Default)]
+pub struct ArrayFramer {
+    sse: SseDecoder,
+    events: Vec<switchyard_translators::sse::SseEvent>,
+    opened: bool,
+}
+
+impl ArrayFramer {
+    fn reframe(&mut self, sse_bytes: &[u8], eos: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(sse_bytes.len());
+        let _ = self.sse.feed(sse_bytes, &mut self.events);
+        if eos {
+            self.sse.finish(&mut self.events);
+        }
+        for ev in self.events.drain(..) {
+            out.extend_from_slice(if self.opened { b",\r\n" } else { b"[" });
+            self.opened = true;
+            out.extend_from_slice(ev.data.as_bytes());
+        }
+        if eos {
+            if !self.opened {
+                out.push(b'[');
+            }
+            out.extend_from_slice(b"]");
+        }
+        out
+    }
+}
+
+/// Translate a whole upstream body (response or error) into the client's protocol.
+pub fn translate_whole(
+    pair: Pair,
+    buf: &[u8],
+    error_status: Option<u16>,
+    client_model: &str,
+) -> Vec<u8> {
+    if let Some(status) = error_status {
+        let err = any::decode_error(pair.upstream, status, buf);
+        return any::encode_error(pair.client, &err).1;
+    }
+    match any::decode_response(pair.upstream, buf) {
+        Ok(mut resp) => {
+            resp.model = client_model.to_owned();
+            any::encode_response(pair.client, &resp, &mut encode_context())
+        }
+        Err(e) => {
+            let err = ir::StreamError {
+                status: Some(502),
+                kind: ir::ErrorKind::Server,
+                message: e.to_string(),
+            };
+            any::encode_error(pair.client, &err).1
+        }
+    }
+}
