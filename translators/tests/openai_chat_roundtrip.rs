@@ -685,3 +685,61 @@ fn errors_round_trip_by_class() {
     );
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
+
+#[test]
+fn odd_shapes_are_kept_not_refused() {
+    let r = decode(&json!({"model": "m", "messages": [
+        {"role": "user", "content": [
+            {"type": "image_url", "image_url": "https://example.com/x.png"},
+            {"type": "text"},
+            {"type": "file", "file": 7},
+            "bare string part"
+        ]},
+        {"role": "user", "content": {"unexpected": "object"}},
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "ct_1", "type": "custom", "custom": {"name": "grammar", "input": "x"}}
+        ]}
+    ], "tools": [{"type": "function"}, {"type": "web_search"}], "unknown_top": {"a": [1]}}));
+    let parts = &r.messages[0].parts;
+    assert!(
+        matches!(&parts[0], Part::Image(Media { source: MediaSource::Url { url, .. }, .. }) if url == "https://example.com/x.png")
+    );
+    for p in &parts[1..] {
+        assert!(
+            matches!(
+                p,
+                Part::Unknown {
+                    protocol: Protocol::OpenAiChat,
+                    ..
+                }
+            ),
+            "{p:?}"
+        );
+    }
+    assert!(matches!(&r.messages[1].parts[..], [Part::Unknown { .. }]));
+    let custom = &r.messages[2].parts[0];
+    assert!(
+        matches!(custom, Part::Unknown { value, .. } if value["custom"]["name"] == "grammar" && value["id"] == "ct_1")
+    );
+    assert!(r.tools.iter().all(|t| matches!(
+        t,
+        Tool::Unknown {
+            protocol: Protocol::OpenAiChat,
+            ..
+        }
+    )));
+    assert_eq!(
+        r.extra.as_ref().unwrap().1["unknown_top"],
+        json!({"a": [1]})
+    );
+    // Our own unknowns go back verbatim.
+    let body = encode(&r);
+    assert_eq!(body["messages"][2]["tool_calls"][0]["custom"]["input"], "x");
+    assert_eq!(body["unknown_top"], json!({"a": [1]}));
+    assert_eq!(round_trip(&r), r);
+    // A tool call that is not an object is a malformed body.
+    assert!(chat::decode_request(
+        br#"{"model":"m","messages":[{"role":"assistant","tool_calls":[1]}]}"#
+    )
+    .is_err());
+}

@@ -17,6 +17,7 @@ pub mod response;
 pub mod stream;
 pub mod stream_encode;
 pub mod wire;
+mod wire_de;
 
 pub use request::decode_request;
 pub use request_encode::encode_request;

@@ -332,13 +332,12 @@ fn source_from_url(url: String) -> MediaSource {
 fn decode_tool(t: OpenAiChatTool) -> Tool {
     match t {
         OpenAiChatTool::Function(f) => Tool::Function(FunctionTool {
-            name: f.function.name,
-            description: f.function.description,
+            name: f.name,
+            description: f.description,
             parameters: f
-                .function
                 .parameters
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-            strict: f.function.strict,
+            strict: f.strict,
             cache_control: None,
         }),
         OpenAiChatTool::Unknown(value) => Tool::Unknown {

@@ -63,13 +63,20 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
         prompt_cache_key: req.cache_key.clone(),
         ..OpenAiChatRequest::default()
     };
-    let mut value = serde_json::to_value(&wire).map_err(invalid)?;
-    if let (Some((Protocol::OpenAiChat, extra)), Value::Object(obj)) = (&req.extra, &mut value) {
-        for (k, v) in extra {
-            obj.entry(k.clone()).or_insert_with(|| v.clone());
+    match &req.extra {
+        // Chat's own unmodelled fields go back, never over a field the IR set.
+        Some((Protocol::OpenAiChat, extra)) if !extra.is_empty() => {
+            let mut value = serde_json::to_value(&wire).map_err(invalid)?;
+            if let Value::Object(obj) = &mut value {
+                for (k, v) in extra {
+                    obj.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            serde_json::to_vec(&value).map_err(invalid)
         }
+        // The usual case (another protocol's request): no intermediate tree.
+        _ => serde_json::to_vec(&wire).map_err(invalid),
     }
-    serde_json::to_vec(&value).map_err(invalid)
 }
 
 fn simple(role: &str, content: OpenAiChatContent) -> OpenAiChatMessage {
@@ -266,14 +273,11 @@ fn encode_part(p: &Part) -> Result<Option<OpenAiChatPart>, TranslateError> {
 
 fn encode_tool(t: &Tool) -> Option<OpenAiChatTool> {
     match t {
-        Tool::Function(f) => Some(OpenAiChatTool::Function(OpenAiChatFunctionTool {
-            kind: FunctionTag::Function,
-            function: OpenAiChatFunctionDef {
-                name: f.name.clone(),
-                description: f.description.clone(),
-                parameters: Some(f.parameters.clone()),
-                strict: f.strict,
-            },
+        Tool::Function(f) => Some(OpenAiChatTool::Function(OpenAiChatFunctionDef {
+            name: f.name.clone(),
+            description: f.description.clone(),
+            parameters: Some(f.parameters.clone()),
+            strict: f.strict,
         })),
         Tool::Unknown {
             protocol: Protocol::OpenAiChat,

@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 
 // ----------------------------------------------------------------------------------- requests
 
-/// `POST /v1/chat/completions` body.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `POST /v1/chat/completions` body. `Deserialize` is written by hand (`wire_de.rs`): a
+/// derived `flatten` tail would buffer the whole body before reading it.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OpenAiChatRequest {
     #[serde(default)]
     pub model: String,
@@ -153,33 +154,15 @@ impl Serialize for OpenAiChatContent {
     }
 }
 
-impl<'de> Deserialize<'de> for OpenAiChatContent {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Parts(Vec<OpenAiChatPart>),
-            Other(Value),
-        }
-        Ok(match Option::<Raw>::deserialize(d)? {
-            None => Self::Null,
-            Some(Raw::Text(t)) => Self::Text(t),
-            Some(Raw::Parts(p)) => Self::Parts(p),
-            Some(Raw::Other(v)) => Self::Parts(vec![OpenAiChatPart::Unknown(v)]),
-        })
-    }
-}
-
-/// A content part; unknown types are kept verbatim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A content part; unknown types (and known ones missing a field) are kept verbatim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum OpenAiChatPart {
     Known(OpenAiChatKnownPart),
     Unknown(Value),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OpenAiChatKnownPart {
     Text {
@@ -218,20 +201,16 @@ pub struct OpenAiChatFile {
     pub filename: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenAiChatToolCall {
-    #[serde(default)]
     pub id: String,
-    #[serde(rename = "type", default = "function_type")]
+    /// `function`, or `custom` (whose payload stays in `extra`).
+    #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<OpenAiChatFunctionCall>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-fn function_type() -> String {
-    "function".to_owned()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,25 +223,11 @@ pub struct OpenAiChatFunctionCall {
 }
 
 /// A tool definition; non-function tools (`custom`, provider built-ins) stay verbatim.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+/// Serialised as `{"type":"function","function":{...}}`; both directions in `wire_de.rs`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum OpenAiChatTool {
-    Function(OpenAiChatFunctionTool),
+    Function(OpenAiChatFunctionDef),
     Unknown(Value),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpenAiChatFunctionTool {
-    #[serde(rename = "type")]
-    pub kind: FunctionTag,
-    pub function: OpenAiChatFunctionDef,
-}
-
-/// The literal `"function"`, so other tool types fall through to `Unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FunctionTag {
-    Function,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -298,8 +263,8 @@ pub struct OpenAiChatJsonSchema {
 
 // ---------------------------------------------------------------------------------- responses
 
-/// A whole `chat.completion`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// A whole `chat.completion` (`Deserialize` by hand in `wire_de.rs`, as for the request).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct OpenAiChatResponse {
     #[serde(default)]
     pub id: String,
@@ -325,8 +290,6 @@ pub struct OpenAiChatChoice {
     pub message: OpenAiChatMessage,
     #[serde(default)]
     pub finish_reason: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 /// `usage`, in responses and in the final stream chunk.
