@@ -23,6 +23,7 @@
 mod common;
 
 use common::fixtures::Recorded;
+use common::request_summary::RequestSummary;
 use common::summary::{aggregate, to_events, Summary};
 use common::{codec, fixtures, validate};
 use switchyard_translators::ir::{Protocol, StreamEvent};
@@ -279,6 +280,10 @@ fn split(src: Protocol, file: &str, kind: Kind) {
 macro_rules! gate {
     // Known bugs in a protocol module, by (case, client protocol): reported, not hidden.
     // KNOWN-BUGS-START
+    (req_test_google_instructions_only_with_tool_calls, Gemini, Anthropic, $($i:tt)*) => {
+        #[ignore = "known bug (anthropic encode_request): a Gemini request with no user turn (instructions only, or starting with the model's function calls) gives `messages: []` / a first `assistant` turn, which the Messages API rejects"]
+        $($i)*
+    };
     (upstream_errors, Anthropic, Anthropic, $($i:tt)*) => {
         #[ignore = "known bug (anthropic decode_error): api_error with status 504 decodes as Server, not Timeout"]
         $($i)*
@@ -541,4 +546,147 @@ fn eyeball() {
         let out = codec::encode_stream(t, &common::scenarios::one_tool_call(), opts()).unwrap();
         println!("==== {}\n{}", codec::name(t), String::from_utf8_lossy(&out));
     }
+}
+
+// ------------------------------------------------------------------------------- requests
+
+/// The request half: every request a client sent in a cassette, decoded with its protocol
+/// and encoded for every upstream protocol, must be a body that upstream accepts
+/// (`validate::request`) and, decoded back, say the same (`RequestSummary`, with the
+/// documented exceptions).
+fn check_request(case: &str, src: Protocol, body: &[u8], target: Protocol) -> Outcome {
+    let r = codec::decode_request(src, body).or_else(|e| fail(case, src, "decode request", e))?;
+    let out =
+        codec::encode_request(target, &r).or_else(|e| fail(case, target, "encode request", e))?;
+    if let Err(e) = validate::request(target, &out) {
+        return fail(
+            case,
+            target,
+            "request",
+            format!(
+                "{e}\n body: {}",
+                validate::snippet(&String::from_utf8_lossy(&out))
+            ),
+        );
+    }
+    let back = codec::decode_request(target, &out)
+        .or_else(|e| fail(case, target, "decode request back", e))?;
+    let got = RequestSummary::of(&back).normalized_for(target);
+    let mut want = RequestSummary::of(&r).as_sent_to(target);
+    if want.max_tokens.is_none() && target == Protocol::Anthropic {
+        // Anthropic requires max_tokens: its encoder supplies a default.
+        want.max_tokens = got.max_tokens;
+    }
+    if want.model.is_empty() {
+        want.model = got.model.clone();
+    }
+    if got != want {
+        return fail(
+            case,
+            target,
+            "request",
+            format!(
+                "meaning changed\n want {want:?}\n  got {got:?}\n body: {}",
+                validate::snippet(&String::from_utf8_lossy(&out))
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn requests(src: Protocol, file: &str, target: Protocol) {
+    let bodies = fixtures::cassette_requests(src, file);
+    assert!(!bodies.is_empty(), "{file}: no request bodies");
+    let failures: Vec<String> = bodies
+        .iter()
+        .filter_map(|(i, body)| {
+            let case = format!("{}/{file} #{i} request", fixtures::dir(src));
+            check_request(&case, src, body, target).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+macro_rules! requests {
+    ($( $id:ident: $src:ident, $file:literal; )*) => {
+        const REQUEST_CASSETTES: &[(Protocol, &str)] = &[$((Protocol::$src, $file)),*];
+        mod requests {
+            use super::*;
+            $(
+                mod $id {
+                    use super::*;
+                    gate!($id, $src, Anthropic, #[test] fn to_anthropic() { requests(Protocol::$src, $file, Protocol::Anthropic) });
+                    gate!($id, $src, OpenAiChat, #[test] fn to_openai_chat() { requests(Protocol::$src, $file, Protocol::OpenAiChat) });
+                    gate!($id, $src, OpenAiResponses, #[test] fn to_openai_responses() { requests(Protocol::$src, $file, Protocol::OpenAiResponses) });
+                    gate!($id, $src, Gemini, #[test] fn to_gemini() { requests(Protocol::$src, $file, Protocol::Gemini) });
+                }
+            )*
+        }
+    };
+}
+
+#[test]
+fn every_cassette_has_a_request_row() {
+    let cassettes: Vec<(Protocol, &str)> = LISTED
+        .iter()
+        .filter(|(_, f)| f.ends_with(".yaml"))
+        .copied()
+        .collect();
+    assert_eq!(
+        REQUEST_CASSETTES,
+        cassettes.as_slice(),
+        "requests! table vs fixtures! cassettes"
+    );
+}
+
+requests! {
+    req_test_anthropic_cache_real_api: Anthropic, "test_anthropic_cache_real_api.yaml";
+    req_test_anthropic_explicit_effort_xhigh_unsupported_model_errors: Anthropic, "test_anthropic_explicit_effort_xhigh_unsupported_model_errors.yaml";
+    req_test_anthropic_mcp_servers_stream: Anthropic, "test_anthropic_mcp_servers_stream.yaml";
+    req_test_anthropic_model_thinking_part_redacted_stream: Anthropic, "test_anthropic_model_thinking_part_redacted_stream.yaml";
+    req_test_anthropic_model_thinking_part_stream: Anthropic, "test_anthropic_model_thinking_part_stream.yaml";
+    req_test_anthropic_tool_with_thinking: Anthropic, "test_anthropic_tool_with_thinking.yaml";
+    req_test_anthropic_web_fetch_tool_stream: Anthropic, "test_anthropic_web_fetch_tool_stream.yaml";
+    req_test_image_prompt: Anthropic, "test_image_prompt.yaml";
+    req_test_image_url_input: Anthropic, "test_image_url_input.yaml";
+    req_test_multiple_parallel_tool_calls: Anthropic, "test_multiple_parallel_tool_calls.yaml";
+    req_test_opus_46_adaptive_thinking: Anthropic, "test_opus_46_adaptive_thinking.yaml";
+    req_test_pause_turn_web_search_streaming_vcr: Anthropic, "test_pause_turn_web_search_streaming_vcr.yaml";
+    req_test_prompt_with_prefill_and_stop_sequences: Anthropic, "test_prompt_with_prefill_and_stop_sequences.yaml";
+    req_test_tools: Anthropic, "test_tools.yaml";
+    req_test_code_execution_stream: Gemini, "test_code_execution_stream.yaml";
+    req_test_google_instructions_only_with_tool_calls: Gemini, "test_google_instructions_only_with_tool_calls.yaml";
+    req_test_google_model_cached_content: Gemini, "test_google_model_cached_content.yaml";
+    req_test_google_model_image_url_input: Gemini, "test_google_model_image_url_input.yaml";
+    req_test_google_model_max_tokens: Gemini, "test_google_model_max_tokens.yaml";
+    req_test_google_model_retry: Gemini, "test_google_model_retry.yaml";
+    req_test_google_model_safety_settings: Gemini, "test_google_model_safety_settings.yaml";
+    req_test_google_model_thinking_part_iter: Gemini, "test_google_model_thinking_part_iter.yaml";
+    req_test_google_model_web_search_tool_stream: Gemini, "test_google_model_web_search_tool_stream.yaml";
+    req_test_google_streaming_tool_call_thought_signature: Gemini, "test_google_streaming_tool_call_thought_signature.yaml";
+    req_test_google_vertex_service_tier_flex_stream: Gemini, "test_google_vertex_service_tier_flex_stream.yaml";
+    req_test_google_vertexai_image_generation_with_output_format: Gemini, "test_google_vertexai_image_generation_with_output_format.yaml";
+    req_test_model_name_suggestion_google: Gemini, "test_model_name_suggestion[google].yaml";
+    req_test_prompt: Gemini, "test_prompt.yaml";
+    req_test_tools_with_gemini_3_thought_signatures: Gemini, "test_tools_with_gemini_3_thought_signatures.yaml";
+    req_test_complex_agent_run: OpenAiChat, "test_complex_agent_run.yaml";
+    req_test_dbos_agent_with_hitl_tool: OpenAiChat, "test_dbos_agent_with_hitl_tool.yaml";
+    req_test_image_url_tool_response: OpenAiChat, "test_image_url_tool_response.yaml";
+    req_test_max_completion_tokens_o3_mini: OpenAiChat, "test_max_completion_tokens[o3-mini].yaml";
+    req_test_openai_chat_prompt_cache_e2e: OpenAiChat, "test_openai_chat_prompt_cache_e2e.yaml";
+    req_test_openai_o1_mini_system_role_developer: OpenAiChat, "test_openai_o1_mini_system_role[developer].yaml";
+    req_test_openrouter_errors_raised: OpenAiChat, "test_openrouter_errors_raised.yaml";
+    req_test_run_stream_sync_streams_real_model: OpenAiChat, "test_run_stream_sync_streams_real_model.yaml";
+    req_test_tool_use_failed_error_streaming: OpenAiChat, "test_tool_use_failed_error_streaming.yaml";
+    req_test_openai_include_raw_annotations_streaming: OpenAiResponses, "test_openai_include_raw_annotations_streaming.yaml";
+    req_test_openai_responses_image_generation_jpeg: OpenAiResponses, "test_openai_responses_image_generation_jpeg.yaml";
+    req_test_openai_responses_image_url_input: OpenAiResponses, "test_openai_responses_image_url_input.yaml";
+    req_test_openai_responses_model_http_error: OpenAiResponses, "test_openai_responses_model_http_error.yaml";
+    req_test_openai_responses_model_mcp_server_tool_stream: OpenAiResponses, "test_openai_responses_model_mcp_server_tool_stream.yaml";
+    req_test_openai_responses_model_retry: OpenAiResponses, "test_openai_responses_model_retry.yaml";
+    req_test_openai_responses_prompt_cache_e2e: OpenAiResponses, "test_openai_responses_prompt_cache_e2e.yaml";
+    req_test_openai_responses_stream: OpenAiResponses, "test_openai_responses_stream.yaml";
+    req_test_openai_responses_streaming_usage: OpenAiResponses, "test_openai_responses_streaming_usage.yaml";
+    req_test_openai_responses_thinking_part_iter: OpenAiResponses, "test_openai_responses_thinking_part_iter.yaml";
+    req_test_openai_responses_thinking_with_tool_calls: OpenAiResponses, "test_openai_responses_thinking_with_tool_calls.yaml";
 }

@@ -2,7 +2,9 @@
 //! protocols. A protocol whose module has not landed yet panics with
 //! "protocol X not implemented yet" (tests over it carry `#[ignore]` with that reason).
 
-use switchyard_translators::ir::{EncodeContext, Protocol, Response, StreamError, StreamEvent};
+use switchyard_translators::ir::{
+    EncodeContext, Protocol, Request, Response, StreamError, StreamEvent,
+};
 use switchyard_translators::sse::SseDecoder;
 use switchyard_translators::StreamOptions;
 
@@ -71,6 +73,14 @@ macro_rules! dispatch {
             Protocol::Gemini => arm!(implemented gemini, $m => $body),
         }
     };
+}
+
+pub fn decode_request(p: Protocol, body: &[u8]) -> Result<Request, String> {
+    dispatch!(p, m => m::decode_request(body).map_err(|e| e.to_string()))
+}
+
+pub fn encode_request(p: Protocol, r: &Request) -> Result<Vec<u8>, String> {
+    dispatch!(p, m => m::encode_request(r).map_err(|e| e.to_string()))
 }
 
 pub fn decode_response(p: Protocol, body: &[u8]) -> Result<Response, String> {

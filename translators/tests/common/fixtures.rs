@@ -149,3 +149,37 @@ fn json_array_as_sse(body: Vec<u8>) -> Vec<u8> {
         _ => body,
     }
 }
+
+/// The request bodies of a cassette's generation calls (`parsed_body`, or `body` when it is a
+/// JSON string), by interaction index.
+pub fn cassette_requests(p: Protocol, file: &str) -> Vec<(usize, Vec<u8>)> {
+    let raw = read(p, file);
+    let text = String::from_utf8(raw).expect("cassette is UTF-8");
+    let v = super::yaml::parse(&text);
+    let interactions = v["interactions"]
+        .as_array()
+        .expect("cassette has interactions");
+    let mut out = Vec::new();
+    for (i, it) in interactions.iter().enumerate() {
+        let req = &it["request"];
+        let uri = req["uri"].as_str().unwrap_or("");
+        let generation = match p {
+            Protocol::Anthropic => uri.contains("/v1/messages") && !uri.contains("count_tokens"),
+            Protocol::OpenAiChat => uri.contains("/chat/completions"),
+            Protocol::OpenAiResponses => uri.contains("/responses"),
+            Protocol::Gemini => {
+                uri.contains(":generateContent") || uri.contains(":streamGenerateContent")
+            }
+        };
+        if !generation {
+            continue;
+        }
+        let body = match (req.get("parsed_body"), &req["body"]) {
+            (Some(b), _) => serde_json::to_vec(b).expect("JSON"),
+            (None, serde_json::Value::String(s)) if !s.is_empty() => s.clone().into_bytes(),
+            _ => continue,
+        };
+        out.push((i, body));
+    }
+    out
+}

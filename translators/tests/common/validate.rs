@@ -993,6 +993,74 @@ fn gemini_response(v: &Value) -> Check {
     Ok(())
 }
 
+// ------------------------------------------------------------------------------ requests
+
+/// An upstream request body has what the provider requires: Anthropic `model`, `max_tokens`
+/// and non-empty `messages` whose first turn is the user's (consecutive turns of one role are
+/// allowed: the API merges them); Chat `model` and
+/// `messages`; Responses `model` and `input`; Gemini `contents` (user first, roles
+/// `user`/`model`) and no `model` (it is in the URL).
+pub fn request(upstream: Protocol, body: &[u8]) -> Check {
+    let v = json(body)?;
+    match upstream {
+        Protocol::Anthropic => {
+            ensure!(v["model"].is_string(), "model", "missing");
+            ensure!(v["max_tokens"].is_u64(), "max_tokens required", "missing");
+            let msgs = v["messages"].as_array().cloned().unwrap_or_default();
+            ensure!(!msgs.is_empty(), "messages", "none");
+            ensure!(
+                msgs[0]["role"] == "user",
+                "first turn is the user's",
+                "{}",
+                msgs[0]["role"]
+            );
+            for m in &msgs {
+                ensure!(
+                    matches!(s(m, "role"), "user" | "assistant"),
+                    "message roles",
+                    "{}",
+                    s(m, "role")
+                );
+            }
+        }
+        Protocol::OpenAiChat => {
+            ensure!(v["model"].is_string(), "model", "missing");
+            ensure!(
+                v["messages"].as_array().is_some_and(|m| !m.is_empty()),
+                "messages",
+                "none"
+            );
+        }
+        Protocol::OpenAiResponses => {
+            ensure!(v["model"].is_string(), "model", "missing");
+            ensure!(
+                v["input"].is_array() || v["input"].is_string(),
+                "input",
+                "missing"
+            );
+        }
+        Protocol::Gemini => {
+            ensure!(
+                v.get("model").is_none(),
+                "no model in the body",
+                "{}",
+                v["model"]
+            );
+            let c = v["contents"].as_array().cloned().unwrap_or_default();
+            ensure!(!c.is_empty(), "contents", "none");
+            for m in &c {
+                ensure!(
+                    matches!(s(m, "role"), "user" | "model"),
+                    "content roles",
+                    "{}",
+                    s(m, "role")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 // -------------------------------------------------------------------------------- errors
 
 /// A client error body: OpenAI `{"error":{"message","type"}}`, Anthropic

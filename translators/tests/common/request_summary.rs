@@ -1,0 +1,168 @@
+//! What must survive when a client's request is translated for an upstream of another
+//! protocol: the conversation (role and text, whitespace-insensitive), tool calls (id, name,
+//! argument JSON), tool results (call id, error flag, text), images, tool definitions,
+//! `tool_choice`, and the sampling settings every protocol has.
+//!
+//! Exceptions (what the upstream protocol cannot express), applied by
+//! [`RequestSummary::as_sent_to`]:
+//! - a `system` / `developer` message after the first turn: Anthropic and Gemini have no system
+//!   role inside the conversation; their encoders put it at its place as a `user` turn.
+//! - Gemini has no tool call ids (its decoder makes deterministic ones) and no error flag on a
+//!   function response: ids and `is_error` are not compared for it.
+//! - OpenAI Chat tool messages and Responses `function_call_output` items have no error flag
+//!   (the text is kept): `is_error` is not compared for them.
+//! - Responses has no stop sequences.
+//! - `tool_choice` without any function tool is dropped (OpenAI rejects it; it means nothing).
+//! - the model name is compared when the source had one and the target carries it in the body
+//!   (Gemini's is in the URL).
+
+use serde_json::Value;
+use switchyard_translators::ir::{Part, Protocol, Request, Role, ToolChoice};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSummary {
+    pub model: String,
+    /// (role, text without whitespace), consecutive turns of the same role merged.
+    pub conversation: Vec<(&'static str, String)>,
+    pub tool_calls: Vec<(String, String, Value)>,
+    pub tool_results: Vec<(String, bool, String)>,
+    pub images: usize,
+    pub tools: Vec<String>,
+    pub tool_choice: Option<ToolChoice>,
+    pub max_tokens: Option<u64>,
+    pub temperature: Option<f64>,
+    pub stop: Vec<String>,
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn text_of(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text { text, .. } => Some(squash(text)),
+            _ => None,
+        })
+        .collect()
+}
+
+impl RequestSummary {
+    pub fn of(r: &Request) -> Self {
+        let mut s = RequestSummary {
+            model: r.model.clone(),
+            conversation: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_results: Vec::new(),
+            images: 0,
+            tools: Vec::new(),
+            tool_choice: r.tool_choice.clone(),
+            max_tokens: r.sampling.max_tokens,
+            temperature: r.sampling.temperature,
+            stop: r.sampling.stop.clone(),
+        };
+        let mut push = |role: &'static str, text: String| {
+            if text.is_empty() {
+                return;
+            }
+            match s.conversation.last_mut() {
+                Some((r, t)) if *r == role => t.push_str(&text),
+                _ => s.conversation.push((role, text)),
+            }
+        };
+        push("system", text_of(&r.system));
+        for m in &r.messages {
+            let role = match m.role {
+                Role::System | Role::Developer => "system",
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            push(role, text_of(&m.parts));
+        }
+        for m in &r.messages {
+            for p in &m.parts {
+                match p {
+                    Part::ToolCall(c) => {
+                        let args = if c.arguments.trim().is_empty() {
+                            Value::Object(Default::default())
+                        } else {
+                            serde_json::from_str(&c.arguments)
+                                .unwrap_or_else(|_| Value::String(c.arguments.clone()))
+                        };
+                        s.tool_calls.push((c.id.clone(), c.name.clone(), args));
+                    }
+                    Part::ToolResult(t) => {
+                        s.tool_results
+                            .push((t.call_id.clone(), t.is_error, text_of(&t.content)));
+                        s.images += t
+                            .content
+                            .iter()
+                            .filter(|p| matches!(p, Part::Image(_)))
+                            .count();
+                    }
+                    Part::Image(_) => s.images += 1,
+                    _ => {}
+                }
+            }
+        }
+        s.tools = r
+            .tools
+            .iter()
+            .filter_map(|t| match t {
+                switchyard_translators::ir::Tool::Function(f) => Some(f.name.clone()),
+                switchyard_translators::ir::Tool::Unknown { .. } => None,
+            })
+            .collect();
+        s
+    }
+
+    /// What an upstream of `target` can receive of `self` (the exceptions in the module docs).
+    pub fn as_sent_to(&self, target: Protocol) -> Self {
+        let mut s = self.clone();
+        if matches!(target, Protocol::Anthropic | Protocol::Gemini) {
+            // Only a leading system turn stays a system prompt.
+            let mut conv: Vec<(&'static str, String)> = Vec::new();
+            for (i, (role, text)) in s.conversation.iter().enumerate() {
+                let role = if *role == "system" && i > 0 {
+                    "user"
+                } else {
+                    *role
+                };
+                match conv.last_mut() {
+                    Some((r, t)) if *r == role => t.push_str(text),
+                    _ => conv.push((role, text.clone())),
+                }
+            }
+            s.conversation = conv;
+        }
+        s.normalized_for(target)
+    }
+
+    /// The normalisation both sides get.
+    pub fn normalized_for(&self, target: Protocol) -> Self {
+        let mut s = self.clone();
+        if s.tools.is_empty() {
+            s.tool_choice = None;
+        }
+        if matches!(target, Protocol::OpenAiChat | Protocol::OpenAiResponses) {
+            for t in &mut s.tool_results {
+                t.1 = false;
+            }
+        }
+        if target == Protocol::OpenAiResponses {
+            s.stop.clear();
+        }
+        if target == Protocol::Gemini {
+            s.model.clear();
+            for c in &mut s.tool_calls {
+                c.0.clear();
+            }
+            for t in &mut s.tool_results {
+                t.0.clear();
+                t.1 = false;
+            }
+        }
+        s
+    }
+}
