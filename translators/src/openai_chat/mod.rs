@@ -6,7 +6,8 @@
 //! Moonshot and xAI `reasoning_content`, Groq `reasoning`, Azure prompt-filter chunks,
 //! Alibaba's empty-id argument fragments, OpenRouter's numeric error codes).
 //!
-//! - [`wire`]: typed serde structs (`OpenAiChat*`).
+//! - [`wire`]: typed serde structs (`OpenAiChat*`); `wire_de`: their hand-written
+//!   deserialisers on the hot path.
 //! - [`request`]: request decoding (and the decisions listed there); [`request_encode`].
 //! - [`response`]: whole responses, error bodies, the stop/usage/error tables.
 //! - [`stream`]: chunk decoder; [`stream_encode`]: chunk encoder.

@@ -1,8 +1,10 @@
 //! OpenAI Chat Completions wire types: requests, whole responses, stream chunks and error
 //! bodies, as typed serde structs.
 //!
-//! Pure data. Top-level objects keep unknown fields in `extra` (`#[serde(flatten)]`), open-ended
-//! enums (content parts, tools) fall back to `Unknown(Value)`, and nothing uses
+//! Pure data. Top-level objects keep unknown fields in `extra`, open-ended enums (content
+//! parts, tools) fall back to `Unknown(Value)` (for the hot-path types the `Deserialize` that
+//! does this is hand-written in `wire_de.rs`, as derived `flatten`/`untagged` buffer the whole
+//! body), and nothing uses
 //! `deny_unknown_fields`: a field or part type OpenAI adds tomorrow is carried or dropped on
 //! purpose, never a failed request. Fields OpenAI-compatible providers add (DeepSeek and Moonshot
 //! `reasoning_content`, Groq `reasoning`, DeepSeek `prompt_cache_hit_tokens`) are modelled next
