@@ -60,8 +60,12 @@ impl Endpoint {
     /// Whether an account of `kind` serves this endpoint with the same protocol (passthrough).
     pub fn passthrough_to(&self, kind: ProviderKind) -> bool {
         match self {
-            // A Codex key is an OpenAI key: both OpenAI-family kinds take all three endpoints.
-            Self::OpenAiChat | Self::OpenAiCompletions | Self::OpenAiResponses => {
+            // Chat Completions is what OpenAI-compatible services speak; Codex accounts speak
+            // Responses (Codex models exist only there). Across the two, requests are
+            // translated. Legacy completions have no translator: either OpenAI kind takes them.
+            Self::OpenAiChat => kind == ProviderKind::OpenAiCompat,
+            Self::OpenAiResponses => kind == ProviderKind::Codex,
+            Self::OpenAiCompletions => {
                 matches!(kind, ProviderKind::Codex | ProviderKind::OpenAiCompat)
             }
             Self::AnthropicMessages | Self::AnthropicCountTokens => kind == ProviderKind::Claude,
