@@ -556,8 +556,8 @@ fn eyeball() {
 /// documented exceptions).
 fn check_request(case: &str, src: Protocol, body: &[u8], target: Protocol) -> Outcome {
     let r = codec::decode_request(src, body).or_else(|e| fail(case, src, "decode request", e))?;
-    let out =
-        codec::encode_request(target, &r).or_else(|e| fail(case, target, "encode request", e))?;
+    let out = codec::encode_request(target, &for_upstream(&r, target))
+        .or_else(|e| fail(case, target, "encode request", e))?;
     if let Err(e) = validate::request(target, &out) {
         return fail(
             case,
@@ -592,6 +592,20 @@ fn check_request(case: &str, src: Protocol, body: &[u8], target: Protocol) -> Ou
         );
     }
     Ok(())
+}
+
+/// What the gateway does before encoding for an upstream: the reasoning mode becomes what the
+/// upstream protocol can express (`reasoning::for_target`; some encoders also apply it, which
+/// is harmless: it is idempotent).
+fn for_upstream(
+    r: &switchyard_translators::ir::Request,
+    target: Protocol,
+) -> switchyard_translators::ir::Request {
+    let mut r = r.clone();
+    if let Some(x) = r.reasoning.as_mut() {
+        x.mode = switchyard_translators::reasoning::for_target(x.mode, target);
+    }
+    r
 }
 
 fn requests(src: Protocol, file: &str, target: Protocol) {
@@ -689,4 +703,68 @@ requests! {
     req_test_openai_responses_streaming_usage: OpenAiResponses, "test_openai_responses_streaming_usage.yaml";
     req_test_openai_responses_thinking_part_iter: OpenAiResponses, "test_openai_responses_thinking_part_iter.yaml";
     req_test_openai_responses_thinking_with_tool_calls: OpenAiResponses, "test_openai_responses_thinking_with_tool_calls.yaml";
+}
+
+fn request_scenario(name: &str, r: switchyard_translators::ir::Request, target: Protocol) {
+    // Every scenario is also a client request of every protocol: encode it as that client
+    // would send it, decode, and translate that for the upstream.
+    let case = format!("request scenario {name}");
+    let failures: Vec<String> = codec::ALL
+        .iter()
+        .filter_map(|&client| {
+            let body = match codec::encode_request(client, &r) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Some(format!(
+                        "{case}: {} cannot send it: {e}",
+                        codec::name(client)
+                    ))
+                }
+            };
+            check_request(
+                &format!("{case} from {}", codec::name(client)),
+                client,
+                &body,
+                target,
+            )
+            .err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+macro_rules! request_scenarios {
+    ($($name:ident),* $(,)?) => {
+        mod request_scenario {
+            $(
+                mod $name {
+                    use super::super::*;
+                    gate!($name, Anthropic, Anthropic, #[test] fn to_anthropic() { request_scenario(stringify!($name), common::scenarios::requests::$name(), Protocol::Anthropic) });
+                    gate!($name, OpenAiChat, OpenAiChat, #[test] fn to_openai_chat() { request_scenario(stringify!($name), common::scenarios::requests::$name(), Protocol::OpenAiChat) });
+                    gate!($name, OpenAiResponses, OpenAiResponses, #[test] fn to_openai_responses() { request_scenario(stringify!($name), common::scenarios::requests::$name(), Protocol::OpenAiResponses) });
+                    gate!($name, Gemini, Gemini, #[test] fn to_gemini() { request_scenario(stringify!($name), common::scenarios::requests::$name(), Protocol::Gemini) });
+                }
+            )*
+        }
+    };
+}
+
+request_scenarios! {
+    system_and_sampling,
+    multi_turn,
+    mid_conversation_system,
+    developer_first,
+    tool_choice_auto,
+    tool_choice_none,
+    tool_choice_required,
+    tool_choice_named,
+    tool_round_trip,
+    images,
+    tool_result_with_image,
+    reasoning_disabled,
+    reasoning_adaptive,
+    reasoning_budget,
+    reasoning_effort,
+    structured_output,
+    streaming,
 }

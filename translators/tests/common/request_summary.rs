@@ -5,19 +5,24 @@
 //!
 //! Exceptions (what the upstream protocol cannot express), applied by
 //! [`RequestSummary::as_sent_to`]:
-//! - a `system` / `developer` message after the first turn: Anthropic and Gemini have no system
-//!   role inside the conversation; their encoders put it at its place as a `user` turn.
+//! - a `system` / `developer` message after the first turn: Gemini has no system role inside
+//!   the conversation; its encoder puts it at its place as a `user` turn. (Anthropic keeps it:
+//!   Claude Code sends such turns itself.)
 //! - Gemini has no tool call ids (its decoder makes deterministic ones) and no error flag on a
 //!   function response: ids and `is_error` are not compared for it.
 //! - OpenAI Chat tool messages and Responses `function_call_output` items have no error flag
 //!   (the text is kept): `is_error` is not compared for them.
 //! - Responses has no stop sequences.
 //! - `tool_choice` without any function tool is dropped (OpenAI rejects it; it means nothing).
+//! - the reasoning mode is `reasoning::for_target` of the client's (the level/budget table).
 //! - the model name is compared when the source had one and the target carries it in the body
 //!   (Gemini's is in the URL).
 
 use serde_json::Value;
-use switchyard_translators::ir::{Part, Protocol, Request, Role, ToolChoice};
+use switchyard_translators::ir::{
+    OutputFormat, Part, Protocol, ReasoningMode, Request, Role, ToolChoice,
+};
+use switchyard_translators::reasoning::for_target;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestSummary {
@@ -32,6 +37,11 @@ pub struct RequestSummary {
     pub max_tokens: Option<u64>,
     pub temperature: Option<f64>,
     pub stop: Vec<String>,
+    /// Reasoning mode; what the upstream gets is `reasoning::for_target` of the client's.
+    pub reasoning: ReasoningMode,
+    /// `text`, `json_object` or `json_schema:<name>`.
+    pub output_format: Option<String>,
+    pub stream: bool,
 }
 
 fn squash(s: &str) -> String {
@@ -61,6 +71,13 @@ impl RequestSummary {
             max_tokens: r.sampling.max_tokens,
             temperature: r.sampling.temperature,
             stop: r.sampling.stop.clone(),
+            reasoning: r.reasoning.as_ref().map(|x| x.mode).unwrap_or_default(),
+            output_format: r.output_format.as_ref().map(|f| match f {
+                OutputFormat::Text => "text".to_string(),
+                OutputFormat::JsonObject => "json_object".to_string(),
+                OutputFormat::JsonSchema { .. } => "json_schema".to_string(),
+            }),
+            stream: r.stream,
         };
         let mut push = |role: &'static str, text: String| {
             if text.is_empty() {
@@ -120,7 +137,7 @@ impl RequestSummary {
     /// What an upstream of `target` can receive of `self` (the exceptions in the module docs).
     pub fn as_sent_to(&self, target: Protocol) -> Self {
         let mut s = self.clone();
-        if matches!(target, Protocol::Anthropic | Protocol::Gemini) {
+        if target == Protocol::Gemini {
             // Only a leading system turn stays a system prompt.
             let mut conv: Vec<(&'static str, String)> = Vec::new();
             for (i, (role, text)) in s.conversation.iter().enumerate() {
@@ -136,6 +153,7 @@ impl RequestSummary {
             }
             s.conversation = conv;
         }
+        s.reasoning = for_target(s.reasoning, target);
         s.normalized_for(target)
     }
 
@@ -154,7 +172,9 @@ impl RequestSummary {
             s.stop.clear();
         }
         if target == Protocol::Gemini {
+            // Gemini has the model and streaming in the URL, not the body.
             s.model.clear();
+            s.stream = false;
             for c in &mut s.tool_calls {
                 c.0.clear();
             }

@@ -278,3 +278,247 @@ pub fn error_bodies() -> Vec<StreamError> {
     })
     .collect()
 }
+
+// ------------------------------------------------------------------------------- requests
+
+pub mod requests {
+    //! STYLE 13's request scenarios as IR requests: each goes to every upstream encoder, must be
+    //! accepted (`validate::request`) and decode back to the same meaning.
+    use serde_json::json;
+    use switchyard_translators::ir::{
+        Effort, FunctionTool, Media, MediaSource, Message, OutputFormat, Part, Reasoning,
+        ReasoningMode, Request, Role, Sampling, Tool, ToolCall, ToolChoice, ToolResult,
+    };
+
+    fn text(t: &str) -> Part {
+        Part::Text {
+            text: t.into(),
+            cache_control: None,
+        }
+    }
+
+    fn msg(role: Role, parts: Vec<Part>) -> Message {
+        Message { role, parts }
+    }
+
+    fn base(messages: Vec<Message>) -> Request {
+        Request {
+            model: "model-x".into(),
+            system: vec![text("You are terse.")],
+            messages,
+            sampling: Sampling {
+                max_tokens: Some(1024),
+                ..Sampling::default()
+            },
+            ..Request::default()
+        }
+    }
+
+    fn weather_tool() -> Tool {
+        Tool::Function(FunctionTool {
+            name: "get_weather".into(),
+            description: Some("Weather for a city".into()),
+            parameters: json!({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}),
+            strict: None,
+            cache_control: None,
+        })
+    }
+
+    fn time_tool() -> Tool {
+        Tool::Function(FunctionTool {
+            name: "get_time".into(),
+            description: None,
+            parameters: json!({"type":"object","properties":{}}),
+            strict: None,
+            cache_control: None,
+        })
+    }
+
+    fn call(id: &str, name: &str, args: &str) -> Part {
+        Part::ToolCall(ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: args.into(),
+            signature: None,
+        })
+    }
+
+    fn result(id: &str, name: &str, content: Vec<Part>, is_error: bool) -> Part {
+        Part::ToolResult(ToolResult {
+            call_id: id.into(),
+            name: Some(name.into()),
+            content,
+            is_error,
+        })
+    }
+
+    fn image_b64() -> Part {
+        Part::Image(Media {
+            source: MediaSource::Base64 {
+                media_type: "image/png".into(),
+                data: "iVBORw0KGgo=".into(),
+            },
+            cache_control: None,
+            title: None,
+        })
+    }
+
+    fn image_url() -> Part {
+        Part::Image(Media {
+            source: MediaSource::Url {
+                url: "https://example.com/cat.png".into(),
+                media_type: Some("image/png".into()),
+            },
+            cache_control: None,
+            title: None,
+        })
+    }
+
+    pub fn system_and_sampling() -> Request {
+        let mut r = base(vec![msg(Role::User, vec![text("Hi")])]);
+        r.sampling.temperature = Some(0.5);
+        r.sampling.top_p = Some(0.9);
+        r.sampling.stop = vec!["END".into()];
+        r
+    }
+
+    pub fn multi_turn() -> Request {
+        base(vec![
+            msg(Role::User, vec![text("What is 2+2?")]),
+            msg(Role::Assistant, vec![text("4")]),
+            msg(Role::User, vec![text("And 3+3?")]),
+        ])
+    }
+
+    /// Claude Code sends a `system` message inside `messages`.
+    pub fn mid_conversation_system() -> Request {
+        base(vec![
+            msg(Role::User, vec![text("Start.")]),
+            msg(Role::Assistant, vec![text("OK.")]),
+            msg(Role::System, vec![text("Reminder: be brief.")]),
+            msg(Role::User, vec![text("Go on.")]),
+        ])
+    }
+
+    pub fn developer_first() -> Request {
+        let mut r = base(vec![
+            msg(Role::Developer, vec![text("Use metric units.")]),
+            msg(Role::User, vec![text("How far?")]),
+        ]);
+        r.system.clear();
+        r
+    }
+
+    fn tool_request(choice: Option<ToolChoice>) -> Request {
+        let mut r = base(vec![msg(Role::User, vec![text("Weather in Paris?")])]);
+        r.tools = vec![weather_tool(), time_tool()];
+        r.tool_choice = choice;
+        r
+    }
+
+    pub fn tool_choice_auto() -> Request {
+        tool_request(Some(ToolChoice::Auto))
+    }
+
+    pub fn tool_choice_none() -> Request {
+        tool_request(Some(ToolChoice::None))
+    }
+
+    pub fn tool_choice_required() -> Request {
+        tool_request(Some(ToolChoice::Required))
+    }
+
+    pub fn tool_choice_named() -> Request {
+        tool_request(Some(ToolChoice::Tool("get_weather".into())))
+    }
+
+    /// The tool result round trip, with two parallel calls, one failing.
+    pub fn tool_round_trip() -> Request {
+        let mut r = tool_request(None);
+        r.messages.push(msg(
+            Role::Assistant,
+            vec![
+                text("Checking both."),
+                call("call_1", "get_weather", r#"{"city":"Paris"}"#),
+                call("call_2", "get_time", "{}"),
+            ],
+        ));
+        r.messages.push(msg(
+            Role::User,
+            vec![
+                result("call_1", "get_weather", vec![text("18C, cloudy")], false),
+                result("call_2", "get_time", vec![text("clock unavailable")], true),
+            ],
+        ));
+        r
+    }
+
+    pub fn images() -> Request {
+        base(vec![msg(
+            Role::User,
+            vec![text("What is in these?"), image_b64(), image_url()],
+        )])
+    }
+
+    pub fn tool_result_with_image() -> Request {
+        let mut r = tool_request(None);
+        r.messages.push(msg(
+            Role::Assistant,
+            vec![call("call_9", "get_weather", r#"{"city":"Oslo"}"#)],
+        ));
+        r.messages.push(msg(
+            Role::User,
+            vec![result(
+                "call_9",
+                "get_weather",
+                vec![text("radar:"), image_b64()],
+                false,
+            )],
+        ));
+        r
+    }
+
+    fn reasoning(mode: ReasoningMode) -> Request {
+        let mut r = base(vec![msg(Role::User, vec![text("Think.")])]);
+        r.sampling.max_tokens = Some(64_000);
+        r.reasoning = Some(Reasoning {
+            mode,
+            include_thoughts: None,
+            summary: None,
+        });
+        r
+    }
+
+    pub fn reasoning_disabled() -> Request {
+        reasoning(ReasoningMode::Disabled)
+    }
+
+    pub fn reasoning_adaptive() -> Request {
+        reasoning(ReasoningMode::Adaptive)
+    }
+
+    pub fn reasoning_budget() -> Request {
+        reasoning(ReasoningMode::Budget(16_384))
+    }
+
+    pub fn reasoning_effort() -> Request {
+        reasoning(ReasoningMode::Effort(Effort::High))
+    }
+
+    pub fn structured_output() -> Request {
+        let mut r = base(vec![msg(Role::User, vec![text("A city, as JSON.")])]);
+        r.output_format = Some(OutputFormat::JsonSchema {
+            name: Some("city".into()),
+            schema: json!({"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}),
+            strict: Some(true),
+        });
+        r
+    }
+
+    pub fn streaming() -> Request {
+        let mut r = base(vec![msg(Role::User, vec![text("Stream it.")])]);
+        r.stream = true;
+        r.include_usage = true;
+        r
+    }
+}

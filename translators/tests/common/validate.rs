@@ -996,8 +996,9 @@ fn gemini_response(v: &Value) -> Check {
 // ------------------------------------------------------------------------------ requests
 
 /// An upstream request body has what the provider requires: Anthropic `model`, `max_tokens`
-/// and non-empty `messages` whose first turn is the user's (consecutive turns of one role are
-/// allowed: the API merges them); Chat `model` and
+/// and non-empty `messages` whose first non-system turn is the user's (consecutive turns of
+/// one role are allowed: the API merges them; `system` turns inside `messages` are what Claude
+/// Code itself sends); Chat `model` and
 /// `messages`; Responses `model` and `input`; Gemini `contents` (user first, roles
 /// `user`/`model`) and no `model` (it is in the URL).
 pub fn request(upstream: Protocol, body: &[u8]) -> Check {
@@ -1008,20 +1009,21 @@ pub fn request(upstream: Protocol, body: &[u8]) -> Check {
             ensure!(v["max_tokens"].is_u64(), "max_tokens required", "missing");
             let msgs = v["messages"].as_array().cloned().unwrap_or_default();
             ensure!(!msgs.is_empty(), "messages", "none");
-            ensure!(
-                msgs[0]["role"] == "user",
-                "first turn is the user's",
-                "{}",
-                msgs[0]["role"]
-            );
             for m in &msgs {
                 ensure!(
-                    matches!(s(m, "role"), "user" | "assistant"),
+                    matches!(s(m, "role"), "user" | "assistant" | "system"),
                     "message roles",
                     "{}",
                     s(m, "role")
                 );
             }
+            let first = msgs.iter().find(|m| m["role"] != "system");
+            ensure!(
+                first.is_some_and(|m| m["role"] == "user"),
+                "first turn is the user's",
+                "{:?}",
+                first.map(|m| &m["role"])
+            );
         }
         Protocol::OpenAiChat => {
             ensure!(v["model"].is_string(), "model", "missing");
