@@ -769,3 +769,28 @@ fn errors_round_trip_with_their_class() {
     };
     assert_eq!(r::encode_error(&e).0, 413);
 }
+
+#[test]
+fn raw_reasoning_text_is_thinking_when_there_is_no_summary() {
+    let body = json!({
+        "id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
+        "model": "gpt-oss-120b",
+        "output": [
+            {"type": "reasoning", "id": "rs_1", "summary": [],
+             "content": [{"type": "reasoning_text", "text": "raw thoughts"}]},
+            {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": "hi", "annotations": []}]}
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}
+    });
+    let resp = r::decode_response(body.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        resp.parts[0],
+        Part::Reasoning(ReasoningItem {
+            id: Some("rs_1".into()),
+            summary: vec!["raw thoughts".into()],
+            encrypted_content: None,
+        })
+    );
+    assert_eq!(response_round_trip(&resp).1, resp);
+}

@@ -121,9 +121,9 @@ fn content_to_ir(content: ResponsesContent) -> Vec<Part> {
 
 pub(crate) fn reasoning_to_ir(r: ResponsesReasoning) -> Part {
     Part::Reasoning(ReasoningItem {
-        id: r.id,
-        summary: r.summary.into_iter().map(|s| s.text).collect(),
-        encrypted_content: r.encrypted_content,
+        id: r.id.clone(),
+        encrypted_content: r.encrypted_content.clone(),
+        summary: r.texts(),
     })
 }
 
@@ -463,6 +463,7 @@ impl ItemWriter<'_> {
                     text,
                 })
                 .collect(),
+            content: None,
             encrypted_content: enc,
             status: None,
         }));

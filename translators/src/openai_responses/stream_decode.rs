@@ -284,11 +284,11 @@ impl StreamDecoder {
             }
             ResponsesItem::Reasoning(r) => {
                 if let Some((b, _)) = self.reasoning(output_index, out) {
+                    let enc = r.encrypted_content.clone();
                     if b.emitted.is_empty() {
-                        let text: Vec<String> = r.summary.into_iter().map(|s| s.text).collect();
-                        fill(b, &text.join("\n\n"), Delta::Thinking, out);
+                        fill(b, &r.texts().join("\n\n"), Delta::Thinking, out);
                     }
-                    if let (true, Some(enc)) = (b.open, r.encrypted_content) {
+                    if let (true, Some(enc)) = (b.open, enc) {
                         out.push(delta(b.ir_index, Delta::EncryptedReasoning(enc)));
                     }
                 }

@@ -544,6 +544,7 @@ fn item_json(item: &OutItem, done: bool) -> ResponsesItem {
             } else {
                 Vec::new()
             },
+            content: None,
             encrypted_content: if done { encrypted.clone() } else { None },
             status: None,
         }),

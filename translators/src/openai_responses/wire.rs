@@ -207,10 +207,25 @@ pub struct ResponsesReasoning {
     pub id: Option<String>,
     #[serde(default)]
     pub summary: Vec<ResponsesSummaryPart>,
+    /// Raw reasoning text (`reasoning_text` parts; open-weight models and some providers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Vec<ResponsesSummaryPart>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted_content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+
+impl ResponsesReasoning {
+    /// The visible reasoning: the summary parts, else the raw reasoning text parts.
+    pub fn texts(self) -> Vec<String> {
+        let parts = if self.summary.is_empty() {
+            self.content.unwrap_or_default()
+        } else {
+            self.summary
+        };
+        parts.into_iter().map(|p| p.text).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
