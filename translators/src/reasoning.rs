@@ -2,9 +2,9 @@
 //! `model(high)`, `model(none)`) and one level ↔ budget table, so a client's reasoning setting
 //! becomes what the target protocol can express.
 //!
-//! Pure; no I/O. The gateway calls [`parse_model_suffix`] on the client's model name (the suffix
-//! overrides the body's reasoning settings, as in CLIProxyAPI) and [`for_target`] before an
-//! encoder writes the upstream request.
+//! Pure; no I/O. The gateway calls [`apply_model_suffix`] on the decoded client request (the
+//! suffix overrides the body's reasoning settings, as in CLIProxyAPI) and [`for_target`] before
+//! an encoder writes the upstream request.
 //!
 //! Source: CLIProxyAPI `internal/thinking` (inventory `../shared/reference/cliproxyapi.md`
 //! §2.4: `suffix.go ParseSuffix`, `convert.go`, `validate.go`), with the per-model budget ranges
@@ -51,7 +51,7 @@
 //! `Adaptive` carries no effort (CLIProxyAPI writes `adaptive` + `output_config.effort` for
 //! Opus 4.6+); a field `Adaptive { effort: Option<Effort> }` would let it do the same.
 
-use crate::ir::{Effort, Protocol, ReasoningMode};
+use crate::ir::{Effort, Protocol, Reasoning, ReasoningMode, Request};
 
 /// Budget of the `max` level, also the Claude maximum.
 pub const MAX_BUDGET: u64 = 128_000;
@@ -76,6 +76,20 @@ pub fn parse_model_suffix(model: &str) -> (&str, ReasoningMode) {
         Some(mode) => (&model[..open], mode),
         None => (model, ReasoningMode::Default),
     }
+}
+
+/// Apply the suffix to a decoded client request: `req.model` loses the suffix, and a valid
+/// suffix replaces the body's reasoning mode (CLIProxyAPI: "the suffix overrides body thinking
+/// parameters"; `include_thoughts` and `summary` from the body are kept). Returns whether a
+/// suffix was found.
+pub fn apply_model_suffix(req: &mut Request) -> bool {
+    let (base, mode) = parse_model_suffix(&req.model);
+    if mode == ReasoningMode::Default {
+        return false;
+    }
+    req.model = base.to_string();
+    req.reasoning.get_or_insert_with(Reasoning::default).mode = mode;
+    true
 }
 
 fn parse_suffix_value(raw: &str) -> Option<ReasoningMode> {
@@ -291,6 +305,43 @@ mod tests {
         for (mode, target, want) in cases {
             assert_eq!(for_target(*mode, *target), *want, "{mode:?} -> {target:?}");
         }
+    }
+
+    #[test]
+    fn suffix_overrides_the_body() {
+        let mut req = Request {
+            model: "claude-sonnet-4-5(high)".into(),
+            reasoning: Some(Reasoning {
+                mode: M::Budget(2048),
+                include_thoughts: Some(true),
+                summary: None,
+            }),
+            ..Request::default()
+        };
+        assert!(apply_model_suffix(&mut req));
+        assert_eq!(req.model, "claude-sonnet-4-5");
+        let r = req.reasoning.as_ref().unwrap();
+        assert_eq!(
+            (r.mode, r.include_thoughts),
+            (M::Effort(Effort::High), Some(true))
+        );
+
+        let mut plain = Request {
+            model: "gpt-4o(mini)".into(),
+            ..Request::default()
+        };
+        assert!(!apply_model_suffix(&mut plain));
+        assert_eq!(
+            (plain.model.as_str(), plain.reasoning),
+            ("gpt-4o(mini)", None)
+        );
+
+        let mut off = Request {
+            model: "gemini-2.5-pro(none)".into(),
+            ..Request::default()
+        };
+        assert!(apply_model_suffix(&mut off));
+        assert_eq!(off.reasoning.map(|r| r.mode), Some(M::Disabled));
     }
 
     #[test]
