@@ -17,10 +17,8 @@ use crate::ir::{BlockStart, Delta, Protocol, StreamError, StreamEvent};
 use crate::sse::SseEvent;
 
 use super::response::{error_from, stop_from, usage_from};
-use super::wire::{
-    FragmentKind, ResponsesFragment, ResponsesItem, ResponsesPart, ResponsesResponse,
-    ResponsesStreamEvent,
-};
+use super::wire::{ResponsesItem, ResponsesPart, ResponsesResponse};
+use super::wire_stream::{FragmentKind, ResponsesFragment, ResponsesStreamEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

@@ -18,7 +18,6 @@
 //! `error` object makes the SDK raise) and `response.failed` (what Codex reads). Every event
 //! has an `event:` line equal to its `type` and a `sequence_number` counting from 0.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::ir::{BlockStart, Delta, EncodeContext, StopReason, StreamError, StreamEvent, Usage};
@@ -31,6 +30,7 @@ use super::wire::{
     ResponsesContent, ResponsesErrorBody, ResponsesFunctionCall, ResponsesItem, ResponsesMessage,
     ResponsesPart, ResponsesReasoning, ResponsesResponse, ResponsesSummaryPart,
 };
+use super::wire_stream::OutEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -64,44 +64,6 @@ struct OutItem {
     ir_index: Option<usize>,
     id: String,
     kind: OutKind,
-}
-
-/// One outgoing event; fields in the order OpenAI sends them, absent ones skipped.
-#[derive(Serialize, Default)]
-struct OutEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    sequence_number: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    item_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    item: Option<&'a ResponsesItem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    part: Option<&'a ResponsesPart>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    delta: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    arguments: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    logprobs: Option<[(); 0]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    param: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a ResponsesErrorBody>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response: Option<&'a ResponsesResponse>,
 }
 
 #[derive(Debug, Clone)]
