@@ -130,6 +130,8 @@ fn response_stop_reasons_and_foreign_parts() {
         back.usage.cache_write_tokens, 0,
         "OpenAI has no cache-write count"
     );
+    // Claude thinking and redacted thinking come back as they were (marked item ids).
+    assert_eq!(back.parts[..5], resp.parts[..5]);
 
     for (stop, status, reason) in [
         (
@@ -793,4 +795,42 @@ fn raw_reasoning_text_is_thinking_when_there_is_no_summary() {
         })
     );
     assert_eq!(response_round_trip(&resp).1, resp);
+}
+
+/// Codex returns the reasoning items it was shown: the ones made from Claude or Gemini
+/// thinking decode to the original parts, signatures byte for byte.
+#[test]
+fn foreign_thinking_comes_back_from_the_client() {
+    let shown = Response {
+        id: "msg_1".into(),
+        model: "claude".into(),
+        parts: vec![
+            Part::Thinking {
+                text: "step one\n\nstep two".into(),
+                signature: Some("EqQBCkgIARABGAIiQL".into()),
+            },
+            Part::RedactedThinking {
+                data: "EmwKAhgBEgy3va".into(),
+            },
+            Part::Thinking {
+                text: String::new(),
+                signature: Some("gemini-sig".into()),
+            },
+            Part::ToolCall(ToolCall {
+                id: "toolu_1".into(),
+                name: "Bash".into(),
+                arguments: "{}".into(),
+                signature: None,
+            }),
+        ],
+        stop: StopReason::ToolUse,
+        usage: Usage::default(),
+    };
+    let out: Value = serde_json::from_slice(&r::encode_response(&shown, &mut s::ctx())).unwrap();
+    let mut input: Vec<Value> = out["output"].as_array().unwrap().clone();
+    input.insert(0, json!({"role": "user", "content": "go"}));
+    input.push(json!({"type": "function_call_output", "call_id": "toolu_1", "output": "ok"}));
+    let req =
+        r::decode_request(json!({"model": "m", "input": input}).to_string().as_bytes()).unwrap();
+    assert_eq!(req.messages[1].parts, shown.parts);
 }

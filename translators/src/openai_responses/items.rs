@@ -10,9 +10,15 @@
 //! *content part* is `Part::Unknown` with `{"content_part": <part>}`, so the encoder can tell
 //! it from an item.
 //!
+//! Claude/Gemini thinking shown to a Responses client becomes a reasoning item whose id marks
+//! it (`rsthink_…`: summary = text, `encrypted_content` = signature; `rsredact_…`:
+//! `encrypted_content` = redacted data), and decodes back to the same IR part when the client
+//! returns it, so a Claude or Gemini upstream gets its signature back byte for byte.
+//!
 //! Not expressible in Responses (encoders drop them on purpose): `cache_control`, tool-result
-//! `is_error`, foreign thinking blocks (Claude/Gemini signatures mean nothing to OpenAI) when
-//! sent upstream, and other protocols' unknown blocks.
+//! `is_error`, image `detail` (decoded as nothing), a Gemini signature on a function call,
+//! foreign thinking blocks sent to an OpenAI upstream (their signatures mean nothing there),
+//! and other protocols' unknown blocks.
 
 use serde_json::{json, Value};
 
@@ -119,7 +125,31 @@ fn content_to_ir(content: ResponsesContent) -> Vec<Part> {
     }
 }
 
+/// Id prefixes of the reasoning items this crate makes out of Claude/Gemini thinking
+/// ([`THINKING_ID`]: summary = the text, `encrypted_content` = the signature) and Claude
+/// redacted thinking ([`REDACTED_ID`]: `encrypted_content` = the data). A client sends them
+/// back as they came, so the next turn gets the original part, byte for byte, instead of an
+/// OpenAI reasoning item its upstream cannot use.
+pub(crate) const THINKING_ID: &str = "rsthink";
+pub(crate) const REDACTED_ID: &str = "rsredact";
+
 pub(crate) fn reasoning_to_ir(r: ResponsesReasoning) -> Part {
+    let prefix =
+        r.id.as_deref()
+            .and_then(|id| id.split_once('_'))
+            .map(|p| p.0);
+    match (prefix, r.encrypted_content.clone()) {
+        (Some(REDACTED_ID), Some(data)) if r.summary.is_empty() => {
+            return Part::RedactedThinking { data }
+        }
+        (Some(THINKING_ID), signature) if r.summary.len() <= 1 => {
+            return Part::Thinking {
+                text: r.texts().concat(),
+                signature,
+            }
+        }
+        _ => {}
+    }
     Part::Reasoning(ReasoningItem {
         id: r.id.clone(),
         encrypted_content: r.encrypted_content.clone(),
@@ -437,11 +467,11 @@ impl ItemWriter<'_> {
             // Foreign reasoning: shown to clients as a reasoning item (the signature rides in
             // `encrypted_content`), never sent to an OpenAI upstream, which cannot verify it.
             Part::Thinking { text, signature } if !upstream => {
-                let id = self.id("rs");
+                let id = self.id(THINKING_ID);
                 self.reasoning(id, vec![text.clone()], signature.clone());
             }
             Part::RedactedThinking { data } if !upstream => {
-                let id = self.id("rs");
+                let id = self.id(REDACTED_ID);
                 self.reasoning(id, Vec::new(), Some(data.clone()));
             }
             Part::Unknown {

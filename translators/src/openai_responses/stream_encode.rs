@@ -10,8 +10,9 @@
 //! fragments arrive, then `.done`; thinking, OpenAI reasoning and redacted thinking → a
 //! `reasoning` item (`reasoning_summary_part.added`, `reasoning_summary_text.delta`*, `.done`,
 //! `reasoning_summary_part.done`) whose done item carries `encrypted_content` (the OpenAI
-//! `encrypted_content`, or a Claude/Gemini signature or redacted-thinking data, so the next
-//! turn can send it back); Responses unknown items are replayed verbatim, other protocols'
+//! `encrypted_content`, or a Claude/Gemini signature or redacted-thinking data under a marked
+//! item id, see `items.rs`, so the next turn gets it back); a signature on a tool call has no
+//! place in a `function_call` item and is dropped; Responses unknown items are replayed verbatim, other protocols'
 //! unknown blocks are dropped. `End` closes what is open and sends `response.completed`, or
 //! `response.incomplete` for `MaxTokens`/`ContentFilter`, with the full response object (all
 //! items, usage with `total_tokens`). An IR `Error` becomes an `error` event (its top-level
@@ -24,7 +25,7 @@ use crate::ir::{BlockStart, Delta, EncodeContext, StopReason, StreamError, Strea
 use crate::sse::encode_event;
 use crate::StreamOptions;
 
-use super::items::text_content;
+use super::items::{text_content, REDACTED_ID, THINKING_ID};
 use super::response::{error_body, response_object, status_for, usage_to};
 use super::wire::{
     ResponsesContent, ResponsesErrorBody, ResponsesFunctionCall, ResponsesItem, ResponsesMessage,
@@ -178,14 +179,15 @@ impl StreamEncoder {
                     text: String::new(),
                 },
             ),
-            BlockStart::Thinking => (self.ctx.next_id("rs"), reasoning_kind(None)),
+            BlockStart::Thinking => (self.ctx.next_id(THINKING_ID), reasoning_kind(None)),
             BlockStart::Reasoning { id } => (
                 id.clone().unwrap_or_else(|| self.ctx.next_id("rs")),
                 reasoning_kind(None),
             ),
-            BlockStart::RedactedThinking { data } => {
-                (self.ctx.next_id("rs"), reasoning_kind(Some(data.clone())))
-            }
+            BlockStart::RedactedThinking { data } => (
+                self.ctx.next_id(REDACTED_ID),
+                reasoning_kind(Some(data.clone())),
+            ),
             BlockStart::ToolCall { id, name } => (
                 self.ctx.next_id("fc"),
                 OutKind::FunctionCall {
