@@ -5,6 +5,13 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test anthropic_fixtures`
 
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns fail loudly on bad fixtures"
+)]
+
 mod anthropic_support;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,13 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test anthropic_requests`
 
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns fail loudly on bad fixtures"
+)]
+
 mod anthropic_support;
 
 use anthropic_support as sup;

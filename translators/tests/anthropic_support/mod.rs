@@ -301,7 +301,7 @@ pub fn validate(body: &[u8]) -> Result<Assembled, String> {
                 }
                 st.1 = false;
                 let b = &a.blocks[idx];
-                if b.0 == "tool_use" && !b.1.is_empty() {
+                if b.0 == "tool_use" && !b.1.trim().is_empty() {
                     serde_json::from_str::<Value>(&b.1)
                         .map_err(|e| format!("tool input JSON: {e}: {}", b.1))?;
                 }
