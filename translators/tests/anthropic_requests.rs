@@ -551,3 +551,38 @@ fn malformed_requests_are_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn a_conversation_without_a_first_user_turn_gets_one() {
+    // Gemini allows only a systemInstruction, or contents that start with the model's calls.
+    let mut req = Request {
+        model: "claude-sonnet-4-5".into(),
+        system: vec![text("Tell three jokes.")],
+        ..Request::default()
+    };
+    let continue_turn =
+        json!({"role": "user", "content": [{"type": "text", "text": anthropic::CONTINUE_TEXT}]});
+    assert_eq!(encode(&req)["messages"], json!([continue_turn.clone()]));
+    req.messages = vec![
+        Message {
+            role: Role::System,
+            parts: vec![text("reminder")],
+        },
+        Message {
+            role: Role::Assistant,
+            parts: vec![Part::ToolCall(ToolCall {
+                id: "c1".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+                signature: None,
+            })],
+        },
+    ];
+    let msgs = encode(&req)["messages"].clone();
+    assert_eq!(msgs[0]["role"], "system");
+    assert_eq!(msgs[1], continue_turn);
+    assert_eq!(msgs[2]["role"], "assistant");
+    // A tool_choice without tools is not sent.
+    req.tool_choice = Some(ToolChoice::Required);
+    assert!(encode(&req).get("tool_choice").is_none());
+}

@@ -493,7 +493,7 @@ fn error_bodies_follow_the_error_kind_table() {
         (ErrorKind::RateLimit, 429, "rate_limit_error"),
         (ErrorKind::Overloaded, 529, "overloaded_error"),
         (ErrorKind::Server, 500, "api_error"),
-        (ErrorKind::Timeout, 504, "api_error"),
+        (ErrorKind::Timeout, 504, "timeout_error"),
     ];
     for (kind, status, ty) in table {
         let err = StreamError {
@@ -508,13 +508,7 @@ fn error_bodies_follow_the_error_kind_table() {
             v,
             json!({"type": "error", "error": {"type": ty, "message": "m"}})
         );
-        let back = anthropic::decode_error(st, &body);
-        let expect = if kind == ErrorKind::Timeout {
-            ErrorKind::Server
-        } else {
-            kind
-        };
-        assert_eq!(back.kind, expect, "{kind:?}");
+        assert_eq!(anthropic::decode_error(st, &body).kind, kind, "{kind:?}");
     }
     // An OpenAI 503 overload reaches an Anthropic client as 529; a 413 keeps its status.
     let e = StreamError {
@@ -545,6 +539,11 @@ fn error_bodies_follow_the_error_kind_table() {
     let e = anthropic::decode_error(429, &vec![b'x'; 2000]);
     assert_eq!((e.kind, e.message.len()), (ErrorKind::RateLimit, 512));
     let e = anthropic::decode_error(504, b"");
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    let e = anthropic::decode_error(
+        504,
+        br#"{"type":"error","error":{"type":"api_error","message":"t"}}"#,
+    );
     assert_eq!(e.kind, ErrorKind::Timeout);
 }
 

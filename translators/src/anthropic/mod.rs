@@ -17,7 +17,7 @@ mod stream_decode;
 mod stream_encode;
 pub mod wire;
 
-pub use request::{decode_request, default_max_tokens, encode_request};
+pub use request::{decode_request, default_max_tokens, encode_request, CONTINUE_TEXT};
 pub use response::{decode_error, decode_response, encode_error, encode_response};
 pub use stream_decode::AnthropicStreamDecoder;
 pub use stream_decode::AnthropicStreamDecoder as StreamDecoder;

@@ -17,7 +17,8 @@
 //!
 //! Encoding for an Anthropic upstream also fixes what the API would reject: `max_tokens` is
 //! required (a default per model family, above the thinking budget), empty text blocks and
-//! unsigned thinking are dropped, tool results go first in their user message, and with
+//! unsigned thinking are dropped, tool results go first in their user message, a
+//! conversation that does not start with a user turn gets one ([`CONTINUE_TEXT`]), and with
 //! thinking on, `temperature` other than 1, `top_k` and `top_p` below 0.95 are dropped. Not
 //! expressible and dropped: `seed`, presence/frequency penalties, `OutputFormat::JsonObject`
 //! (no JSON mode without a schema), `cache_key`.
@@ -285,6 +286,30 @@ fn message_blocks(role: Role, parts: &[Part]) -> Vec<AnthropicContentBlock> {
     blocks
 }
 
+/// Text of the user turn added when a conversation from another protocol has none before
+/// the assistant's (Gemini allows `contents` that start with the model, or only a
+/// `systemInstruction`); the Messages API rejects both.
+pub const CONTINUE_TEXT: &str = "Continue.";
+
+fn ensure_user_turn_first(messages: &mut Vec<AnthropicMessage>) {
+    let first = messages.iter().position(|m| m.role != "system");
+    if first.is_none_or(|i| messages[i].role != "user") {
+        let at = first.unwrap_or(messages.len());
+        messages.insert(
+            at,
+            AnthropicMessage {
+                role: "user".into(),
+                content: AnthropicContent::Blocks(vec![Lenient::Known(
+                    AnthropicKnownBlock::Text {
+                        text: CONTINUE_TEXT.into(),
+                        cache_control: None,
+                    },
+                )]),
+            },
+        );
+    }
+}
+
 /// Encode a request for an Anthropic upstream.
 pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
     let mut extra = match &req.extra {
@@ -297,7 +322,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
         req.system.iter().filter_map(part_to_block).collect();
     let system = (!system_blocks.is_empty()).then_some(AnthropicSystem::Blocks(system_blocks));
 
-    let messages = req
+    let mut messages: Vec<AnthropicMessage> = req
         .messages
         .iter()
         .filter_map(|m| {
@@ -308,6 +333,7 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
             })
         })
         .collect();
+    ensure_user_turn_first(&mut messages);
 
     let tools: Vec<AnthropicTool> = req
         .tools
@@ -346,14 +372,8 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
     }
     .map(Lenient::Known)
     .or_else(|| from_extra(&mut extra, "tool_choice").map(Lenient::Unknown));
-    // A tool_choice without tools is rejected; `none` without tools means the same as nothing.
-    let tool_choice =
-        if tools.is_empty() && matches!(req.tool_choice, Some(ToolChoice::None) | None) {
-            tool_choice.filter(|_| false)
-        } else {
-            tool_choice
-        };
-
+    // The API rejects a tool_choice without tools (and `none` without tools means nothing).
+    let tool_choice = if tools.is_empty() { None } else { tool_choice };
     let mut output_config: AnthropicOutputConfig = match from_extra(&mut extra, "output_config") {
         Some(v) => serde_json::from_value(v).map_err(invalid)?,
         None => AnthropicOutputConfig::default(),

@@ -3,8 +3,10 @@
 //! Usage: IR `input_tokens` = Anthropic `input_tokens` + `cache_read_input_tokens` +
 //! `cache_creation_input_tokens`; the encoder subtracts them again. Stop reasons and error
 //! classes follow the tables on [`crate::ir::StopReason`] and [`crate::ir::ErrorKind`]
-//! (`overloaded_error` is 529; `timeout_error` decodes as `Timeout`, `request_too_large` and
-//! `billing_error` keep their 413 / 402 status).
+//! (`overloaded_error` is 529; `Timeout` goes out as Anthropic's `timeout_error` / 504, not
+//! the table's `api_error`, so that an in-stream error, which has no status, keeps its class;
+//! `timeout_error` and `api_error` with status 504 decode as `Timeout`; `request_too_large`
+//! and `billing_error` keep their 413 / 402 status).
 
 use super::blocks::{block_to_part, part_to_block};
 use super::wire::*;
@@ -134,6 +136,7 @@ fn kind_in(error_type: &str, status: u16) -> ErrorKind {
         "rate_limit_error" => ErrorKind::RateLimit,
         "overloaded_error" => ErrorKind::Overloaded,
         "timeout_error" => ErrorKind::Timeout,
+        "api_error" if status == 504 => ErrorKind::Timeout,
         "api_error" => ErrorKind::Server,
         _ => kind_from_status(status),
     }
@@ -162,7 +165,9 @@ pub(crate) fn kind_out(kind: ErrorKind) -> (&'static str, u16) {
         ErrorKind::RateLimit => ("rate_limit_error", 429),
         ErrorKind::Overloaded => ("overloaded_error", 529),
         ErrorKind::Server => ("api_error", 500),
-        ErrorKind::Timeout => ("api_error", 504),
+        // Anthropic's own type for 504 (the IR table says api_error, which a stream, having
+        // no status, could not tell from Server).
+        ErrorKind::Timeout => ("timeout_error", 504),
     }
 }
 
