@@ -305,6 +305,13 @@ macro_rules! fixtures {
                 gate!($id, $src, OpenAiChat, #[test] fn to_openai_chat() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiChat) });
                 gate!($id, $src, OpenAiResponses, #[test] fn to_openai_responses() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiResponses) });
                 gate!($id, $src, Gemini, #[test] fn to_gemini() { replay(Protocol::$src, $file, $kind, Protocol::Gemini) });
+                mod next_turn {
+                    use super::super::*;
+                    gate!($id, $src, Anthropic, #[test] fn via_anthropic() { next_turn(Protocol::$src, $file, $kind, Protocol::Anthropic) });
+                    gate!($id, $src, OpenAiChat, #[test] fn via_openai_chat() { next_turn(Protocol::$src, $file, $kind, Protocol::OpenAiChat) });
+                    gate!($id, $src, OpenAiResponses, #[test] fn via_openai_responses() { next_turn(Protocol::$src, $file, $kind, Protocol::OpenAiResponses) });
+                    gate!($id, $src, Gemini, #[test] fn via_gemini() { next_turn(Protocol::$src, $file, $kind, Protocol::Gemini) });
+                }
             }
         )*
     };
@@ -767,4 +774,274 @@ request_scenarios! {
     reasoning_effort,
     structured_output,
     streaming,
+}
+
+// ------------------------------------------------------------------------------ next turn
+
+/// The next turn (issue 3: thinking, signatures and tool ids "carried so that the next turn
+/// can send them back"): an upstream answer goes to a client of another protocol, the client
+/// sends its assistant turn back with tool results in its own protocol, and the gateway
+/// translates that for the same upstream. The upstream body must be one it accepts
+/// (`validate::request`), every tool result must point at a call of that body, and the calls
+/// must be the upstream's own (name, arguments; ids unless Gemini is on either side).
+/// Signatures and encrypted reasoning must come back unchanged when the client speaks the
+/// upstream's protocol (other clients have no field for them; `next_turn_carry_table` prints
+/// what survives where).
+fn next_turn_request(
+    answer: &switchyard_translators::ir::Response,
+    client: Protocol,
+) -> Result<Vec<u8>, String> {
+    use switchyard_translators::ir::{Message, Part, Request, Role, ToolResult};
+    let text = |t: &str| Part::Text {
+        text: t.into(),
+        cache_control: None,
+    };
+    let seen = codec::decode_response(client, &codec::encode_response(client, answer))?;
+    let assistant: Vec<Part> = seen
+        .parts
+        .iter()
+        .filter(|p| !matches!(p, Part::Unknown { .. }))
+        .cloned()
+        .collect();
+    let results: Vec<Part> = assistant
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolCall(c) => Some(Part::ToolResult(ToolResult {
+                call_id: c.id.clone(),
+                name: Some(c.name.clone()),
+                content: vec![text("ok")],
+                is_error: false,
+            })),
+            _ => None,
+        })
+        .collect();
+    let mut messages = vec![Message {
+        role: Role::User,
+        parts: vec![text("question")],
+    }];
+    if !assistant.is_empty() {
+        messages.push(Message {
+            role: Role::Assistant,
+            parts: assistant,
+        });
+        messages.push(Message {
+            role: Role::User,
+            parts: if results.is_empty() {
+                vec![text("next")]
+            } else {
+                results
+            },
+        });
+    }
+    let req = Request {
+        model: CLIENT_MODEL.into(),
+        messages,
+        sampling: switchyard_translators::ir::Sampling {
+            max_tokens: Some(1024),
+            ..Default::default()
+        },
+        ..Request::default()
+    };
+    codec::encode_request(client, &req)
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Carried {
+    calls: Vec<(String, String, serde_json::Value)>,
+    thinking_signatures: Vec<String>,
+    redacted: Vec<String>,
+    call_signatures: Vec<String>,
+    encrypted: Vec<String>,
+}
+
+fn carried(parts: &[switchyard_translators::ir::Part]) -> Carried {
+    use switchyard_translators::ir::Part;
+    let mut c = Carried::default();
+    for p in parts {
+        match p {
+            Part::ToolCall(t) => {
+                let args = serde_json::from_str(if t.arguments.trim().is_empty() {
+                    "{}"
+                } else {
+                    &t.arguments
+                })
+                .unwrap_or_else(|_| serde_json::Value::String(t.arguments.clone()));
+                c.calls.push((t.id.clone(), t.name.clone(), args));
+                c.call_signatures.extend(t.signature.clone());
+            }
+            Part::Thinking {
+                signature: Some(s), ..
+            } => c.thinking_signatures.push(s.clone()),
+            Part::RedactedThinking { data } => c.redacted.push(data.clone()),
+            Part::Reasoning(r) => c.encrypted.extend(r.encrypted_content.clone()),
+            _ => {}
+        }
+    }
+    c
+}
+
+fn check_next_turn(
+    case: &str,
+    src: Protocol,
+    answer: &switchyard_translators::ir::Response,
+    client: Protocol,
+) -> Outcome {
+    use switchyard_translators::ir::{Part, Role};
+    let body = next_turn_request(answer, client)
+        .or_else(|e| fail(case, client, "next turn: client request", e))?;
+    let q = codec::decode_request(client, &body)
+        .or_else(|e| fail(case, client, "next turn: decode", e))?;
+    let up = codec::encode_request(src, &for_upstream(&q, src))
+        .or_else(|e| fail(case, src, "next turn: encode", e))?;
+    if let Err(e) = validate::request(src, &up) {
+        return fail(
+            case,
+            src,
+            "next turn",
+            format!(
+                "{e}\n body: {}",
+                validate::snippet(&String::from_utf8_lossy(&up))
+            ),
+        );
+    }
+    let q2 = codec::decode_request(src, &up)
+        .or_else(|e| fail(case, src, "next turn: decode back", e))?;
+    let sent: Vec<Part> = q2
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+        .flat_map(|m| m.parts.clone())
+        .collect();
+    let mut got = carried(&sent);
+    let mut want = carried(&answer.parts);
+    if src != client {
+        for c in [&mut got, &mut want] {
+            c.thinking_signatures.clear();
+            c.redacted.clear();
+            c.call_signatures.clear();
+            c.encrypted.clear();
+        }
+    }
+    if src == Protocol::Gemini || client == Protocol::Gemini {
+        for c in [&mut got, &mut want] {
+            c.calls.iter_mut().for_each(|x| x.0.clear());
+        }
+    }
+    if got != want {
+        return fail(
+            case,
+            client,
+            "next turn",
+            format!("carried changed\n want {want:?}\n  got {got:?}"),
+        );
+    }
+    // Every tool result answers a call of this request.
+    let ids: Vec<&str> = sent
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolCall(c) => Some(c.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    for m in &q2.messages {
+        for p in &m.parts {
+            if let Part::ToolResult(r) = p {
+                if src != Protocol::Gemini && !ids.contains(&r.call_id.as_str()) {
+                    return fail(
+                        case,
+                        client,
+                        "next turn",
+                        format!("tool result for {:?}, calls are {ids:?}", r.call_id),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn next_turn(src: Protocol, file: &str, kind: Kind, client: Protocol) {
+    let failures: Vec<String> = recorded(src, file, kind)
+        .iter()
+        .filter_map(|(case, rec)| {
+            let answer = match rec {
+                Recorded::Response(raw) => codec::decode_response(src, raw).ok()?,
+                Recorded::Stream(bytes) => {
+                    let events = codec::decode_stream(src, &[bytes.as_slice()]).ok()?;
+                    let a = aggregate(&events);
+                    if a.error.is_some() {
+                        return None;
+                    }
+                    a.response
+                }
+                Recorded::Error(..) => return None,
+            };
+            check_next_turn(case, src, &answer, client).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Prints, per (upstream, client), how many signatures / encrypted reasoning items of the
+/// recorded answers come back on the next turn. Manual: the numbers are a finding, not a rule.
+#[test]
+#[ignore = "manual: prints what survives a round trip through each client protocol"]
+fn next_turn_carry_table() {
+    for src in codec::ALL {
+        for client in codec::ALL {
+            let (mut want, mut got) = ([0usize; 4], [0usize; 4]);
+            for (p, file) in LISTED.iter().filter(|(p, _)| *p == src) {
+                let kind = if file.ends_with(".yaml") {
+                    Kind::Cassette
+                } else if file.ends_with(".json") {
+                    Kind::Response
+                } else {
+                    Kind::Stream
+                };
+                for (_, rec) in recorded(*p, file, kind) {
+                    let answer = match rec {
+                        Recorded::Response(raw) => match codec::decode_response(src, &raw) {
+                            Ok(r) => r,
+                            Err(_) => continue,
+                        },
+                        Recorded::Stream(b) => match codec::decode_stream(src, &[&b]) {
+                            Ok(e) => aggregate(&e).response,
+                            Err(_) => continue,
+                        },
+                        Recorded::Error(..) => continue,
+                    };
+                    let Ok(body) = next_turn_request(&answer, client) else {
+                        continue;
+                    };
+                    let Ok(q) = codec::decode_request(client, &body) else {
+                        continue;
+                    };
+                    let Ok(up) = codec::encode_request(src, &q) else {
+                        continue;
+                    };
+                    let Ok(q2) = codec::decode_request(src, &up) else {
+                        continue;
+                    };
+                    let sent: Vec<_> = q2.messages.iter().flat_map(|m| m.parts.clone()).collect();
+                    let (w, g) = (carried(&answer.parts), carried(&sent));
+                    for (i, (a, b)) in [
+                        (w.thinking_signatures.len(), g.thinking_signatures.len()),
+                        (w.redacted.len(), g.redacted.len()),
+                        (w.call_signatures.len(), g.call_signatures.len()),
+                        (w.encrypted.len(), g.encrypted.len()),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        want[i] += a;
+                        got[i] += b.min(a);
+                    }
+                }
+            }
+            println!(
+                "{:>16} via {:>16}: thinking signatures {}/{}, redacted {}/{}, call signatures {}/{}, encrypted reasoning {}/{}",
+                codec::name(src), codec::name(client), got[0], want[0], got[1], want[1], got[2], want[2], got[3], want[3]
+            );
+        }
+    }
 }
