@@ -503,14 +503,31 @@ fn ir_from_other_protocols_is_encoded_the_way_anthropic_accepts_it() {
             "stream": true,
             "tools": [{"name": "f", "input_schema": {"type": "object"}}],
             "tool_choice": {"type": "auto", "disable_parallel_tool_use": true},
-            "thinking": {"type": "adaptive"},
             "metadata": {"user_id": "u1"},
-            "output_config": {"effort": "max"}
+            // The tool loop carries no signed thinking: thinking is left off (see
+            // thinking_is_left_off_when_the_tool_loop_has_no_signed_thinking), so sampling
+            // goes through.
+            "temperature": 0.2,
+            "top_p": 0.5,
+            "top_k": 40
         })
     );
 
-    // Without thinking, sampling goes through; a budget raises a default max_tokens above it.
-    let mut plain = req.clone();
+    // Without a tool loop, thinking is on: effort goes to output_config, sampling that
+    // thinking rejects is dropped.
+    let mut fresh = req.clone();
+    fresh.messages.truncate(1);
+    let out = encode(&fresh);
+    assert_eq!(out["thinking"], json!({"type": "adaptive"}));
+    assert_eq!(out["output_config"], json!({"effort": "max"}));
+    assert!(
+        out.get("temperature").is_none()
+            && out.get("top_p").is_none()
+            && out.get("top_k").is_none()
+    );
+
+    // A budget raises a default max_tokens above it.
+    let mut plain = fresh.clone();
     plain.reasoning = Some(Reasoning {
         mode: ReasoningMode::Budget(40_000),
         include_thoughts: None,
@@ -585,4 +602,76 @@ fn a_conversation_without_a_first_user_turn_gets_one() {
     // A tool_choice without tools is not sent.
     req.tool_choice = Some(ToolChoice::Required);
     assert!(encode(&req).get("tool_choice").is_none());
+}
+
+#[test]
+fn thinking_is_left_off_when_the_tool_loop_has_no_signed_thinking() {
+    let call = Part::ToolCall(ToolCall {
+        id: "c1".into(),
+        name: "f".into(),
+        arguments: "{}".into(),
+        signature: None,
+    });
+    let result = Part::ToolResult(ToolResult {
+        call_id: "c1".into(),
+        name: None,
+        content: vec![text("ok")],
+        is_error: false,
+    });
+    let mut req = Request {
+        model: "claude-sonnet-4-5".into(),
+        messages: vec![
+            Message {
+                role: Role::User,
+                parts: vec![text("q")],
+            },
+            Message {
+                role: Role::Assistant,
+                parts: vec![call.clone()],
+            },
+            Message {
+                role: Role::User,
+                parts: vec![result.clone()],
+            },
+        ],
+        reasoning: Some(Reasoning {
+            mode: ReasoningMode::Budget(2048),
+            include_thoughts: None,
+            summary: None,
+        }),
+        sampling: Sampling {
+            temperature: Some(0.3),
+            ..Sampling::default()
+        },
+        ..Request::default()
+    };
+    let out = encode(&req);
+    assert!(out.get("thinking").is_none(), "{out}");
+    assert_eq!(out["temperature"], 0.3);
+    // With the signed thinking block carried back, thinking stays on.
+    req.messages[1].parts.insert(
+        0,
+        Part::Thinking {
+            text: "t".into(),
+            signature: Some("sig".into()),
+        },
+    );
+    assert_eq!(
+        encode(&req)["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
+    // A finished loop (a new user question after the result) does not need one.
+    req.messages[1].parts.remove(0);
+    req.messages.push(Message {
+        role: Role::Assistant,
+        parts: vec![text("done")],
+    });
+    req.messages.push(Message {
+        role: Role::User,
+        parts: vec![text("next")],
+    });
+    assert_eq!(
+        encode(&req)["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
 }

@@ -18,7 +18,9 @@
 //! Encoding for an Anthropic upstream also fixes what the API would reject: `max_tokens` is
 //! required (a default per model family, above the thinking budget), empty text blocks and
 //! unsigned thinking are dropped, tool results go first in their user message, a
-//! conversation that does not start with a user turn gets one ([`CONTINUE_TEXT`]), and with
+//! conversation that does not start with a user turn gets one ([`CONTINUE_TEXT`]), thinking
+//! is left off when the last assistant turn called tools without a signed thinking block
+//! first (the API would reject the request), and with
 //! thinking on, `temperature` other than 1, `top_k` and `top_p` below 0.95 are dropped. Not
 //! expressible and dropped: `seed`, presence/frequency penalties, `OutputFormat::JsonObject`
 //! (no JSON mode without a schema), `cache_key`.
@@ -310,6 +312,33 @@ fn ensure_user_turn_first(messages: &mut Vec<AnthropicMessage>) {
     }
 }
 
+/// With thinking on, the API requires the assistant turn of an ongoing tool loop (the last
+/// one, when it called tools) to start with a signed thinking block. History from another
+/// provider (or a client that dropped thinking) has none: such a request goes out without
+/// thinking rather than fail ("Expected `thinking` or `redacted_thinking`, but found
+/// `tool_use`").
+fn thinking_would_be_rejected(messages: &[AnthropicMessage]) -> bool {
+    let Some(at) = messages.iter().rposition(|m| m.role == "assistant") else {
+        return false;
+    };
+    let AnthropicContent::Blocks(blocks) = &messages[at].content else {
+        return false;
+    };
+    let loop_ongoing = messages[at + 1..].iter().any(|m| {
+        matches!(&m.content, AnthropicContent::Blocks(b) if b.iter().any(|b| matches!(b, Lenient::Known(AnthropicKnownBlock::ToolResult { .. }))))
+    });
+    let calls_tools = blocks
+        .iter()
+        .any(|b| matches!(b, Lenient::Known(AnthropicKnownBlock::ToolUse { .. })));
+    let starts_with_thinking = matches!(
+        blocks.first(),
+        Some(Lenient::Known(
+            AnthropicKnownBlock::Thinking { .. } | AnthropicKnownBlock::RedactedThinking { .. }
+        ))
+    );
+    loop_ongoing && calls_tools && !starts_with_thinking
+}
+
 /// Encode a request for an Anthropic upstream.
 pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
     let mut extra = match &req.extra {
@@ -386,7 +415,10 @@ pub fn encode_request(req: &Request) -> Result<Vec<u8>, TranslateError> {
         });
     }
 
-    let mode = req.reasoning.as_ref().map(|r| r.mode);
+    let mut mode = req.reasoning.as_ref().map(|r| r.mode);
+    if thinking_would_be_rejected(&messages) {
+        mode = None;
+    }
     let thinking = match mode {
         None | Some(ReasoningMode::Default) => {
             from_extra(&mut extra, "thinking").map(Lenient::Unknown)
