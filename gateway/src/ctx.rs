@@ -54,6 +54,9 @@ pub struct Ctx {
     pub ir: Option<switchyard_translators::ir::Request>,
     /// Gemini stream asked without `alt=sse`: the client wants a JSON array.
     pub gemini_array: bool,
+    /// The model name carried a reasoning suffix (`model(high)`): every attempt goes through
+    /// the IR, even to an account of the client's own protocol, so the setting reaches the body.
+    pub force_ir: bool,
     /// The protocol pair of the attempt in flight, when it is translated.
     pub pair: Option<Pair>,
     /// The translated request body of the attempt in flight.
@@ -82,6 +85,7 @@ impl Ctx {
             local_error: None,
             ir: None,
             gemini_array: false,
+            force_ir: false,
             pair: None,
             translated: None,
             response: ResponseMode::Passthrough,

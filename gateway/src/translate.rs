@@ -14,7 +14,7 @@ use switchyard_conf::ProviderKind;
 use switchyard_translators::any::{self, StreamTranslator};
 use switchyard_translators::ir::{self, EncodeContext, Protocol};
 use switchyard_translators::sse::SseDecoder;
-use switchyard_translators::StreamOptions;
+use switchyard_translators::{reasoning, StreamOptions};
 
 /// The wire protocol of a client endpoint, for endpoints that can be translated.
 pub fn client_wire(e: &Endpoint) -> Option<Protocol> {
@@ -91,6 +91,9 @@ pub fn encode_request(
     let mut r = req.clone();
     r.model = model.to_owned();
     r.stream = stream;
+    if let Some(reasoning) = r.reasoning.as_mut() {
+        reasoning.mode = reasoning::for_target(reasoning.mode, pair.upstream);
+    }
     if pair.upstream == Protocol::OpenAiChat && stream {
         r.include_usage = true;
     }

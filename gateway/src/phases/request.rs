@@ -14,7 +14,8 @@ use bytes::Bytes;
 use pingora_proxy::Session;
 use std::time::{Instant, SystemTime};
 use switchyard_translators::any;
-use switchyard_translators::ir::Protocol;
+use switchyard_translators::ir::{Protocol, ReasoningMode};
+use switchyard_translators::reasoning;
 use switchyard_translators::tokens::estimate_input_tokens;
 
 /// Bodies above this are validated on the blocking pool, not on a proxy worker.
@@ -119,6 +120,13 @@ async fn prepare(
     let model = model
         .filter(|m| !m.is_empty())
         .ok_or(GatewayError::MissingModel)?;
+    // CLIProxyAPI's reasoning suffix: route by the base name; the suffix becomes the IR's
+    // reasoning setting (only when the full name is not itself a configured model).
+    let (base, suffix_mode) = reasoning::parse_model_suffix(&model);
+    let suffix = (suffix_mode != ReasoningMode::Default
+        && ctx.rt.router.listed().iter().all(|m| m.id != model))
+    .then(|| (base.to_owned(), suffix_mode));
+    let model = suffix.as_ref().map_or(model.clone(), |(b, _)| b.clone());
     ctx.stream = stream;
     ctx.model_span = facts.model_span;
     ctx.gemini_array = stream
@@ -146,7 +154,8 @@ async fn prepare(
         }
     };
     let accounts = &ctx.rt.accounts;
-    let passthrough = |c: &Candidate| endpoint.passthrough_to(accounts[c.account].kind);
+    let forced = suffix.is_some() && !translate::is_count_tokens(&endpoint);
+    let passthrough = |c: &Candidate| !forced && endpoint.passthrough_to(accounts[c.account].kind);
     if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
         let has_passthrough = candidates.iter().any(passthrough);
         if translate::is_count_tokens(&endpoint) && has_passthrough {
@@ -162,7 +171,13 @@ async fn prepare(
                         _ => serde_json::json!({ "input_tokens": n }),
                     }));
                 }
-                Ok(ir) => ctx.ir = Some(ir),
+                Ok(mut ir) => {
+                    if let Some((_, mode)) = suffix {
+                        ir.reasoning.get_or_insert_with(Default::default).mode = mode;
+                    }
+                    ctx.force_ir = forced;
+                    ctx.ir = Some(ir);
+                }
                 Err(e) if has_passthrough => {
                     tracing::debug!(error = %e, "request not translatable; same-protocol accounts only");
                     candidates.retain(passthrough);

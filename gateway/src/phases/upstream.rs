@@ -88,7 +88,7 @@ pub fn upstream_request_filter(
     };
     let account = &ctx.rt.accounts[candidate.account];
     let upstream_model = candidate.upstream_model.clone();
-    if !endpoint.passthrough_to(account.kind) {
+    if ctx.force_ir || !endpoint.passthrough_to(account.kind) {
         return translated_request(req, ctx);
     }
 
