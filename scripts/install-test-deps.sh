@@ -3,8 +3,11 @@
 #
 #   .tools/venv   Python venv: openai, anthropic, google-genai, pytest, pytest-timeout
 #                 (exact pins, whole closure: tests/e2e/requirements.txt)
-#   .tools/node   npm packages: @anthropic-ai/claude-code, @copilotkit/aimock
-#                 (tests/e2e/node/package.json + package-lock.json, installed with `npm ci`)
+#   .tools/node   npm packages: @anthropic-ai/claude-code, @openai/codex,
+#                 @google/gemini-cli, @qwen-code/qwen-code, @copilotkit/aimock
+#                 (tests/e2e/node/package.json + package-lock.json, installed with `npm ci`;
+#                 codex and claude-code bring their native binaries as per-platform
+#                 optional packages)
 #
 # Idempotent: a stamp (.tools/.stamp) records a hash of every input; when it
 # matches and the tools answer, the script exits within a second or two.
@@ -16,10 +19,14 @@ TOOLS="$REPO/.tools"
 VENV="$TOOLS/venv"
 NODE_DIR="$TOOLS/node"
 STAMP="$TOOLS/.stamp"
+CLI_VERSIONS="$TOOLS/.cli-versions" # each CLI's --version, recorded at install time
 REQS="$REPO/tests/e2e/requirements.txt"
 PKG_DIR="$REPO/tests/e2e/node"
 MIN_NODE_MAJOR=20
 MIN_NODE_MINOR=15 # @copilotkit/aimock 1.43.0 wants node >= 20.15
+# The CLIs the e2e tests drive (node_modules/.bin names); each must answer --version.
+CLIS=(claude codex gemini qwen)
+NPM_PKGS=(@anthropic-ai/claude-code @openai/codex @google/gemini-cli @qwen-code/qwen-code @copilotkit/aimock)
 
 log() { printf '[install-test-deps] %s\n' "$*"; }
 die() { printf '[install-test-deps] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -84,8 +91,31 @@ tools_answer() {
 from importlib.metadata import version
 for n in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout"):
     version(n)' 2>/dev/null &&
-        [ -x "$NODE_DIR/node_modules/.bin/claude" ] &&
-        [ -f "$NODE_DIR/node_modules/@copilotkit/aimock/dist/cli.js" ]
+        [ -f "$NODE_DIR/node_modules/@copilotkit/aimock/dist/cli.js" ] &&
+        [ -s "$CLI_VERSIONS" ] &&
+        clis_present
+}
+
+# Runs one CLI's `--version` in a throwaway HOME (no CLI writes into the real one).
+cli_version() {
+    local home rc=0
+    home="$(mktemp -d "$TOOLS/home.XXXXXX")"
+    HOME="$home" XDG_CONFIG_HOME="$home/.config" timeout 60 \
+        "$NODE_DIR/node_modules/.bin/$1" --version </dev/null 2>&1 || rc=$?
+    rm -rf "$home"
+    return $rc
+}
+
+# The fast path: every bin is there, and the two native ones (a placeholder bin
+# whose native binary is missing does not answer) still answer. gemini and qwen
+# are plain JS bundles that take seconds to start; they answered `--version` at
+# install time ($CLI_VERSIONS).
+clis_present() {
+    local c
+    for c in "${CLIS[@]}"; do
+        [ -x "$NODE_DIR/node_modules/.bin/$c" ] || return 1
+    done
+    cli_version claude >/dev/null && cli_version codex >/dev/null
 }
 
 print_versions() {
@@ -96,11 +126,11 @@ for name in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout"):
     print(f"[install-test-deps]   {name}=={version(name)}")
 EOF
     log "node packages: $NODE_DIR (node $(node -v))"
-    local p
-    for p in @anthropic-ai/claude-code @copilotkit/aimock; do
+    local p c
+    for p in "${NPM_PKGS[@]}"; do
         log "  $p@$(node -p "require('$NODE_DIR/node_modules/$p/package.json').version")"
     done
-    log "  claude --version: $("$NODE_DIR/node_modules/.bin/claude" --version 2>&1 | head -1)"
+    while IFS= read -r c; do log "  $c"; done <"$CLI_VERSIONS"
 }
 
 if [ "${FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && tools_answer; then
@@ -110,7 +140,7 @@ if [ "${FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] 
 fi
 
 mkdir -p "$TOOLS"
-rm -f "$STAMP"
+rm -f "$STAMP" "$CLI_VERSIONS"
 
 # ---------------------------------------------------------------- python ---
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
@@ -130,18 +160,36 @@ log "pip install -r ${REQS#"$REPO/"}"
 # ------------------------------------------------------------------- npm ---
 # `npm ci` installs exactly the committed lockfile. It runs in .tools/node, a
 # copy of tests/e2e/node, so node_modules never lands in the source tree.
+#
+# Regenerating the lockfile: `npx npm@11.13.0 install --package-lock-only` in
+# tests/e2e/node. qwen-code (and its @teddyzhu/clipboard) list optional
+# per-platform @teddyzhu/clipboard-* packages that were never published;
+# npm 11.13 records them as inert `{"optional": true}` entries, while later npm
+# (11.16 .. 12, npm/cli issue 9846) leaves them out and then its own `npm ci`
+# rejects the lockfile ("Missing: @teddyzhu/clipboard-darwin-arm64@ from lock
+# file"). npm ci accepts the placeholders (and installs nothing for them).
 mkdir -p "$NODE_DIR"
 cp "$PKG_DIR/package.json" "$PKG_DIR/package-lock.json" "$NODE_DIR/"
 log "npm ci in ${NODE_DIR#"$REPO/"}"
 (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 # claude-code's postinstall swaps its placeholder bin for the native binary of
-# this platform; check it ran.
-"$NODE_DIR/node_modules/.bin/claude" --version >/dev/null 2>&1 ||
-    die "claude did not install (its postinstall must run: allowScripts in package.json)"
-
-# Later: @openai/codex, @google/gemini-cli, @qwen-code/qwen-code go into
-# tests/e2e/node/package.json (exact versions) and land here with the same
-# `npm ci`; add their `--version` checks next to claude's.
+# this platform; codex's bin picks its native binary from the optional package
+# of this platform (@openai/codex-linux-x64, ...). Check every CLI answers.
+# (gemini-cli's and qwen-code's optional keytar/node-pty are not built: their
+# install scripts are denied in allowScripts; the CLIs run without them.)
+: >"$CLI_VERSIONS.new"
+for c in "${CLIS[@]}"; do
+    out="$(cli_version "$c")" || {
+        printf '%s\n' "$out" >&2
+        case "$c" in
+            claude) die "claude --version failed (its postinstall must run: allowScripts in package.json)" ;;
+            codex) die "codex --version failed (its native binary comes from an optional per-platform package; was it skipped?)" ;;
+            *) die "$c --version failed" ;;
+        esac
+    }
+    printf '%s --version: %s\n' "$c" "$(printf '%s\n' "$out" | tail -1)" >>"$CLI_VERSIONS.new"
+done
+mv "$CLI_VERSIONS.new" "$CLI_VERSIONS"
 
 tools_answer || die "tools installed but do not answer"
 echo "$WANT" >"$STAMP"
