@@ -9,6 +9,7 @@ pub mod fixtures;
 /// decoder, shared rather than copied.
 #[path = "../gemini_support.rs"]
 pub mod gzip;
+pub mod replay;
 pub mod request_summary;
 pub mod scenarios;
 pub mod summary;
