@@ -4,7 +4,9 @@
 //! `message_start` (usage with the input tokens and `output_tokens: 1`), `content_block_start`
 //! (text, index 0), `ping`, one `content_block_delta`/`text_delta` per piece,
 //! `content_block_stop`, `message_delta` (`stop_reason: "end_turn"`, cumulative usage),
-//! `message_stop`, each with its `event:` line. The in-band error is `event: error` with
+//! `message_stop`, each with its `event:` line. A tool call (`MOCK_TOOL`) is one `tool_use`
+//! block instead (`input: {}` at the start, then `input_json_delta`s: an empty one, as real
+//! streams send, then the argument fragments) and `stop_reason: "tool_use"`. The in-band error is `event: error` with
 //! `{"type":"error","error":{"type":"overloaded_error",...}}` as the first event.
 
 use crate::errors::{anthropic_error, inband_status};
@@ -43,34 +45,55 @@ fn message(
 pub fn messages(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
     let id = ctx.ids.anthropic_message();
     let request_id = ctx.ids.request();
+    let tool = ctx.tool.map(|t| (t, ctx.ids.anthropic_tool()));
+    let stop = if tool.is_some() {
+        "tool_use"
+    } else {
+        "end_turn"
+    };
     if !stream {
-        let content = ordered!([{"type": "text", "text": (ctx.text)}]);
-        let body = message(
-            ctx,
-            &id,
-            content,
-            Some("end_turn"),
-            usage(ctx, ctx.output_tokens),
-        );
+        let content = match &tool {
+            Some((t, tool_id)) => {
+                ordered!([{"type": "tool_use", "id": tool_id, "name": (&t.name), "input": (t.args.clone())}])
+            }
+            None => ordered!([{"type": "text", "text": (ctx.text)}]),
+        };
+        let body = message(ctx, &id, content, Some(stop), usage(ctx, ctx.output_tokens));
         return Planned::json(200, JSON, body.compact()).with_header("request-id", request_id);
     }
     let event = |name: &str, body: Ordered| named_event(name, &body.compact());
-    let mut events = vec![
-        event(
-            "message_start",
-            ordered!({"type": "message_start", "message": (message(ctx, &id, ordered!([]), None, usage(ctx, 1)))}),
-        ),
-        event(
-            "content_block_start",
-            ordered!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-        ),
-        event("ping", ordered!({"type": "ping"})),
-    ];
-    for piece in ctx.pieces {
-        events.push(event(
-            "content_block_delta",
-            ordered!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}),
-        ));
+    let mut events = vec![event(
+        "message_start",
+        ordered!({"type": "message_start", "message": (message(ctx, &id, ordered!([]), None, usage(ctx, 1)))}),
+    )];
+    match &tool {
+        Some((t, tool_id)) => {
+            // Real tool_use streams open with an empty `input` and an empty first fragment.
+            events.push(event(
+                "content_block_start",
+                ordered!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": tool_id, "name": (&t.name), "input": {}}}),
+            ));
+            events.push(event("ping", ordered!({"type": "ping"})));
+            for fragment in std::iter::once("").chain(t.fragments.iter().map(String::as_str)) {
+                events.push(event(
+                    "content_block_delta",
+                    ordered!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": fragment}}),
+                ));
+            }
+        }
+        None => {
+            events.push(event(
+                "content_block_start",
+                ordered!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            ));
+            events.push(event("ping", ordered!({"type": "ping"})));
+            for piece in ctx.pieces {
+                events.push(event(
+                    "content_block_delta",
+                    ordered!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}),
+                ));
+            }
+        }
     }
     events.push(event(
         "content_block_stop",
@@ -80,7 +103,7 @@ pub fn messages(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
         "message_delta",
         ordered!({
             "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+            "delta": {"stop_reason": stop, "stop_sequence": null},
             "usage": {
                 "input_tokens": (ctx.input_tokens), "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0, "output_tokens": (ctx.output_tokens)

@@ -7,6 +7,12 @@
 //! chunks are compact `data: {json}\r\n\r\n` events; without it the stream is one JSON array
 //! written element by element, pretty-printed, the way the real API does. The in-band error is
 //! an `{"error":{"code":503,"message":..,"status":"UNAVAILABLE"}}` element/event.
+//!
+//! A tool call (`MOCK_TOOL`) is one `functionCall` part with the whole `args` object (the
+//! Gemini API does not stream arguments in pieces): a stream sends it in one chunk, then a
+//! last chunk with an empty text part and `finishReason: "STOP"` (the tool stop reason
+//! Gemini uses), as `gemini/google-tool-call-gemini3.chunks.txt` does; `generateContent` sends
+//! the part with `finishReason: "STOP"`.
 
 use crate::errors::{gemini_error, inband_status};
 use crate::ordered;
@@ -15,6 +21,7 @@ use crate::plan::{crlf_data_event, json_array_events, Planned, GEMINI_JSON, SSE}
 use crate::reply::ReplyCtx;
 use crate::routes::Protocol;
 use crate::schedule::InbandKind;
+use crate::tools::ToolCall;
 
 fn usage(ctx: &ReplyCtx<'_>, candidates: u64) -> Ordered {
     ordered!({
@@ -26,7 +33,15 @@ fn usage(ctx: &ReplyCtx<'_>, candidates: u64) -> Ordered {
 }
 
 fn chunk(ctx: &ReplyCtx<'_>, id: &str, text: &str, finish: bool, candidates: u64) -> Ordered {
-    let content = ordered!({"parts": [{"text": text}], "role": "model"});
+    chunk_of(ctx, id, ordered!({"text": text}), finish, candidates)
+}
+
+fn function_call_part(t: &ToolCall) -> Ordered {
+    ordered!({"functionCall": {"name": (&t.name), "args": (t.args.clone())}})
+}
+
+fn chunk_of(ctx: &ReplyCtx<'_>, id: &str, part: Ordered, finish: bool, candidates: u64) -> Ordered {
+    let content = ordered!({"parts": [part], "role": "model"});
     let candidate = if finish {
         ordered!({"content": content, "finishReason": "STOP", "index": 0})
     } else {
@@ -57,6 +72,16 @@ fn frame(chunks: &[Ordered], sse: bool) -> Planned {
 
 /// `:generateContent`.
 pub fn generate(ctx: &ReplyCtx<'_>) -> Planned {
+    if let Some(t) = ctx.tool {
+        let body = chunk_of(
+            ctx,
+            &ctx.ids.gemini_response(),
+            function_call_part(t),
+            true,
+            ctx.output_tokens,
+        );
+        return Planned::json(200, GEMINI_JSON, body.pretty());
+    }
     let body = chunk(
         ctx,
         &ctx.ids.gemini_response(),
@@ -70,6 +95,14 @@ pub fn generate(ctx: &ReplyCtx<'_>) -> Planned {
 /// `:streamGenerateContent`, SSE when `alt=sse`.
 pub fn stream(ctx: &ReplyCtx<'_>, sse: bool) -> Planned {
     let id = ctx.ids.gemini_response();
+    if let Some(t) = ctx.tool {
+        let n = ctx.output_tokens;
+        let chunks = [
+            chunk_of(ctx, &id, function_call_part(t), false, n),
+            chunk(ctx, &id, "", true, n),
+        ];
+        return frame(&chunks, sse);
+    }
     let last = ctx.pieces.len().saturating_sub(1);
     let mut chunks: Vec<Ordered> = ctx
         .pieces

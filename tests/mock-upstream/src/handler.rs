@@ -14,7 +14,7 @@ use crate::reply::{pieces, reply_override, ReplyCtx};
 use crate::routes::{self, Protocol, Route};
 use crate::schedule::{Action, Step};
 use crate::state::{Entry, State, JOURNAL_BODY_MAX};
-use crate::{anthropic, control, gemini, openai};
+use crate::{anthropic, control, gemini, openai, tools};
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -62,19 +62,32 @@ pub async fn handle(
         state.next_step(&account)
     };
 
-    let text = reply_override(&body).unwrap_or_else(|| state.opts.reply.clone());
+    // MOCK_TOOL: a tool call until the request carries a tool result, then text about it.
+    let tool_result = tools::tool_result(&route, request_ref);
+    let marker = tools::route_calls_tools(&route)
+        .then(|| tools::tool_marker(&body))
+        .flatten();
+    let (tool, echo) = match (&marker, &tool_result) {
+        (Some(call), None) => (Some(call), None),
+        (Some(_), Some(result)) => (None, Some(tools::result_echo(result))),
+        (None, _) => (None, None),
+    };
+    let text = reply_override(&body)
+        .or(echo)
+        .unwrap_or_else(|| state.opts.reply.clone());
     let pieces = pieces(&text, state.opts.words_per_event);
     let ctx = ReplyCtx {
         model: model.as_deref().unwrap_or(""),
         text: &text,
         pieces: &pieces,
         input_tokens: body.len() as u64 / 4,
-        output_tokens: pieces.len() as u64,
+        output_tokens: tool.map_or(pieces.len(), |t| t.fragments.len()) as u64,
         created: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         ids: &state.ids,
         request: request_ref,
+        tool,
     };
     let sse = routes::query_param(query, "alt").as_deref() == Some("sse");
     let (planned, outcome) = plan(&route, &step.action, &ctx, stream, sse, request.is_some());
@@ -93,6 +106,7 @@ pub async fn handle(
         model,
         stream,
         outcome,
+        has_tool_result: tool_result.is_some(),
         body: (body.len() <= JOURNAL_BODY_MAX).then(|| String::from_utf8_lossy(&body).into_owned()),
     });
 

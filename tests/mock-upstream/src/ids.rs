@@ -79,6 +79,21 @@ impl IdGen {
         format!("msg_01{}", self.chars(22, BASE62))
     }
 
+    /// Anthropic `tool_use` block id.
+    pub fn anthropic_tool(&self) -> String {
+        format!("toolu_01{}", self.chars(22, BASE62))
+    }
+
+    /// OpenAI tool call id (Chat `tool_calls[].id`, Responses `call_id`).
+    pub fn call(&self) -> String {
+        format!("call_{}", self.chars(24, BASE62))
+    }
+
+    /// OpenAI Responses `function_call` item id.
+    pub fn function_call_item(&self) -> String {
+        format!("fc_{}", self.chars(50, HEX))
+    }
+
     /// Gemini `responseId`.
     pub fn gemini_response(&self) -> String {
         self.chars(23, BASE62)

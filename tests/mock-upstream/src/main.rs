@@ -20,6 +20,7 @@ mod reply;
 mod routes;
 mod schedule;
 mod state;
+mod tools;
 
 use clap::Parser;
 use hyper::server::conn::http1;

@@ -10,6 +10,10 @@
 //!   `response.output_text.done`, `response.content_part.done`, `response.output_item.done`,
 //!   `response.completed` with usage; every event has `event:` and `data:` lines and a
 //!   `sequence_number` from 0.
+//! - Tool calls (`MOCK_TOOL`): Chat sends a `role`/`content: null` chunk, a `tool_calls` chunk
+//!   with the id, name and empty `arguments`, one chunk per argument fragment, and
+//!   `finish_reason: "tool_calls"`; Responses sends one `function_call` item (see
+//!   [`responses_tool_call`]).
 //! - In-band errors: Chat and Completions send one `data: {"error": {...}}` chunk and end (no
 //!   `[DONE]`); Responses sends `response.created`, `response.in_progress` and then
 //!   `response.failed` whose `response.error.code` is e.g. `server_is_overloaded` (the SDK
@@ -21,6 +25,7 @@ use crate::ordered::Ordered;
 use crate::plan::{data_event, named_event, Planned, JSON, SSE};
 use crate::reply::ReplyCtx;
 use crate::schedule::InbandKind;
+use crate::tools::ToolCall;
 use bytes::Bytes;
 
 const FINGERPRINT: &str = "fp_mock0000";
@@ -48,13 +53,25 @@ fn chat_usage(ctx: &ReplyCtx<'_>) -> Ordered {
 /// `POST /v1/chat/completions`.
 pub fn chat(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
     let id = ctx.ids.chat();
+    let tool = ctx.tool.map(|t| (t, ctx.ids.call()));
+    let finish = if tool.is_some() { "tool_calls" } else { "stop" };
     if !stream {
+        let message = match &tool {
+            Some((t, call_id)) => ordered!({
+                "role": "assistant", "content": null,
+                "tool_calls": [{"id": call_id, "type": "function", "function": {"name": (&t.name), "arguments": (&t.args_json)}}],
+                "refusal": null, "annotations": []
+            }),
+            None => {
+                ordered!({"role": "assistant", "content": (ctx.text), "refusal": null, "annotations": []})
+            }
+        };
         let body = ordered!({
             "id": id, "object": "chat.completion", "created": (ctx.created), "model": (ctx.model),
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": (ctx.text), "refusal": null, "annotations": []},
-                "logprobs": null, "finish_reason": "stop"
+                "message": message,
+                "logprobs": null, "finish_reason": finish
             }],
             "usage": (chat_usage(ctx)),
             "service_tier": "default", "system_fingerprint": FINGERPRINT
@@ -78,17 +95,44 @@ pub fn chat(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
         data_event(&Ordered::Obj(fields).compact())
     };
     let choice = |delta: Ordered, finish: Option<&str>| ordered!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]);
-    let mut events = vec![chunk(
-        choice(
-            ordered!({"role": "assistant", "content": "", "refusal": null}),
-            None,
-        ),
-        None,
-    )];
-    for piece in ctx.pieces {
-        events.push(chunk(choice(ordered!({"content": piece}), None), None));
+    let mut events = Vec::new();
+    match &tool {
+        Some((t, call_id)) => {
+            events.push(chunk(
+                choice(ordered!({"role": "assistant", "content": null}), None),
+                None,
+            ));
+            events.push(chunk(
+                choice(
+                    ordered!({"tool_calls": [{"index": 0, "id": call_id, "type": "function", "function": {"name": (&t.name), "arguments": ""}}]}),
+                    None,
+                ),
+                None,
+            ));
+            for fragment in &t.fragments {
+                events.push(chunk(
+                    choice(
+                        ordered!({"tool_calls": [{"index": 0, "function": {"arguments": fragment}}]}),
+                        None,
+                    ),
+                    None,
+                ));
+            }
+        }
+        None => {
+            events.push(chunk(
+                choice(
+                    ordered!({"role": "assistant", "content": "", "refusal": null}),
+                    None,
+                ),
+                None,
+            ));
+            for piece in ctx.pieces {
+                events.push(chunk(choice(ordered!({"content": piece}), None), None));
+            }
+        }
     }
-    events.push(chunk(choice(ordered!({}), Some("stop")), None));
+    events.push(chunk(choice(ordered!({}), Some(finish)), None));
     if with_usage {
         events.push(chunk(ordered!([]), Some(chat_usage(ctx))));
     }
@@ -182,6 +226,9 @@ fn response_object(
 /// `POST /v1/responses`.
 pub fn responses(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
     let id = ctx.ids.response();
+    if let Some(t) = ctx.tool {
+        return responses_tool_call(ctx, &id, t, stream);
+    }
     let item_id = ctx.ids.response_item();
     let done_item = message_item(&item_id, "completed", vec![output_text(ctx.text)]);
     let completed = response_object(ctx, &id, "completed", vec![done_item.clone()], None);
@@ -238,6 +285,75 @@ pub fn responses(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
     push(
         "response.content_part.done",
         at(vec![("part", output_text(ctx.text))]),
+    );
+    push(
+        "response.output_item.done",
+        vec![("output_index", ordered!(0)), ("item", done_item)],
+    );
+    push("response.completed", vec![("response", completed)]);
+    Planned::stream(SSE, events)
+}
+
+fn function_call_item(
+    item_id: &str,
+    status: &str,
+    args: &str,
+    call_id: &str,
+    name: &str,
+) -> Ordered {
+    ordered!({"id": item_id, "type": "function_call", "status": status, "arguments": args, "call_id": call_id, "name": name})
+}
+
+/// A Responses answer that is one `function_call` item (shape of
+/// `openai-responses/azure-tool-call.1.chunks.txt`): `output_item.added` with empty
+/// `arguments`, one `function_call_arguments.delta` per fragment,
+/// `function_call_arguments.done`, `output_item.done`, `response.completed`.
+fn responses_tool_call(ctx: &ReplyCtx<'_>, id: &str, t: &ToolCall, stream: bool) -> Planned {
+    let item_id = ctx.ids.function_call_item();
+    let call_id = ctx.ids.call();
+    let done_item = function_call_item(&item_id, "completed", &t.args_json, &call_id, &t.name);
+    let completed = response_object(ctx, id, "completed", vec![done_item.clone()], None);
+    if !stream {
+        return Planned::json(200, JSON, completed.compact());
+    }
+    let mut seq = 0u64;
+    let mut events = Vec::new();
+    let mut push = |name: &'static str, mut fields: Vec<(&'static str, Ordered)>| {
+        fields.insert(0, ("type", Ordered::from(name)));
+        fields.insert(1, ("sequence_number", Ordered::from(seq)));
+        seq += 1;
+        events.push(named_event(name, &Ordered::Obj(fields).compact()));
+    };
+    let in_progress = response_object(ctx, id, "in_progress", vec![], None);
+    push("response.created", vec![("response", in_progress.clone())]);
+    push("response.in_progress", vec![("response", in_progress)]);
+    push(
+        "response.output_item.added",
+        vec![
+            ("output_index", ordered!(0)),
+            (
+                "item",
+                function_call_item(&item_id, "in_progress", "", &call_id, &t.name),
+            ),
+        ],
+    );
+    for fragment in &t.fragments {
+        push(
+            "response.function_call_arguments.delta",
+            vec![
+                ("item_id", Ordered::from(&item_id)),
+                ("output_index", ordered!(0)),
+                ("delta", Ordered::from(fragment)),
+            ],
+        );
+    }
+    push(
+        "response.function_call_arguments.done",
+        vec![
+            ("item_id", Ordered::from(&item_id)),
+            ("output_index", ordered!(0)),
+            ("arguments", Ordered::from(&t.args_json)),
+        ],
     );
     push(
         "response.output_item.done",

@@ -10,6 +10,7 @@
 //! token; input tokens are request body bytes / 4.
 
 use crate::ids::IdGen;
+use crate::tools::ToolCall;
 use serde_json::Value;
 
 const MARKER: &[u8] = b"MOCK_REPLY[";
@@ -75,6 +76,8 @@ pub struct ReplyCtx<'a> {
     pub ids: &'a IdGen,
     /// The parsed request body (`Null` when absent).
     pub request: &'a Value,
+    /// Answer with this tool call instead of the text ([`crate::tools`]).
+    pub tool: Option<&'a ToolCall>,
 }
 
 #[cfg(test)]

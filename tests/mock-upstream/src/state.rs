@@ -40,6 +40,8 @@ pub struct Entry {
     pub stream: bool,
     /// `ok`, `status:NNN`, `inband_error`, `drop` or `hang`.
     pub outcome: String,
+    /// Whether the request carries a tool result (see [`crate::tools`]).
+    pub has_tool_result: bool,
     /// The body as (lossy UTF-8) text when at most [`JOURNAL_BODY_MAX`] bytes.
     pub body: Option<String>,
 }

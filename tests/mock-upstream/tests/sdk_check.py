@@ -133,10 +133,69 @@ def gemini_checks():
         check(n.total_tokens > 0, True, f"gemini count_tokens ({version})")
 
 
+TOOL_ARGS = {"command": "echo switchyard-$((6*7))", "description": "print"}
+TOOL_PROMPT = "Run it. MOCK_TOOL[Bash|" + json.dumps(TOOL_ARGS) + "]"
+ECHO = "tool result was: switchyard-42"
+
+
+def tool_checks():
+    """MOCK_TOOL: every protocol's tool call through the SDK stream helpers, then the result."""
+    c = openai.OpenAI(base_url=f"{BASE}/v1", api_key="sk-tools", max_retries=0)
+    msgs = [{"role": "user", "content": TOOL_PROMPT}]
+    with c.chat.completions.stream(model="gpt-4.1", messages=msgs) as s:
+        final = s.get_final_completion()
+    call = final.choices[0].message.tool_calls[0]
+    check((final.choices[0].finish_reason, call.function.name, json.loads(call.function.arguments)),
+          ("tool_calls", "Bash", TOOL_ARGS), "openai chat .stream() tool call")
+    msgs += [final.choices[0].message.model_dump(exclude_none=True),
+             {"role": "tool", "tool_call_id": call.id, "content": "switchyard-42"}]
+    r = c.chat.completions.create(model="gpt-4.1", messages=msgs)
+    check(r.choices[0].message.content, ECHO, "openai chat tool result -> text")
+
+    with c.responses.stream(model="gpt-5.1", input=TOOL_PROMPT) as s:
+        final = s.get_final_response()
+    item = final.output[0]
+    check((item.type, item.name, json.loads(item.arguments)), ("function_call", "Bash", TOOL_ARGS),
+          "openai responses.stream() function_call")
+    r = c.responses.create(model="gpt-5.1", input=[
+        {"role": "user", "content": TOOL_PROMPT},
+        {"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments},
+        {"type": "function_call_output", "call_id": item.call_id, "output": "switchyard-42"}])
+    check(r.output_text, ECHO, "openai responses function_call_output -> text")
+
+    a = anthropic.Anthropic(base_url=BASE, api_key="sk-tools", max_retries=0)
+    msgs = [{"role": "user", "content": TOOL_PROMPT}]
+    with a.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=msgs) as s:
+        final = s.get_final_message()
+    block = final.content[0]
+    check((final.stop_reason, block.type, block.name, block.input), ("tool_use", "tool_use", "Bash", TOOL_ARGS),
+          "anthropic messages.stream() tool_use")
+    msgs += [{"role": "assistant", "content": [block.model_dump()]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": block.id, "content": "switchyard-42"}]}]
+    with a.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=msgs) as s:
+        text = "".join(s.text_stream)
+    check(text, ECHO, "anthropic tool_result -> text")
+
+    g = genai.Client(api_key="sk-tools", http_options={"base_url": BASE, "api_version": "v1beta"})
+    chunks = list(g.models.generate_content_stream(model="gemini-2.5-flash", contents=TOOL_PROMPT))
+    calls = [fc for ch in chunks for fc in (ch.function_calls or [])]
+    check([(fc.name, fc.args) for fc in calls], [("Bash", TOOL_ARGS)], "gemini stream functionCall")
+    contents = [
+        {"role": "user", "parts": [{"text": TOOL_PROMPT}]},
+        {"role": "model", "parts": [{"function_call": {"name": "Bash", "args": TOOL_ARGS}}]},
+        {"role": "user", "parts": [{"function_response": {"name": "Bash", "response": {"output": "switchyard-42"}}}]},
+    ]
+    r = g.models.generate_content(model="gemini-2.5-flash", contents=contents)
+    check(r.text, ECHO, "gemini functionResponse -> text")
+    flags = [e["has_tool_result"] for e in control("GET", "/_mock/journal?account=sk-tools")]
+    check(flags, [False, True] * 4, "journal has_tool_result")
+
+
 def main():
     openai_checks()
     anthropic_checks()
     gemini_checks()
+    tool_checks()
     journal = control("GET", "/_mock/journal")
     paths = {e["path"] for e in journal}
     check("/v1beta/models/gemini-2.5-flash:streamGenerateContent" in paths, True, "gemini used the SSE stream path")
