@@ -42,14 +42,6 @@ use switchyard_translators::ir::Protocol;
 macro_rules! gate {
     // Known bugs in a protocol module, by (case, client protocol): reported, not hidden.
     // KNOWN-BUGS-START
-    (req_test_google_instructions_only_with_tool_calls, Gemini, Anthropic, $($i:tt)*) => {
-        #[ignore = "known bug (anthropic encode_request): a Gemini request with no user turn (instructions only, or starting with the model's function calls) gives `messages: []` / a first `assistant` turn, which the Messages API rejects"]
-        $($i)*
-    };
-    (upstream_errors, Anthropic, Anthropic, $($i:tt)*) => {
-        #[ignore = "known bug (anthropic decode_error): api_error with status 504 decodes as Server, not Timeout"]
-        $($i)*
-    };
     // KNOWN-BUGS-END
     // PENDING-START
     // PENDING-END

@@ -14,6 +14,8 @@
 //!   (the text is kept): `is_error` is not compared for them.
 //! - Responses has no stop sequences.
 //! - `tool_choice` without any function tool is dropped (OpenAI rejects it; it means nothing).
+//! - Anthropic needs a user turn first: a conversation without one gets a placeholder user
+//!   turn (`Continue.`) from the Anthropic encoder.
 //! - the reasoning mode is `reasoning::for_target` of the client's (the level/budget table).
 //! - the model name is compared when the source had one and the target carries it in the body
 //!   (Gemini's is in the URL).
@@ -152,6 +154,14 @@ impl RequestSummary {
                 }
             }
             s.conversation = conv;
+        }
+        if target == Protocol::Anthropic {
+            // The Messages API wants a user turn first: the encoder opens with a placeholder.
+            let at = s.conversation.iter().position(|(r, _)| *r != "system");
+            if at.is_none_or(|i| s.conversation[i].0 != "user") {
+                let at = at.unwrap_or(s.conversation.len());
+                s.conversation.insert(at, ("user", "Continue.".into()));
+            }
         }
         s.reasoning = for_target(s.reasoning, target);
         s.normalized_for(target)
