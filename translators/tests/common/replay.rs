@@ -91,6 +91,26 @@ pub fn check_stream(
             format!("client model: shows {m:?}, the client asked for {CLIENT_MODEL:?}"),
         );
     }
+    // A client that named no model and asked for no usage chunk: still a valid stream, showing
+    // the upstream's model.
+    let plain_opts = StreamOptions::default();
+    let plain = codec::encode_stream(target, events, plain_opts)
+        .or_else(|e| fail(case, target, "stream encode", e))?;
+    if let Err(e) = validate::stream(target, &plain, false) {
+        return fail(case, target, "stream without options", e);
+    }
+    if let Some(StreamEvent::Start { model, .. }) = events.first() {
+        let shown = validate::stream_models(target, &plain)
+            .or_else(|e| fail(case, target, "stream without options", e))?;
+        if let Some(m) = shown.iter().find(|m| *m != model) {
+            return fail(
+                case,
+                target,
+                "stream without options",
+                format!("model: shows {m:?}, the upstream said {model:?}"),
+            );
+        }
+    }
     let back = codec::decode_stream(target, &[&out])
         .or_else(|e| fail(case, target, "stream decode back", e))?;
     let got = Summary::of_stream(&back).normalized_for(target);
