@@ -72,6 +72,11 @@ def rss_kb(pid):
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
 def threads(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
 
@@ -182,8 +187,11 @@ class Gateway:
             if "switchyard::access" in line:
                 m = re.search(r"\bstatus=(\d+)", line)
                 if m:
-                    statuses[m.group(1)] += 1
-                    if not m.group(1).startswith("2") and len(samples) < 5:
+                    st = m.group(1)
+                    if st == "0" and "cause=Downstream" in line:
+                        st = "0 (client closed)"
+                    statuses[st] += 1
+                    if not st.startswith("2") and st != "0 (client closed)" and len(samples) < 5:
                         samples.append(line[:400])
             for lvl in ("WARN", "ERROR"):
                 if f" {lvl} " in line:
@@ -631,6 +639,11 @@ def report(R, args):
     names = [g for g in ("system", "mimalloc") if g in R["gateways"]]
     w(f"### Switchyard load benchmark, {R['started']} ({R['host']['cores']} cores, "
       f"gateway workers: 1, wrk -t{args.wrk_threads} -c{args.conns} -d{args.duration}s)\n")
+    la = R["loadavg"]
+    busy = max(v[0] for v in la.values()) > R["host"]["cores"]
+    w("1-minute load average at each phase: " + ", ".join(f"{k} {v[0]:.1f}" for k, v in la.items())
+      + (" (**higher than the core count: other work shared the CPU; absolute numbers are noisy**)" if busy else "")
+      + "\n")
 
     w("**1. Gateway CPU per request** (utime+stime from /proc, fixed count; passthrough OpenAI chat, "
       f"{R['body_bytes']} B body)\n")
@@ -701,7 +714,8 @@ def report(R, args):
       + " | ".join(f"{h['counters'].get('headers_2xx', 0)} / {h['first_byte_at_sample']} / "
                    f"{h['counters'].get('completed_streams', 0)}" for h in H) + " | | |")
 
-    w("\n**Failures** (every phase; client side and the gateway's access log)\n")
+    w("\n**Failures** (every phase; client side and the gateway's access log; `0 (client closed)` = "
+      "wrk dropping its in-flight requests when its time is up, not a failure)\n")
     w("| phase | non-2xx | errors / bad bodies |")
     w("|---|---|---|")
     for phase, non2xx, other in R["failures"]:
@@ -753,6 +767,7 @@ def main():
         "gateways": {g: {"cpu": {}, "wrk": {}} for g in binaries},
         "failures": [],
         "extra_cpu": {},
+        "loadavg": {},
     }
 
     hold_reply = " ".join(f"word{i}" for i in range(args.hold_words))
@@ -774,6 +789,7 @@ def main():
         # Same system binary without the per-request access log line, to show what it costs.
         nolog = Gateway(args.gateway, "system-nolog", mocks, rundir, env={"RUST_LOG": NOLOG})
         gws_cpu = dict(gws, **{NOLOG_NAME: nolog})
+        R["loadavg"]["start"] = loadavg()
         log("phase 1: gateway CPU per request (fixed count)")
         try:
             for case, stream in (("nonstream", False), ("stream", True)):
@@ -792,6 +808,7 @@ def main():
         finally:
             nolog.stop()
 
+        R["loadavg"]["phase 2"] = loadavg()
         log("phase 2: throughput and latency (wrk)")
         for case, stream in (("nonstream", False), ("stream", True)):
             targets = [("direct", plain.port, None)] + [(g, gw.port, gw) for g, gw in gws.items()]
@@ -804,6 +821,7 @@ def main():
                 R["failures"].append((f"2 wrk {case} {g}", r["non_2xx_3xx"],
                                       f"socket errors {r['socket_errors']}"))
 
+        R["loadavg"]["phase 3"] = loadavg()
         log("phase 3: time to first byte (sequential)")
         ttfb_targets = [("direct", mocks["bench-ttfb"].port)] + [(f"gateway ({g})", gw.port) for g, gw in gws.items()]
         R["ttfb"] = phase_ttfb(ttfb_targets, args)
@@ -818,6 +836,7 @@ def main():
             R["gateways"][g]["log_phases_1_3"] = gw.log_summary()
 
     try:
+        R["loadavg"]["phase 4"] = loadavg()
         log(f"phase 4: RSS with {args.streams} open streams")
         for g, exe in binaries.items():
             r = phase_hold(exe, g, mocks, rundir, args)
@@ -838,14 +857,15 @@ def main():
     for g in binaries:
         for key in ("log_phases_1_3",):
             s = R["gateways"][g][key]
-            non2 = sum(v for k, v in s["access_statuses"].items() if not k.startswith("2"))
+            non2 = sum(v for k, v in s["access_statuses"].items() if not k.startswith(("2", "0 (client")))
             R["failures"].append((f"gateway log {g} (phases 1-3)", non2,
                                   f"access statuses {s['access_statuses']}, WARN/ERROR lines {s['levels'] or 0}"))
         s = R["gateways"][g]["hold"]["gateway_log"]
-        non2 = sum(v for k, v in s["access_statuses"].items() if not k.startswith("2"))
+        non2 = sum(v for k, v in s["access_statuses"].items() if not k.startswith(("2", "0 (client")))
         R["failures"].append((f"gateway log {g} (phase 4)", non2,
                               f"access statuses {s['access_statuses']}, WARN/ERROR lines {s['levels'] or 0}"))
 
+    R["loadavg"]["end"] = loadavg()
     R["seconds"] = round(time.monotonic() - T0, 1)
     table = report(R, args)
     R["table_markdown"] = table

@@ -25,12 +25,14 @@ fi
 py=python3
 "$py" -c 'import sys; assert sys.version_info >= (3, 8)' || { echo "bench: need Python >= 3.8" >&2; exit 1; }
 
+build_start=$(date +%s)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   ./scripts/bootstrap.sh
   echo "bench: building release binaries into $tdir (system allocator) and $tdir/mimalloc" >&2
   CARGO_TARGET_DIR="$tdir" cargo build --release --locked -p switchyard-gateway -p switchyard-mock
   cargo build --release --locked -p switchyard-gateway --features switchyard-gateway/mimalloc \
     --target-dir "$tdir/mimalloc"
+  echo "bench: build took $(( $(date +%s) - build_start )) s" >&2
 fi
 for b in "$tdir/release/switchyard" "$tdir/release/switchyard-mock" "$tdir/mimalloc/release/switchyard"; do
   [ -x "$b" ] || { echo "bench: missing $b" >&2; exit 1; }
