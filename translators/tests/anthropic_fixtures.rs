@@ -141,8 +141,13 @@ fn streams_of_chunks(name: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// Every recorded stream body: (label, SSE bytes).
+/// Every recorded stream body: (label, SSE bytes). Read once per test binary.
 fn all_streams() -> Vec<(String, Vec<u8>)> {
+    static CACHE: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(read_streams).clone()
+}
+
+fn read_streams() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
     for f in sup::all_files() {
         if f.ends_with(".chunks.txt") {
@@ -160,8 +165,13 @@ fn all_streams() -> Vec<(String, Vec<u8>)> {
     v
 }
 
-/// Every recorded whole response: (label, status, JSON body).
+/// Every recorded whole response: (label, status, JSON body). Read once per test binary.
 fn all_bodies() -> Vec<(String, u16, Vec<u8>)> {
+    static CACHE: std::sync::OnceLock<Vec<(String, u16, Vec<u8>)>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(read_bodies).clone()
+}
+
+fn read_bodies() -> Vec<(String, u16, Vec<u8>)> {
     let mut v = Vec::new();
     for f in sup::all_files() {
         if f.ends_with(".json") {
@@ -540,9 +550,9 @@ fn sse_events(chunks: &[&[u8]]) -> Vec<switchyard_translators::sse::SseEvent> {
 ///   (events over 4 KB, the encrypted search results: the first and last 256 offsets and
 ///   every 97th between);
 /// - the stream decoder is a function of the `SseEvent` sequence: the whole pipeline
-///   (`SseDecoder` + `StreamDecoder`) split at every offset within 24 bytes of each event
-///   boundary (over 70 KB: of the first and last 40), and at every offset of every stream
-///   under 8 KB, gives identical IR events.
+///   (`SseDecoder` + `StreamDecoder`) split around each event boundary (the blank line, inside
+///   `event: `, inside `data: `, mid-payload; over 70 KB: the first and last 40 events), and
+///   at every offset of every stream under 8 KB, gives identical IR events.
 #[test]
 fn every_stream_gives_the_same_events_at_every_split() {
     for (label, body) in all_streams() {
@@ -597,8 +607,34 @@ fn every_stream_gives_the_same_events_at_every_split() {
             };
             let mut o: Vec<usize> = picked
                 .iter()
-                .flat_map(|&b| b.saturating_sub(24)..(b + 24).min(body.len() + 1))
+                .flat_map(|&b| {
+                    // Around the blank line, inside `event: `, inside `data: `, mid-payload.
+                    let data = body[b..]
+                        .windows(6)
+                        .position(|w| w == b"data: ")
+                        .map_or(b, |p| b + p);
+                    let next = boundaries
+                        .iter()
+                        .find(|&&x| x > b)
+                        .copied()
+                        .unwrap_or(body.len());
+                    [
+                        b.saturating_sub(3),
+                        b.saturating_sub(2),
+                        b.saturating_sub(1),
+                        b,
+                        b + 1,
+                        b + 3,
+                        b + 8,
+                        data + 3,
+                        data + 6,
+                        data + 7,
+                        (data + next) / 2,
+                    ]
+                })
+                .filter(|&o| o <= body.len())
                 .collect();
+            o.sort_unstable();
             o.dedup();
             o
         };
