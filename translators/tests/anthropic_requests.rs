@@ -160,6 +160,7 @@ fn everything() -> Value {
                     {"type": "text", "text": "denied"},
                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
                 ], "cache_control": {"type": "ephemeral"}},
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": [{"type": "tool_reference", "tool_name": "Bash"}]},
                 {"type": "text", "text": "and these", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
                 {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
                 {"type": "image", "source": {"type": "file", "file_id": "file_1"}},
@@ -238,23 +239,26 @@ fn a_request_with_every_field() {
 
     let u = &r.messages[2].parts;
     assert!(
+        matches!(&u[2], Part::ToolResult(t) if matches!(&t.content[..], [Part::Unknown { value, .. }] if value["type"] == "tool_reference"))
+    );
+    assert!(
         matches!(&u[0], Part::ToolResult(t) if t.call_id == "toolu_1" && t.name.as_deref() == Some("Bash") && !t.is_error)
     );
     let Part::ToolResult(t) = &u[1] else { panic!() };
     assert!(t.is_error);
     assert!(matches!(&t.content[1], Part::Image(_)));
-    assert!(matches!(&u[2], Part::Text { cache_control: Some(c), .. } if c.0["ttl"] == "1h"));
+    assert!(matches!(&u[3], Part::Text { cache_control: Some(c), .. } if c.0["ttl"] == "1h"));
     assert!(
-        matches!(&u[3], Part::Image(Media { source: MediaSource::Url { url, .. }, .. }) if url == "https://example.com/a.png")
+        matches!(&u[4], Part::Image(Media { source: MediaSource::Url { url, .. }, .. }) if url == "https://example.com/a.png")
     );
     assert!(
-        matches!(&u[4], Part::Image(Media { source: MediaSource::File { id, .. }, .. }) if id == "file_1")
+        matches!(&u[5], Part::Image(Media { source: MediaSource::File { id, .. }, .. }) if id == "file_1")
     );
     assert!(
-        matches!(&u[5], Part::Document(Media { source: MediaSource::Base64 { media_type, .. }, title: Some(t), .. }) if media_type == "application/pdf" && t == "spec")
+        matches!(&u[6], Part::Document(Media { source: MediaSource::Base64 { media_type, .. }, title: Some(t), .. }) if media_type == "application/pdf" && t == "spec")
     );
     assert!(matches!(
-        &u[6],
+        &u[7],
         Part::Document(Media {
             source: MediaSource::Url { .. },
             ..
@@ -262,9 +266,9 @@ fn a_request_with_every_field() {
     ));
     // Plain-text documents travel as base64 text/plain in the IR.
     assert!(
-        matches!(&u[7], Part::Document(Media { source: MediaSource::Base64 { media_type, data }, .. }) if media_type == "text/plain" && data == "cGxhaW4gd29yZHM=")
+        matches!(&u[8], Part::Document(Media { source: MediaSource::Base64 { media_type, data }, .. }) if media_type == "text/plain" && data == "cGxhaW4gd29yZHM=")
     );
-    assert!(matches!(&u[8], Part::Unknown { value, .. } if value["source"]["type"] == "content"));
+    assert!(matches!(&u[9], Part::Unknown { value, .. } if value["source"]["type"] == "content"));
 
     assert!(
         matches!(&r.tools[0], Tool::Function(f) if f.name == "Bash" && f.cache_control.is_some() && f.description.as_deref() == Some("run"))
@@ -316,7 +320,7 @@ fn a_request_with_every_field() {
     );
     assert_eq!(out["messages"][3]["role"], "system");
     assert_eq!(
-        out["messages"][2]["content"][7]["source"],
+        out["messages"][2]["content"][8]["source"],
         json!({"type": "text", "media_type": "text/plain", "data": "plain words"})
     );
     assert_eq!(

@@ -219,7 +219,17 @@ pub(crate) fn part_to_block(part: &Part) -> Option<AnthropicContentBlock> {
             let blocks: Vec<AnthropicContentBlock> = r
                 .content
                 .iter()
-                .filter(|p| matches!(p, Part::Text { .. } | Part::Image(_) | Part::Document(_)))
+                // What a tool result may hold: text, images, documents, and Anthropic's own
+                // blocks (search results, tool references); thinking and calls may not.
+                .filter(|p| {
+                    matches!(
+                        p,
+                        Part::Text { .. }
+                            | Part::Image(_)
+                            | Part::Document(_)
+                            | Part::Unknown { .. }
+                    )
+                })
                 .filter_map(part_to_block)
                 .collect();
             AnthropicKnownBlock::ToolResult {
