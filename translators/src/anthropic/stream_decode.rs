@@ -81,18 +81,19 @@ impl AnthropicStreamDecoder {
         if self.phase == Phase::Done {
             return;
         }
-        let parsed: AnthropicStreamEvent = match serde_json::from_str(&event.data) {
-            Ok(e) => e,
+        // Typed first (the hot path: no untagged buffering); an event we do not model is
+        // skipped if it is JSON at all, and ends the stream if it is not.
+        let ev = match serde_json::from_str::<AnthropicKnownEvent>(&event.data) {
+            Ok(ev) => ev,
             Err(e) => {
-                self.phase = Phase::Done;
-                out.push(stream_error(format!(
-                    "undecodable Anthropic stream event: {e}"
-                )));
+                if serde_json::from_str::<serde::de::IgnoredAny>(&event.data).is_err() {
+                    self.phase = Phase::Done;
+                    out.push(stream_error(format!(
+                        "undecodable Anthropic stream event: {e}"
+                    )));
+                }
                 return;
             }
-        };
-        let Lenient::Known(ev) = parsed else {
-            return;
         };
         match ev {
             AnthropicKnownEvent::MessageStart { message } => self.message_start(message, out),
@@ -258,10 +259,6 @@ impl AnthropicStreamDecoder {
     }
 
     fn delta(&mut self, index: usize, delta: AnthropicDelta, out: &mut Vec<StreamEvent>) {
-        let Lenient::Known(delta) = delta else {
-            // citations_delta and future delta types: nothing the IR can carry.
-            return;
-        };
         if let Some(h) = self.held.iter_mut().find(|h| h.index == index) {
             if let AnthropicKnownDelta::InputJsonDelta { partial_json } = delta {
                 h.partial_json.push_str(&partial_json);
@@ -275,6 +272,8 @@ impl AnthropicStreamDecoder {
             AnthropicKnownDelta::InputJsonDelta { partial_json } => {
                 Delta::ToolArguments(partial_json)
             }
+            // citations_delta and future delta types: nothing the IR can carry.
+            AnthropicKnownDelta::Other => return,
         };
         let empty = match &d {
             Delta::Text(s) | Delta::Thinking(s) | Delta::Signature(s) | Delta::ToolArguments(s) => {

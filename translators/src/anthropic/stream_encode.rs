@@ -94,7 +94,7 @@ fn emit(event: &AnthropicKnownEvent, out: &mut Vec<u8>) {
 }
 
 fn known(kd: AnthropicKnownDelta) -> AnthropicDelta {
-    Lenient::Known(kd)
+    kd
 }
 
 impl AnthropicStreamEncoder {

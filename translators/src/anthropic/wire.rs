@@ -308,15 +308,28 @@ pub enum AnthropicKnownEvent {
     },
 }
 
-pub type AnthropicDelta = Lenient<AnthropicKnownDelta>;
+/// A block delta. Unknown delta types (`citations_delta`, future ones) are `Other`: the
+/// stream decoder drops them (the IR has nowhere to put them), so their content is not kept,
+/// and this avoids an untagged fallback on the hottest path.
+pub type AnthropicDelta = AnthropicKnownDelta;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnthropicKnownDelta {
-    TextDelta { text: String },
-    ThinkingDelta { thinking: String },
-    SignatureDelta { signature: String },
-    InputJsonDelta { partial_json: String },
+    TextDelta {
+        text: String,
+    },
+    ThinkingDelta {
+        thinking: String,
+    },
+    SignatureDelta {
+        signature: String,
+    },
+    InputJsonDelta {
+        partial_json: String,
+    },
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
