@@ -37,6 +37,9 @@ pub enum GatewayError {
         reset_seconds: u64,
         reset_time: String,
     },
+    /// The client went away before the response was complete (logged, never sent).
+    #[error("client closed the connection")]
+    ClientClosed,
     #[error("upstream unreachable")]
     UpstreamUnreachable,
     #[error("upstream timed out")]
@@ -55,6 +58,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
             Self::ModelCooldown { .. } => 429,
+            Self::ClientClosed => 499,
             Self::UpstreamUnreachable => 502,
             Self::UpstreamTimeout => 504,
             Self::Internal => 500,
@@ -74,6 +78,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::ModelCooldown { .. } => "model_cooldown",
+            Self::ClientClosed => "client_closed",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
             Self::Internal => "internal",
@@ -95,9 +100,10 @@ impl GatewayError {
             | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
             Self::ModelCooldown { .. } => ("rate_limit_error", "rate_limit_error"),
-            Self::UpstreamUnreachable | Self::UpstreamTimeout | Self::Internal => {
-                ("server_error", "api_error")
-            }
+            Self::ClientClosed
+            | Self::UpstreamUnreachable
+            | Self::UpstreamTimeout
+            | Self::Internal => ("server_error", "api_error"),
         }
     }
 
@@ -112,7 +118,10 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
             Self::NotFound(_) | Self::MethodNotAllowed(_) => (None, None),
-            Self::UpstreamUnreachable | Self::UpstreamTimeout | Self::Internal => (None, None),
+            Self::ClientClosed
+            | Self::UpstreamUnreachable
+            | Self::UpstreamTimeout
+            | Self::Internal => (None, None),
         }
     }
 
@@ -127,6 +136,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
             Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
+            Self::ClientClosed => "CANCELLED",
             Self::UpstreamUnreachable => "UNAVAILABLE",
             Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
             Self::Internal => "INTERNAL",

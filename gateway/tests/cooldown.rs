@@ -138,3 +138,28 @@ fn disable_cooling_keeps_trying_the_account() {
     }
     assert_eq!(mock.calls("solo"), 3);
 }
+
+#[test]
+fn a_client_that_disconnects_mid_stream_does_not_cool_the_account() {
+    use std::io::{Read, Write};
+    let mock = Mock::start_with(&["--chunk-delay-ms", "300"]);
+    let gw = Gateway::start(&accounts(&mock, ""));
+    let body = br#"{"model":"om","stream":true,"messages":[{"role":"user","content":"MOCK_REPLY[one two three four five six]"}]}"#;
+    let mut s = std::net::TcpStream::connect(&gw.addr).unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut first = [0u8; 64];
+    let n = s.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    drop(s);
+    // The same single account serves the next request: no cooldown was started.
+    let chat = br#"{"model":"om","messages":[{"role":"user","content":"MOCK_REPLY[again]"}]}"#;
+    let r = gw.post("/v1/chat/completions", &[JSON], chat);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["choices"][0]["message"]["content"], "again");
+    assert_eq!(mock.calls("solo"), 2);
+}

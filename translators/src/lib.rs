@@ -23,6 +23,7 @@
 //! Same protocol on both sides is never translated: the gateway passes the bytes through.
 
 pub mod anthropic;
+pub mod aggregate;
 pub mod any;
 pub mod error;
 pub mod gemini;

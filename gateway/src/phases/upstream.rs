@@ -253,9 +253,9 @@ pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) ->
         e.set_retry(ctx.has_next());
         return e;
     }
-    ctx.record_cause(&e);
     let upstream_side = matches!(e.esource(), pingora_error::ErrorSource::Upstream);
     if upstream_side {
+        ctx.record_cause(&e);
         ctx.record_outcome(Outcome::Transport);
     }
     // A transport failure before anything reached the client fails over too: LLM calls are
@@ -266,7 +266,19 @@ pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) ->
 
 /// Map Pingora's final error to a gateway error rendered in the client's protocol.
 pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {
+    // Which side failed comes first: a client that went away is not an upstream failure.
+    if matches!(e.esource(), pingora_error::ErrorSource::Downstream) {
+        ctx.local_error = Some(GatewayError::ClientClosed);
+        return FailToProxy {
+            error_code: 0,
+            can_reuse_downstream: false,
+        };
+    }
     let gateway_error = match e.etype() {
+        ErrorType::ReadTimedout | ErrorType::WriteTimedout => GatewayError::UpstreamTimeout,
+        _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => {
+            GatewayError::UpstreamUnreachable
+        }
         ErrorType::ConnectTimedout
         | ErrorType::ConnectRefused
         | ErrorType::ConnectNoRoute
@@ -275,17 +287,11 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
         | ErrorType::TLSHandshakeTimedout
         | ErrorType::InvalidCert
         | ErrorType::HandshakeError
-        | ErrorType::ConnectionClosed
         | ErrorType::ConnectProxyFailure => GatewayError::UpstreamUnreachable,
-        ErrorType::ReadTimedout | ErrorType::WriteTimedout => GatewayError::UpstreamTimeout,
-        _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => {
-            GatewayError::UpstreamUnreachable
-        }
         _ => GatewayError::Internal,
     };
-    let downstream_gone = matches!(e.esource(), pingora_error::ErrorSource::Downstream);
     let code = gateway_error.status();
-    if session.response_written().is_none() && !downstream_gone {
+    if session.response_written().is_none() {
         session.set_keepalive(None);
         let body = gateway_error.body(ctx.protocol);
         if super::write_json(session, code, body, &[]).await.is_err() {
@@ -297,7 +303,7 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
     }
     ctx.local_error = Some(gateway_error);
     FailToProxy {
-        error_code: if downstream_gone { 0 } else { code },
+        error_code: code,
         can_reuse_downstream: false,
     }
 }
