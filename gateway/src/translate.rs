@@ -120,9 +120,12 @@ pub enum ResponseMode {
     /// Stream translated chunk by chunk.
     Stream(Box<StreamState>),
     /// A whole body is collected, then translated: a response, or an error with its status.
+    /// `as_stream`: the client asked for a stream but the upstream answered with one JSON
+    /// body; the translated answer is emitted as the client's stream.
     Whole {
         buf: Vec<u8>,
         error_status: Option<u16>,
+        as_stream: bool,
     },
 }
 
@@ -131,8 +134,16 @@ impl std::fmt::Debug for ResponseMode {
         match self {
             Self::Passthrough => f.write_str("Passthrough"),
             Self::Stream(_) => f.write_str("Stream"),
-            Self::Whole { buf, error_status } => {
-                write!(f, "Whole({} bytes, {error_status:?})", buf.len())
+            Self::Whole {
+                buf,
+                error_status,
+                as_stream,
+            } => {
+                write!(
+                    f,
+                    "Whole({} bytes, {error_status:?}, stream: {as_stream})",
+                    buf.len()
+                )
             }
         }
     }
@@ -205,12 +216,22 @@ pub fn translate_whole(
     buf: &[u8],
     error_status: Option<u16>,
     client_model: &str,
+    as_stream: bool,
 ) -> Vec<u8> {
     if let Some(status) = error_status {
         let err = any::decode_error(pair.upstream, status, buf);
         return any::encode_error(pair.client, &err).1;
     }
     match any::decode_response(pair.upstream, buf) {
+        Ok(mut resp) if as_stream => {
+            resp.model = client_model.to_owned();
+            let opts = StreamOptions {
+                client_model: Some(client_model.to_owned()),
+                include_usage: true,
+            };
+            let events = switchyard_translators::aggregate::response_events(&resp);
+            any::encode_events(pair.client, &events, encode_context(), opts)
+        }
         Ok(mut resp) => {
             resp.model = client_model.to_owned();
             any::encode_response(pair.client, &resp, &mut encode_context())

@@ -221,3 +221,19 @@ impl StreamTranslator {
         }
     }
 }
+
+/// Encode complete IR stream events as the client's stream (a whole upstream response replayed
+/// as a stream, see [`crate::aggregate::response_events`]).
+pub fn encode_events(
+    client: Protocol,
+    events: &[StreamEvent],
+    cx: EncodeContext,
+    opts: StreamOptions,
+) -> Vec<u8> {
+    let mut encoder = AnyEncoder::new(client, cx, opts);
+    let mut out = Vec::new();
+    for ev in events {
+        encoder.encode(ev, &mut out);
+    }
+    out
+}

@@ -43,14 +43,27 @@ pub fn upstream_response_filter(
         // A translated answer: the body changes length and type.
         resp.remove_header("content-length");
         resp.remove_header("content-encoding");
+        let upstream_streams = resp
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
         let (mode, content_type) = if status >= 400 {
-            (
-                ResponseMode::Whole {
-                    buf: Vec::new(),
-                    error_status: Some(status),
-                },
-                "application/json",
-            )
+            let mode = ResponseMode::Whole {
+                buf: Vec::new(),
+                error_status: Some(status),
+                as_stream: false,
+            };
+            (mode, "application/json")
+        } else if ctx.stream && !upstream_streams && !ctx.gemini_array {
+            // Asked to stream, answered with one body: replay it as the client's stream.
+            resp.insert_header("cache-control", "no-cache")?;
+            let mode = ResponseMode::Whole {
+                buf: Vec::new(),
+                error_status: None,
+                as_stream: true,
+            };
+            (mode, "text/event-stream")
         } else if ctx.stream {
             let model = ctx.model.as_deref().unwrap_or_default();
             let state = StreamState::new(pair, model, ctx.gemini_array);
@@ -66,6 +79,7 @@ pub fn upstream_response_filter(
                 ResponseMode::Whole {
                     buf: Vec::new(),
                     error_status: None,
+                    as_stream: false,
                 },
                 "application/json",
             )
@@ -86,13 +100,17 @@ pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: 
             let chunk = body.take().unwrap_or_default();
             *body = Some(Bytes::from(state.feed(&chunk, end_of_stream)));
         }
-        ResponseMode::Whole { buf, error_status } => {
+        ResponseMode::Whole {
+            buf,
+            error_status,
+            as_stream,
+        } => {
             if let Some(chunk) = body.take() {
                 buf.extend_from_slice(&chunk);
             }
             *body = Some(if end_of_stream {
                 let model = ctx.model.as_deref().unwrap_or_default();
-                Bytes::from(translate_whole(pair, buf, *error_status, model))
+                Bytes::from(translate_whole(pair, buf, *error_status, model, *as_stream))
             } else {
                 Bytes::new()
             });
