@@ -102,6 +102,21 @@ pub fn encode_request(
         .map_err(|e| e.to_string())
 }
 
+/// The client's whole response from an aggregated upstream stream (or its error).
+pub fn finish_aggregate(
+    pair: Pair,
+    agg: switchyard_translators::any::StreamAggregator,
+    client_model: &str,
+) -> Vec<u8> {
+    match agg.finish() {
+        Ok(mut resp) => {
+            resp.model = client_model.to_owned();
+            any::encode_response(pair.client, &resp, &mut encode_context())
+        }
+        Err(err) => any::encode_error(pair.client, &err).1,
+    }
+}
+
 /// A fresh encoding context: the wall clock and a per-process unique id seed.
 pub fn encode_context() -> EncodeContext {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -119,6 +134,8 @@ pub enum ResponseMode {
     Passthrough,
     /// Stream translated chunk by chunk.
     Stream(Box<StreamState>),
+    /// The client asked for one body but the upstream streams: collect, then answer whole.
+    Aggregate(Box<switchyard_translators::any::StreamAggregator>),
     /// A whole body is collected, then translated: a response, or an error with its status.
     /// `as_stream`: the client asked for a stream but the upstream answered with one JSON
     /// body; the translated answer is emitted as the client's stream.
@@ -134,6 +151,7 @@ impl std::fmt::Debug for ResponseMode {
         match self {
             Self::Passthrough => f.write_str("Passthrough"),
             Self::Stream(_) => f.write_str("Stream"),
+            Self::Aggregate(_) => f.write_str("Aggregate"),
             Self::Whole {
                 buf,
                 error_status,

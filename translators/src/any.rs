@@ -237,3 +237,56 @@ pub fn encode_events(
     }
     out
 }
+
+/// Collects an upstream SSE stream into one response (a non-stream client served by an
+/// upstream that streams anyway, or only streams).
+pub struct StreamAggregator {
+    sse: SseDecoder,
+    decoder: AnyDecoder,
+    aggregator: crate::aggregate::Aggregator,
+    sse_events: Vec<SseEvent>,
+    events: Vec<StreamEvent>,
+}
+
+impl StreamAggregator {
+    pub fn new(upstream: Protocol) -> Self {
+        Self {
+            sse: SseDecoder::default(),
+            decoder: AnyDecoder::new(upstream),
+            aggregator: crate::aggregate::Aggregator::default(),
+            sse_events: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if let Err(e) = self.sse.feed(chunk, &mut self.sse_events) {
+            self.events.push(StreamEvent::Error(ir::StreamError {
+                status: Some(502),
+                kind: ir::ErrorKind::Server,
+                message: e.to_string(),
+            }));
+        }
+        self.drain();
+    }
+
+    /// The whole response, or the stream's error (also for a stream cut short).
+    pub fn finish(mut self) -> Result<ir::Response, ir::StreamError> {
+        self.sse.finish(&mut self.sse_events);
+        self.drain();
+        self.decoder.finish(&mut self.events);
+        for ev in self.events.drain(..) {
+            self.aggregator.push(&ev);
+        }
+        self.aggregator.finish()
+    }
+
+    fn drain(&mut self) {
+        for ev in self.sse_events.drain(..) {
+            self.decoder.feed(&ev, &mut self.events);
+        }
+        for ev in self.events.drain(..) {
+            self.aggregator.push(&ev);
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::ctx::Ctx;
 use crate::health::{parse_retry_after, Outcome};
-use crate::translate::{translate_whole, ResponseMode, StreamState};
+use crate::translate::{finish_aggregate, translate_whole, ResponseMode, StreamState};
 use bytes::Bytes;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
@@ -74,6 +74,10 @@ pub fn upstream_response_filter(
             };
             resp.insert_header("cache-control", "no-cache")?;
             (ResponseMode::Stream(Box::new(state)), ct)
+        } else if upstream_streams {
+            // Asked for one body, answered with a stream: collect it into one response.
+            let agg = switchyard_translators::any::StreamAggregator::new(pair.upstream);
+            (ResponseMode::Aggregate(Box::new(agg)), "application/json")
         } else {
             (
                 ResponseMode::Whole {
@@ -99,6 +103,20 @@ pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: 
         ResponseMode::Stream(state) => {
             let chunk = body.take().unwrap_or_default();
             *body = Some(Bytes::from(state.feed(&chunk, end_of_stream)));
+        }
+        ResponseMode::Aggregate(agg) => {
+            if let Some(chunk) = body.take() {
+                agg.feed(&chunk);
+            }
+            *body = Some(Bytes::new());
+            if end_of_stream {
+                let model = ctx.model.as_deref().unwrap_or_default();
+                if let ResponseMode::Aggregate(agg) =
+                    std::mem::replace(&mut ctx.response, ResponseMode::Passthrough)
+                {
+                    *body = Some(Bytes::from(finish_aggregate(pair, *agg, model)));
+                }
+            }
         }
         ResponseMode::Whole {
             buf,
