@@ -388,7 +388,7 @@ pub struct StreamError {
 /// | RateLimit | 429 | rate_limit_error | rate_limit_error / rate_limit_exceeded | RESOURCE_EXHAUSTED |
 /// | Overloaded | 529 (503 for non-Anthropic) | overloaded_error | server_error / server_is_overloaded | UNAVAILABLE |
 /// | Server | 500 | api_error | server_error | INTERNAL |
-/// | Timeout | 504 | api_error | server_error / timeout | DEADLINE_EXCEEDED |
+/// | Timeout | 504 | timeout_error (`api_error` with 504 also decodes as Timeout) | server_error / timeout | DEADLINE_EXCEEDED |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     InvalidRequest,
