@@ -82,24 +82,34 @@ pub fn upstream_path(kind: ProviderKind, model: &str, stream: bool) -> (String, 
 }
 
 /// The request body for `pair.upstream`, with the account's model name.
+///
+/// The per-attempt fields are set on `req` for the encoder and restored afterwards, so a
+/// failover to an account of another protocol starts from the client's request again, and a
+/// large request is never copied just to change its model name.
 pub fn encode_request(
-    req: &ir::Request,
+    req: &mut ir::Request,
     pair: Pair,
     model: &str,
     stream: bool,
 ) -> Result<Bytes, String> {
-    let mut r = req.clone();
-    r.model = model.to_owned();
-    r.stream = stream;
-    if let Some(reasoning) = r.reasoning.as_mut() {
+    let saved_model = std::mem::replace(&mut req.model, model.to_owned());
+    let saved_stream = std::mem::replace(&mut req.stream, stream);
+    let saved_usage = req.include_usage;
+    req.include_usage |= pair.upstream == Protocol::OpenAiChat && stream;
+    let saved_mode = req.reasoning.as_ref().map(|r| r.mode);
+    if let Some(reasoning) = req.reasoning.as_mut() {
         reasoning.mode = reasoning::for_target(reasoning.mode, pair.upstream);
     }
-    if pair.upstream == Protocol::OpenAiChat && stream {
-        r.include_usage = true;
-    }
-    any::encode_request(pair.upstream, &r)
+    let out = any::encode_request(pair.upstream, req)
         .map(Bytes::from)
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    req.model = saved_model;
+    req.stream = saved_stream;
+    req.include_usage = saved_usage;
+    if let (Some(reasoning), Some(mode)) = (req.reasoning.as_mut(), saved_mode) {
+        reasoning.mode = mode;
+    }
+    out
 }
 
 /// The client's whole response from an aggregated upstream stream (or its error).

@@ -126,7 +126,10 @@ async fn prepare(
     let suffix = (suffix_mode != ReasoningMode::Default
         && ctx.rt.router.listed().iter().all(|m| m.id != model))
     .then(|| (base.to_owned(), suffix_mode));
-    let model = suffix.as_ref().map_or(model.clone(), |(b, _)| b.clone());
+    let model = match &suffix {
+        Some((base, _)) => base.clone(),
+        None => model,
+    };
     ctx.stream = stream;
     ctx.model_span = facts.model_span;
     ctx.gemini_array = stream

@@ -136,37 +136,41 @@ pub fn upstream_request_filter(
 
 /// Path, headers and body for an account of another protocol.
 fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
-    let (Some(endpoint), Some(candidate), Some(ir)) =
-        (ctx.endpoint.as_ref(), ctx.candidate(), ctx.ir.as_ref())
-    else {
+    let (Some(endpoint), Some(candidate)) = (ctx.endpoint.as_ref(), ctx.candidate()) else {
         return Error::e_explain(
             ErrorType::InternalError,
-            "translated request without its IR",
+            "translated request without a route",
         );
     };
     let Some(client) = translate::client_wire(endpoint) else {
         return Error::e_explain(ErrorType::InternalError, "endpoint has no translator");
     };
-    let account = &ctx.rt.accounts[candidate.account];
+    let rt = ctx.rt.clone();
+    let account = &rt.accounts[candidate.account];
+    let upstream_model = candidate.upstream_model.clone();
+    let stream = ctx.stream;
+    let Some(ir) = ctx.ir.as_mut() else {
+        return Error::e_explain(
+            ErrorType::InternalError,
+            "translated request without its IR",
+        );
+    };
     let pair = Pair {
         client,
         upstream: translate::upstream_wire(account.kind),
     };
-    let (suffix, query) =
-        translate::upstream_path(account.kind, &candidate.upstream_model, ctx.stream);
+    let (suffix, query) = translate::upstream_path(account.kind, &upstream_model, stream);
     let mut path = format!("{}{suffix}", account.target.base_path);
     if !query.is_empty() {
         path.push('?');
         path.push_str(query);
     }
-    let body = translate::encode_request(ir, pair, &candidate.upstream_model, ctx.stream).map_err(
-        |e| {
-            Error::explain(
-                ErrorType::InternalError,
-                format!("encoding the upstream request: {e}"),
-            )
-        },
-    )?;
+    let body = translate::encode_request(ir, pair, &upstream_model, stream).map_err(|e| {
+        Error::explain(
+            ErrorType::InternalError,
+            format!("encoding the upstream request: {e}"),
+        )
+    })?;
     let uri: http::Uri = path
         .parse()
         .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
