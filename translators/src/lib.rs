@@ -22,8 +22,8 @@
 //!
 //! Same protocol on both sides is never translated: the gateway passes the bytes through.
 
-pub mod anthropic;
 pub mod aggregate;
+pub mod anthropic;
 pub mod any;
 pub mod error;
 pub mod gemini;
