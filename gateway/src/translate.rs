@@ -13,7 +13,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use switchyard_conf::ProviderKind;
 use switchyard_translators::any::{self, StreamTranslator};
 use switchyard_translators::ir::{self, EncodeContext, Protocol};
-use switchyard_translators::sse::SseDecoder;
 use switchyard_translators::{reasoning, StreamOptions};
 
 /// The wire protocol of a client endpoint, for endpoints that can be translated.
@@ -179,20 +178,18 @@ impl std::fmt::Debug for ResponseMode {
 
 pub struct StreamState {
     translator: StreamTranslator,
-    /// Gemini clients that asked without `alt=sse` get a JSON array, not SSE.
-    array: Option<ArrayFramer>,
 }
 
 impl StreamState {
+    /// `gemini_array`: a Gemini client that asked without `alt=sse` gets a JSON array.
     pub fn new(pair: Pair, client_model: &str, gemini_array: bool) -> Self {
-        let opts = StreamOptions {
-            client_model: Some(client_model.to_owned()),
-            include_usage: true,
+        let opts = stream_options(client_model);
+        let translator = if gemini_array && pair.client == Protocol::Gemini {
+            StreamTranslator::gemini_json_array(pair.upstream, encode_context(), opts)
+        } else {
+            StreamTranslator::new(pair.upstream, pair.client, encode_context(), opts)
         };
-        Self {
-            translator: StreamTranslator::new(pair.upstream, pair.client, encode_context(), opts),
-            array: gemini_array.then(ArrayFramer::default),
-        }
+        Self { translator }
     }
 
     pub fn feed(&mut self, chunk: &[u8], eos: bool) -> Vec<u8> {
@@ -201,40 +198,14 @@ impl StreamState {
         if eos {
             self.translator.finish(&mut out);
         }
-        match &mut self.array {
-            Some(a) => a.reframe(&out, eos),
-            None => out,
-        }
+        out
     }
 }
 
-/// Turns the Gemini encoder's SSE output into Gemini's non-SSE stream framing: `[{..},\r\n{..}]`.
-#[derive(Default)]
-pub struct ArrayFramer {
-    sse: SseDecoder,
-    events: Vec<switchyard_translators::sse::SseEvent>,
-    opened: bool,
-}
-
-impl ArrayFramer {
-    fn reframe(&mut self, sse_bytes: &[u8], eos: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(sse_bytes.len());
-        let _ = self.sse.feed(sse_bytes, &mut self.events);
-        if eos {
-            self.sse.finish(&mut self.events);
-        }
-        for ev in self.events.drain(..) {
-            out.extend_from_slice(if self.opened { b",\r\n" } else { b"[" });
-            self.opened = true;
-            out.extend_from_slice(ev.data.as_bytes());
-        }
-        if eos {
-            if !self.opened {
-                out.push(b'[');
-            }
-            out.extend_from_slice(b"]");
-        }
-        out
+fn stream_options(client_model: &str) -> StreamOptions {
+    StreamOptions {
+        client_model: Some(client_model.to_owned()),
+        include_usage: true,
     }
 }
 
@@ -245,6 +216,7 @@ pub fn translate_whole(
     error_status: Option<u16>,
     client_model: &str,
     as_stream: bool,
+    gemini_array: bool,
 ) -> Vec<u8> {
     if let Some(status) = error_status {
         let err = any::decode_error(pair.upstream, status, buf);
@@ -253,12 +225,9 @@ pub fn translate_whole(
     match any::decode_response(pair.upstream, buf) {
         Ok(mut resp) if as_stream => {
             resp.model = client_model.to_owned();
-            let opts = StreamOptions {
-                client_model: Some(client_model.to_owned()),
-                include_usage: true,
-            };
             let events = switchyard_translators::aggregate::response_events(&resp);
-            any::encode_events(pair.client, &events, encode_context(), opts)
+            let opts = stream_options(client_model);
+            any::encode_events(pair.client, gemini_array, &events, encode_context(), opts)
         }
         Ok(mut resp) => {
             resp.model = client_model.to_owned();

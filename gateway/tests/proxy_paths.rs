@@ -352,3 +352,30 @@ fn round_robin_splits_and_fill_first_does_not() {
         (4, 0)
     );
 }
+
+#[test]
+fn gemini_stream_without_alt_sse_is_a_json_array_also_when_translated() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&four_accounts(&mock, "[]"));
+    let g = br#"{"contents":[{"role":"user","parts":[{"text":"MOCK_REPLY[array reply]"}]}]}"#;
+    for model in ["gemini-2.5-flash", "claude-sonnet-4-5", "gpt-4o-mini"] {
+        let r = gw.post(
+            &format!("/v1beta/models/{model}:streamGenerateContent"),
+            &[JSON],
+            g,
+        );
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+        let chunks: Vec<Value> = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("{model}: not a JSON array ({e}): {}", r.text()));
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["candidates"][0]["content"]["parts"][0]["text"].as_str())
+            .collect();
+        assert_eq!(text, "array reply", "{model}");
+        assert_eq!(
+            chunks.last().unwrap()["candidates"][0]["finishReason"],
+            "STOP",
+            "{model}"
+        );
+    }
+}

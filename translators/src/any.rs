@@ -159,6 +159,14 @@ impl StreamTranslator {
         }
     }
 
+    /// For a Gemini client that called `:streamGenerateContent` without `alt=sse`: the
+    /// output is Gemini's JSON-array stream framing instead of SSE.
+    pub fn gemini_json_array(upstream: Protocol, cx: EncodeContext, opts: StreamOptions) -> Self {
+        let mut t = Self::new(upstream, Protocol::Gemini, cx.clone(), opts.clone());
+        t.encoder = AnyEncoder::Gemini(gemini::StreamEncoder::json_array(cx, opts));
+        t
+    }
+
     /// Translate one upstream chunk; complete client events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         if self.closed {
@@ -224,13 +232,21 @@ impl StreamTranslator {
 
 /// Encode complete IR stream events as the client's stream (a whole upstream response replayed
 /// as a stream, see [`crate::aggregate::response_events`]).
+///
+/// `gemini_json_array`: a Gemini client that asked without `alt=sse` (JSON-array framing).
 pub fn encode_events(
     client: Protocol,
+    gemini_json_array: bool,
     events: &[StreamEvent],
     cx: EncodeContext,
     opts: StreamOptions,
 ) -> Vec<u8> {
-    let mut encoder = AnyEncoder::new(client, cx, opts);
+    let mut encoder = match client {
+        Protocol::Gemini if gemini_json_array => {
+            AnyEncoder::Gemini(gemini::StreamEncoder::json_array(cx, opts))
+        }
+        _ => AnyEncoder::new(client, cx, opts),
+    };
     let mut out = Vec::new();
     for ev in events {
         encoder.encode(ev, &mut out);

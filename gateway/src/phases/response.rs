@@ -55,7 +55,7 @@ pub fn upstream_response_filter(
                 as_stream: false,
             };
             (mode, "application/json")
-        } else if ctx.stream && !upstream_streams && !ctx.gemini_array {
+        } else if ctx.stream && !upstream_streams {
             // Asked to stream, answered with one body: replay it as the client's stream.
             resp.insert_header("cache-control", "no-cache")?;
             let mode = ResponseMode::Whole {
@@ -63,7 +63,12 @@ pub fn upstream_response_filter(
                 error_status: None,
                 as_stream: true,
             };
-            (mode, "text/event-stream")
+            let ct = if ctx.gemini_array {
+                "application/json"
+            } else {
+                "text/event-stream"
+            };
+            (mode, ct)
         } else if ctx.stream {
             let model = ctx.model.as_deref().unwrap_or_default();
             let state = StreamState::new(pair, model, ctx.gemini_array);
@@ -128,7 +133,14 @@ pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: 
             }
             *body = Some(if end_of_stream {
                 let model = ctx.model.as_deref().unwrap_or_default();
-                Bytes::from(translate_whole(pair, buf, *error_status, model, *as_stream))
+                Bytes::from(translate_whole(
+                    pair,
+                    buf,
+                    *error_status,
+                    model,
+                    *as_stream,
+                    ctx.gemini_array,
+                ))
             } else {
                 Bytes::new()
             });
