@@ -63,7 +63,7 @@ pub fn encode_error(p: Protocol, err: &ir::StreamError) -> (u16, Vec<u8>) {
     }
 }
 
-enum AnyDecoder {
+pub(crate) enum AnyDecoder {
     Chat(openai_chat::StreamDecoder),
     Responses(openai_responses::StreamDecoder),
     Anthropic(anthropic::StreamDecoder),
@@ -71,7 +71,7 @@ enum AnyDecoder {
 }
 
 impl AnyDecoder {
-    fn new(p: Protocol) -> Self {
+    pub(crate) fn new(p: Protocol) -> Self {
         match p {
             Protocol::OpenAiChat => Self::Chat(openai_chat::StreamDecoder::new()),
             Protocol::OpenAiResponses => Self::Responses(openai_responses::StreamDecoder::new()),
@@ -80,7 +80,7 @@ impl AnyDecoder {
         }
     }
 
-    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    pub(crate) fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
         match self {
             Self::Chat(d) => d.feed(ev, out),
             Self::Responses(d) => d.feed(ev, out),
@@ -89,7 +89,7 @@ impl AnyDecoder {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+    pub(crate) fn finish(&mut self, out: &mut Vec<StreamEvent>) {
         match self {
             Self::Chat(d) => d.finish(out),
             Self::Responses(d) => d.finish(out),

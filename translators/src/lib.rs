@@ -30,6 +30,7 @@ pub mod gemini;
 pub mod ir;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod probe;
 pub mod reasoning;
 pub mod sse;
 pub mod tokens;
