@@ -84,6 +84,7 @@ fn key_entry(
     let mut disable_cooling = false;
     let mut priority = 0;
     let mut weight = 1;
+    let mut request_retry = None;
     for (key, value) in entries {
         let p = key_path(path, key);
         if common.read(w, key, value, &p, &schema::MODEL) {
@@ -96,6 +97,7 @@ fn key_entry(
             "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
             "priority" => priority = read_priority(w, value, &p),
             "weight" => weight = read_weight(w, value, &p),
+            "request-retry" => request_retry = read_request_retry(w, value, &p),
             other => w.other_key(section, other, &p),
         }
     }
@@ -121,7 +123,14 @@ fn key_entry(
         disable_cooling,
         priority,
         weight,
+        request_retry,
     })
+}
+
+/// Per-account `request-retry`: an integer >= 0.
+fn read_request_retry(w: &mut Walker, value: &Node, path: &str) -> Option<u32> {
+    w.int(value, path, 0, Some(i128::from(u32::MAX)))
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 /// `openai-compatibility`.
@@ -164,6 +173,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
     let mut disabled = false;
     let mut disable_cooling = false;
     let mut priority = 0;
+    let mut request_retry = None;
     let mut keys: Vec<KeyEntry> = Vec::new();
     for (key, value) in entries {
         let p = key_path(path, key);
@@ -175,6 +185,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
             "disabled" => disabled = w.bool(value, &p).unwrap_or(false),
             "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
             "priority" => priority = read_priority(w, value, &p),
+            "request-retry" => request_retry = read_request_retry(w, value, &p),
             "api-key-entries" => keys = compat_keys(w, value, &p),
             other => w.other_key(&schema::COMPAT_ENTRY, other, &p),
         }
@@ -205,6 +216,7 @@ fn compat_entry(w: &mut Walker, entry: &Node, path: &str, out: &mut Vec<ApiKeyAc
             disable_cooling,
             priority,
             weight,
+            request_retry,
         });
     }
 }

@@ -93,6 +93,8 @@ pub struct ApiKeyAccount {
     /// `weight` for `weighted-round-robin`, default 1, at most 1,000,000; under that strategy 0
     /// takes the account out of rotation (CLIProxyAPI: non-positive excludes).
     pub weight: u32,
+    /// Per-account `request-retry`: overrides the global value for this account's retry rounds.
+    pub request_retry: Option<u32>,
 }
 
 /// A config problem (fatal) or warning, with the YAML path it concerns (`claude-api-key[0].base-url`).
@@ -153,7 +155,13 @@ pub struct Config {
     pub request_retry: u32,
     /// `max-retry-interval` in seconds, default 0.
     pub max_retry_interval_secs: u64,
+    /// `max-retry-credentials`, default 0 (= every account): distinct accounts tried per round.
+    pub max_retry_credentials: usize,
     pub routing_strategy: RoutingStrategy,
+    /// `routing.session-affinity`, default false: one client session sticks to one account.
+    pub session_affinity: bool,
+    /// `routing.session-affinity-ttl` in seconds, default 3600 (`1h`).
+    pub session_affinity_ttl_secs: u64,
     /// Global `proxy-url`.
     pub proxy_url: Option<String>,
     /// All key-based accounts in file order: gemini, claude, codex, then openai-compatibility.
@@ -194,7 +202,10 @@ impl Default for Config {
             debug: false,
             request_retry: 0,
             max_retry_interval_secs: 0,
+            max_retry_credentials: 0,
             routing_strategy: RoutingStrategy::default(),
+            session_affinity: false,
+            session_affinity_ttl_secs: 3600,
             proxy_url: None,
             accounts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

@@ -79,6 +79,7 @@ pub(crate) const TOP: Section = Section {
         "debug",
         "request-retry",
         "max-retry-interval",
+        "max-retry-credentials",
         "routing",
         "proxy-url",
         "gemini-api-key",
@@ -104,7 +105,6 @@ pub(crate) const TOP: Section = Section {
         "usage-statistics-enabled",
         "force-model-prefix",
         "passthrough-headers",
-        "max-retry-credentials",
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
@@ -147,12 +147,8 @@ pub(crate) const TLS: Section = Section {
 };
 
 pub(crate) const ROUTING: Section = Section {
-    supported: &["strategy"],
-    unsupported: &[
-        "session-affinity",
-        "session-affinity-ttl",
-        "session-affinity-subagents",
-    ],
+    supported: &["strategy", "session-affinity", "session-affinity-ttl"],
+    unsupported: &["session-affinity-subagents"],
 };
 
 pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
@@ -172,17 +168,17 @@ const KEY_ENTRY_SUPPORTED: &[&str] = &[
     "disable-cooling",
     "priority",
     "weight",
+    "request-retry",
 ];
 
 pub(crate) const GEMINI_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
-    unsupported: &["request-retry", "request-scoped-errors"],
+    unsupported: &["request-scoped-errors"],
 };
 
 pub(crate) const CLAUDE_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
     unsupported: &[
-        "request-retry",
         "request-scoped-errors",
         "cloak",
         "experimental-cch-signing",
@@ -193,12 +189,7 @@ pub(crate) const CLAUDE_ENTRY: Section = Section {
 
 pub(crate) const CODEX_ENTRY: Section = Section {
     supported: KEY_ENTRY_SUPPORTED,
-    unsupported: &[
-        "request-retry",
-        "request-scoped-errors",
-        "websockets",
-        "alpha-search",
-    ],
+    unsupported: &["request-scoped-errors", "websockets", "alpha-search"],
 };
 
 /// `openai-compatibility[]`. `disabled` is supported: a disabled provider is validated but
@@ -214,12 +205,9 @@ pub(crate) const COMPAT_ENTRY: Section = Section {
         "disabled",
         "disable-cooling",
         "priority",
-    ],
-    unsupported: &[
-        "support-prompt-cache-key",
         "request-retry",
-        "request-scoped-errors",
     ],
+    unsupported: &["support-prompt-cache-key", "request-scoped-errors"],
 };
 
 /// `openai-compatibility[].api-key-entries[]`.

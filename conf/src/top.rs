@@ -57,7 +57,13 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 &mut cfg.max_retry_interval_secs,
                 w.u64_at_least(value, &p, 0),
             ),
-            "routing" => set(&mut cfg.routing_strategy, routing(w, value, &p)),
+            "max-retry-credentials" => {
+                // CLIProxyAPI: negative means 0 (every account).
+                if let Some(n) = w.int(value, &p, i128::from(i64::MIN), None) {
+                    cfg.max_retry_credentials = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+                }
+            }
+            "routing" => routing(w, value, &p, &mut cfg),
             "proxy-url" => cfg.proxy_url = proxy_url(w, value, &p),
             "gemini-api-key" => {
                 accounts::key_list(w, value, &p, ProviderKind::Gemini, &mut lists[0])
@@ -166,17 +172,56 @@ fn client_keys(w: &mut Walker, value: &Node, path: &str) -> Vec<Secret> {
     keys
 }
 
-fn routing(w: &mut Walker, value: &Node, path: &str) -> Option<RoutingStrategy> {
-    let entries = w.map(value, path)?;
-    let mut strategy = None;
+fn routing(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
+    let Some(entries) = w.map(value, path) else {
+        return;
+    };
     for (key, value) in entries {
         let p = key_path(path, key);
         match key.as_str() {
-            "strategy" => strategy = routing_strategy(w, value, &p),
+            "strategy" => set(&mut cfg.routing_strategy, routing_strategy(w, value, &p)),
+            "session-affinity" => set(&mut cfg.session_affinity, w.bool(value, &p)),
+            "session-affinity-ttl" => set(
+                &mut cfg.session_affinity_ttl_secs,
+                duration_secs(w, value, &p),
+            ),
             other => w.other_key(&schema::ROUTING, other, &p),
         }
     }
-    strategy
+}
+
+/// A Go-style duration (`1h`, `30m`, `90s`, `1h30m`) or a number of seconds; at least 1 s.
+fn duration_secs(w: &mut Walker, value: &Node, path: &str) -> Option<u64> {
+    let text = w.string(value, path)?;
+    let parsed = parse_duration_secs(text.trim());
+    if parsed.is_none() {
+        w.expected(path, "a duration such as 1h, 30m or 90s", value);
+    }
+    parsed
+}
+
+fn parse_duration_secs(s: &str) -> Option<u64> {
+    if let Ok(n) = s.parse::<u64>() {
+        return (n > 0).then_some(n);
+    }
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    (num.is_empty() && total > 0).then_some(total)
 }
 
 /// CLIProxyAPI's names and aliases, case-insensitive.
@@ -213,4 +258,20 @@ fn timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<UpstreamTimeouts
         }
     }
     Some(t)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration_secs;
+
+    #[test]
+    fn go_style_durations() {
+        assert_eq!(parse_duration_secs("1h"), Some(3600));
+        assert_eq!(parse_duration_secs("1h30m"), Some(5400));
+        assert_eq!(parse_duration_secs("90s"), Some(90));
+        assert_eq!(parse_duration_secs("120"), Some(120));
+        for bad in ["", "0", "1d", "h", "10"[..0].as_ref(), "5m3"] {
+            assert_eq!(parse_duration_secs(bad), None, "{bad:?}");
+        }
+    }
 }

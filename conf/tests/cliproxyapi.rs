@@ -42,7 +42,6 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "usage-statistics-enabled",
             "force-model-prefix",
             "passthrough-headers",
-            "max-retry-credentials",
             "auth-auto-refresh-workers",
             "quota-exceeded",
             "ws-auth",
@@ -100,7 +99,6 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
     let ignored = |p: &str| format!("{p}: accepted but not supported by Switchyard yet; ignored");
     let mut expected: Vec<String> = [
         "ws-auth",
-        "max-retry-credentials",
         "save-cooldown-status",
         "redis-usage-queue-retention-seconds",
         "disable-claude-cloak-mode",
@@ -116,12 +114,9 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
     .to_vec();
     expected.extend(
         [
-            "routing.session-affinity",
-            "routing.session-affinity-ttl",
             "codex",
             "antigravity",
             "xai",
-            "gemini-api-key[0].request-retry",
             "gemini-api-key[0].request-scoped-errors",
             "gemini-api-key[0].models[0].display-name",
             "gemini-api-key[0].models[0].max-context-length",
@@ -136,7 +131,6 @@ fn cliproxyapi_head_keys_load_with_warnings_only() {
             "claude-api-key[0].experimental-cch-signing",
             "claude-header-defaults",
             "openai-compatibility[0].support-prompt-cache-key",
-            "openai-compatibility[0].request-retry",
             "openai-compatibility[0].request-scoped-errors",
             "openai-compatibility[0].models[0].image",
             "openai-compatibility[0].models[0].input-modalities",

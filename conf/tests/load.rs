@@ -86,8 +86,11 @@ auth-dir: /var/lib/switchyard/auth
 debug: true
 request-retry: 3
 max-retry-interval: 30
+max-retry-credentials: 2
 routing:
   strategy: fill-first
+  session-affinity: true
+  session-affinity-ttl: 30m
 proxy-url: socks5://proxy.internal:1080
 gemini-api-key:
   - api-key: g-key
@@ -107,6 +110,7 @@ claude-api-key:
 codex-api-key:
   - api-key: x-key
     proxy-url: none
+    request-retry: 1
 openai-compatibility:
   - name: local
     base-url: http://127.0.0.1:11434/v1
@@ -137,6 +141,7 @@ shutdown-grace-seconds: 10
         disable_cooling: false,
         priority: 0,
         weight: 1,
+        request_retry: None,
     };
     let expected = Config {
         host: "127.0.0.1".into(),
@@ -151,7 +156,10 @@ shutdown-grace-seconds: 10
         debug: true,
         request_retry: 3,
         max_retry_interval_secs: 30,
+        max_retry_credentials: 2,
         routing_strategy: RoutingStrategy::FillFirst,
+        session_affinity: true,
+        session_affinity_ttl_secs: 1800,
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
@@ -186,6 +194,7 @@ shutdown-grace-seconds: 10
             },
             ApiKeyAccount {
                 proxy_url: Some("none".into()),
+                request_retry: Some(1),
                 ..account(
                     ProviderKind::Codex,
                     "codex-api-key[0]",
