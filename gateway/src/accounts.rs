@@ -80,6 +80,8 @@ pub struct Account {
     pub priority: i64,
     /// Share under `weighted-round-robin`.
     pub weight: u32,
+    /// Per-account `request-retry` (overrides the global value).
+    pub request_retry: Option<u32>,
 }
 
 impl Account {
@@ -102,6 +104,7 @@ impl Account {
             disable_cooling: a.disable_cooling,
             priority: a.priority,
             weight: a.weight,
+            request_retry: a.request_retry,
         })
     }
 }

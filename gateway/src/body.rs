@@ -14,6 +14,9 @@ pub struct BodyFacts {
     pub model_span: Option<Range<usize>>,
     /// Top-level `"stream": true`.
     pub stream: bool,
+    /// A client session id carried in the body (for session affinity): top-level
+    /// `prompt_cache_key` (OpenAI), else `metadata.user_id` (Claude Code puts its session in it).
+    pub session_hint: Option<String>,
 }
 
 /// Why a body is not usable.
@@ -71,6 +74,18 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             facts.model_span = Some(value_start..i);
         } else if key == b"\"stream\"" {
             facts.stream = value == b"true";
+        } else if key == b"\"prompt_cache_key\"" {
+            if let Ok(k) = serde_json::from_slice::<String>(value) {
+                facts.session_hint = Some(k);
+            }
+        } else if key == b"\"metadata\"" && facts.session_hint.is_none() {
+            #[derive(serde::Deserialize)]
+            struct Metadata {
+                user_id: Option<String>,
+            }
+            if let Ok(Metadata { user_id: Some(u) }) = serde_json::from_slice(value) {
+                facts.session_hint = Some(u);
+            }
         }
     }
 }

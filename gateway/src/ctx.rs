@@ -3,6 +3,7 @@
 //! Filters re-run on every failover attempt, so per-attempt fields are reset in
 //! `upstream_peer`; per-request fields are set once in `request_filter`.
 
+use crate::bootstrap::{Bootstrap, Downstream};
 use crate::errors::GatewayError;
 use crate::health::{Health, Outcome};
 use crate::protocol::{ClientProtocol, Endpoint};
@@ -39,7 +40,13 @@ pub struct Ctx {
     pub model_span: Option<Range<usize>>,
     pub stream: bool,
     pub body_len: usize,
-    /// Accounts to try, in order.
+    /// Every account the model's plan names, in plan order (each retry round picks from it).
+    pub plan: Vec<Candidate>,
+    /// Retry round in flight (0: the first pass).
+    pub round: u32,
+    /// Session affinity key (session id and model), when affinity is on and the client sent one.
+    pub affinity_key: Option<String>,
+    /// Accounts to try in this round, in order.
     pub candidates: Vec<Candidate>,
     /// Index into `candidates` of the attempt in flight.
     pub current: Option<usize>,
@@ -63,6 +70,10 @@ pub struct Ctx {
     pub translated: Option<bytes::Bytes>,
     /// How the response of the attempt in flight is handled.
     pub response: ResponseMode,
+    /// Stream bootstrap of the attempt in flight.
+    pub bootstrap: Bootstrap,
+    /// What the client has received so far (decides whether failover is still invisible).
+    pub downstream: Downstream,
 }
 
 impl Ctx {
@@ -77,6 +88,9 @@ impl Ctx {
             model_span: None,
             stream: false,
             body_len: 0,
+            plan: Vec::new(),
+            round: 0,
+            affinity_key: None,
             candidates: Vec::new(),
             current: None,
             splice: None,
@@ -89,6 +103,8 @@ impl Ctx {
             pair: None,
             translated: None,
             response: ResponseMode::Passthrough,
+            bootstrap: Bootstrap::Off,
+            downstream: Downstream::Nothing,
         }
     }
 
@@ -97,11 +113,23 @@ impl Ctx {
         self.current.and_then(|i| self.candidates.get(i))
     }
 
-    /// Whether another account is left to fail over to.
+    /// Whether another account is left to fail over to, in this round or a retry round.
     pub fn has_next(&self) -> bool {
-        self.current.map_or(!self.candidates.is_empty(), |i| {
+        let in_round = self.current.map_or(!self.candidates.is_empty(), |i| {
             i + 1 < self.candidates.len()
-        })
+        });
+        in_round || self.next_round_wait().is_some()
+    }
+
+    /// When this round is used up: the wait before the next one, if it may run.
+    pub fn next_round_wait(&self) -> Option<std::time::Duration> {
+        crate::pool::next_round_wait(
+            &self.rt,
+            &self.health,
+            &self.plan,
+            self.round,
+            Instant::now(),
+        )
     }
 
     /// Report how the attempt in flight ended to account health.

@@ -61,6 +61,8 @@ pub struct ModelHealth {
 #[derive(Debug, Default)]
 pub struct Health {
     entries: Mutex<HashMap<(String, String), ModelHealth>>,
+    /// Session affinity bindings (routing state that, like health, outlives config reloads).
+    pub affinity: crate::pool::Affinity,
 }
 
 impl Health {

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod body;
+pub mod bootstrap;
 pub mod client_auth;
 pub mod ctx;
 pub mod dns;
@@ -11,6 +12,7 @@ pub mod errors;
 pub mod health;
 pub mod local;
 pub mod phases;
+pub mod pool;
 pub mod protocol;
 pub mod proxy;
 pub mod routing;

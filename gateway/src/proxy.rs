@@ -89,7 +89,7 @@ impl ProxyHttp for Gateway {
         end_of_stream: bool,
         ctx: &mut Ctx,
     ) -> Result<Option<std::time::Duration>> {
-        phases::response::response_body_filter(body, end_of_stream, ctx);
+        phases::response::response_body_filter(body, end_of_stream, ctx)?;
         Ok(None)
     }
 
@@ -106,12 +106,12 @@ impl ProxyHttp for Gateway {
     fn error_while_proxy(
         &self,
         _peer: &HttpPeer,
-        session: &mut Session,
+        _session: &mut Session,
         e: Box<Error>,
         ctx: &mut Ctx,
         _client_reused: bool,
     ) -> Box<Error> {
-        phases::upstream::error_while_proxy(session, ctx, e)
+        phases::upstream::error_while_proxy(ctx, e)
     }
 
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut Ctx) -> FailToProxy {

@@ -240,6 +240,7 @@ mod tests {
             disable_cooling: false,
             priority: 0,
             weight: 1,
+            request_retry: None,
         }
     }
 

@@ -23,6 +23,14 @@ pub struct Runtime {
     pub read_timeout: Duration,
     /// Global cooldown settings; accounts may disable cooling for themselves.
     pub cooling: CoolingPolicy,
+    /// Global `request-retry` (accounts may override it).
+    pub request_retry: u32,
+    /// `max-retry-interval`: the longest wait before another retry round.
+    pub max_retry_interval: Duration,
+    /// `max-retry-credentials` (0: every account).
+    pub max_retry_credentials: usize,
+    /// `routing.session-affinity-ttl` when session affinity is on.
+    pub session_affinity: Option<Duration>,
 }
 
 impl Runtime {
@@ -31,6 +39,13 @@ impl Runtime {
         let mut p = self.cooling;
         p.disabled |= self.accounts[account].disable_cooling;
         p
+    }
+
+    /// The effective `request-retry` of one account.
+    pub fn request_retry_for(&self, account: usize) -> u32 {
+        self.accounts[account]
+            .request_retry
+            .unwrap_or(self.request_retry)
     }
 }
 
@@ -71,6 +86,12 @@ impl Runtime {
                 disabled: config.disable_cooling,
                 transient: config.transient_cooldown_secs.map(Duration::from_secs),
             },
+            request_retry: config.request_retry,
+            max_retry_interval: Duration::from_secs(config.max_retry_interval_secs),
+            max_retry_credentials: config.max_retry_credentials,
+            session_affinity: config
+                .session_affinity
+                .then(|| Duration::from_secs(config.session_affinity_ttl_secs)),
         }))
     }
 }

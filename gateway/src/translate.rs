@@ -153,6 +153,14 @@ pub enum ResponseMode {
         error_status: Option<u16>,
         as_stream: bool,
     },
+    /// An error answer after an earlier attempt's stream header went out: collected, then
+    /// sent as the client protocol's stream error event.
+    ErrorEvent {
+        buf: Vec<u8>,
+        status: u16,
+        client: Protocol,
+        upstream: Protocol,
+    },
 }
 
 impl std::fmt::Debug for ResponseMode {
@@ -172,6 +180,7 @@ impl std::fmt::Debug for ResponseMode {
                     buf.len()
                 )
             }
+            Self::ErrorEvent { status, .. } => write!(f, "ErrorEvent({status})"),
         }
     }
 }
@@ -200,6 +209,19 @@ impl StreamState {
         }
         out
     }
+}
+
+/// One stream error event in the client's protocol, for a stream that cannot end any other
+/// way (a later attempt's error, or a final transport failure after the stream header).
+pub fn stream_error_event(client: Protocol, gemini_array: bool, err: &ir::StreamError) -> Vec<u8> {
+    let ev = ir::StreamEvent::Error(err.clone());
+    any::encode_events(
+        client,
+        gemini_array,
+        &[ev],
+        encode_context(),
+        StreamOptions::default(),
+    )
 }
 
 fn stream_options(client_model: &str) -> StreamOptions {

@@ -10,7 +10,9 @@ upstream protocol (Claude, Gemini, Codex/Responses, OpenAI-compatible Chat), STY
 3. upstream errors before the first byte (stream and non-stream): a 400 with a body gives the
    SDK's 400 error carrying the upstream message, a 500 gives the SDK's 5xx error;
 4. an in-band error at stream start and a connection dropped mid-stream: the SDK must raise,
-   never hand back truncated output as if it were complete.
+   never hand back truncated output as if it were complete. The gateway ends a dropped
+   stream with the client protocol's error event, so every SDK raises its API error class
+   (before session 2 the SDKs saw a truncated chunked body instead).
 
 What the SDKs raise in case 4 (seen):
 - openai Chat ``.stream()``: ``openai.APIError`` for the in-band error (a data chunk with an
@@ -402,10 +404,11 @@ INBAND_RAISES = {
     "gemini": (genai_errors.ServerError,),
 }
 DROP_RAISES = {
-    "openai_chat": (openai.APIConnectionError,),
-    "openai_responses": (openai.APIConnectionError,),
-    "anthropic": (httpx.RemoteProtocolError,),
-    "gemini": (httpx.RemoteProtocolError,),
+    # The gateway ends a dropped stream with the client protocol's error event.
+    "openai_chat": (openai.APIError,),
+    "openai_responses": (openai.APIError, RuntimeError),
+    "anthropic": (anthropic.APIStatusError,),
+    "gemini": (genai_errors.APIError,),
 }
 
 

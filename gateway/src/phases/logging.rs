@@ -4,6 +4,9 @@ use crate::ctx::Ctx;
 use pingora_proxy::Session;
 
 pub fn logging(session: &Session, e: Option<&pingora_error::Error>, ctx: &Ctx) {
+    if e.is_none() && ctx.local_error.is_none() {
+        crate::pool::remember_session(ctx);
+    }
     let req = session.req_header();
     let status = session.response_written().map_or(0, |r| r.status.as_u16());
     let accounts: Vec<String> = ctx

@@ -144,7 +144,7 @@ async fn prepare(
         endpoint.passthrough_to(k) || wire.is_some()
     });
     let mut candidates = match plan {
-        Plan::Candidates(c) => without_cooling(ctx, &model, c)?,
+        Plan::Candidates(c) => c,
         Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
         Plan::Incompatible(kinds) => {
             return Err(GatewayError::UnsupportedPair {
@@ -189,10 +189,47 @@ async fn prepare(
             }
         }
     }
-    ctx.candidates = candidates;
+    ctx.plan = candidates;
+    if ctx.rt.session_affinity.is_some() {
+        let session = crate::pool::SESSION_HEADERS
+            .iter()
+            .find_map(|h| session.req_header().headers.get(*h))
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .or(facts.session_hint);
+        if let Some(session) = session {
+            let key = crate::pool::affinity_key(&session, &model);
+            if let Some(bound) = ctx.health.affinity.get(&key, Instant::now()) {
+                let rt = ctx.rt.clone();
+                crate::pool::apply_affinity(&rt, &mut ctx.plan, &bound);
+            }
+            ctx.affinity_key = Some(key);
+        }
+    }
+    ctx.candidates = first_round(ctx, &model).await?;
     ctx.model = Some(model);
     ctx.endpoint = Some(endpoint);
     Ok(None)
+}
+
+/// The first round's accounts. When every account is cooling, a retry round may still wait for
+/// the nearest one (`max-retry-interval`); otherwise the client gets 429 `model_cooldown`.
+async fn first_round(ctx: &mut Ctx, model: &str) -> Result<Vec<Candidate>, GatewayError> {
+    let rt = ctx.rt.clone();
+    let first = crate::pool::round_candidates(&rt, &ctx.health, &ctx.plan, 0, Instant::now());
+    if !first.is_empty() {
+        return Ok(first);
+    }
+    if let Some(wait) = ctx.next_round_wait() {
+        tokio::time::sleep(wait + std::time::Duration::from_millis(1)).await;
+        ctx.round = 1;
+        let next = crate::pool::round_candidates(&rt, &ctx.health, &ctx.plan, 1, Instant::now());
+        if !next.is_empty() {
+            return Ok(next);
+        }
+    }
+    without_cooling(ctx, model, ctx.plan.clone())
 }
 
 /// Run `f` on the body inline when it is small, on the blocking pool when it is not, so a

@@ -1,20 +1,32 @@
-//! `upstream_response_filter`: the upstream answered. A failover-worthy status (429, 408,
-//! 5xx, 529) with another account left becomes a retryable error before anything reaches the
-//! client; everything else passes through unchanged (status, headers, body, `retry-after`).
+//! `upstream_response_filter` and `response_body_filter`: the upstream answered.
+//!
+//! A failover-worthy status (429, 408, 5xx, 529) with another account left becomes a
+//! retryable error before anything reaches the client; everything else passes through
+//! unchanged (status, headers, body, `retry-after`) or is translated. A streaming attempt is
+//! held back until its first content event (`crate::bootstrap`), so an in-band failure before
+//! that fails over too.
 
+use crate::bootstrap::{error_status, Bootstrap, Downstream, Step};
 use crate::ctx::Ctx;
 use crate::health::{parse_retry_after, Outcome};
-use crate::translate::{finish_aggregate, translate_whole, ResponseMode, StreamState};
+use crate::protocol::Endpoint;
+use crate::translate::{self, finish_aggregate, translate_whole, ResponseMode, StreamState};
 use bytes::Bytes;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
+use switchyard_translators::ir::Protocol;
 
 pub fn upstream_response_filter(
     session: &Session,
     resp: &mut ResponseHeader,
     ctx: &mut Ctx,
 ) -> Result<()> {
+    if ctx.downstream == Downstream::StreamHeader && session.response_written().is_none() {
+        // The failed attempt's header never left: Pingora drops a whole batch of tasks
+        // (header and first events) when a filter fails on it.
+        ctx.downstream = Downstream::Nothing;
+    }
     let status = resp.status.as_u16();
     ctx.record_status(status);
     ctx.record_outcome(if status < 400 {
@@ -30,7 +42,7 @@ pub fn upstream_response_filter(
             retry_after,
         }
     });
-    if fails_over(status) && ctx.has_next() && session.response_written().is_none() {
+    if fails_over(status) && ctx.has_next() && ctx.downstream.can_fail_over() {
         ctx.retry_status = Some(status);
         let mut e = Error::explain(
             ErrorType::HTTPStatus(status),
@@ -39,70 +51,167 @@ pub fn upstream_response_filter(
         e.set_retry(true);
         return Err(e);
     }
-    if let Some(pair) = ctx.pair {
-        // A translated answer: the body changes length and type.
-        resp.remove_header("content-length");
-        resp.remove_header("content-encoding");
-        let upstream_streams = resp
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("text/event-stream"));
-        let (mode, content_type) = if status >= 400 {
-            let mode = ResponseMode::Whole {
+    let upstream_streams = resp
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    if status >= 400 && ctx.downstream == Downstream::StreamHeader {
+        // An earlier attempt's stream header is already out: this error can only be told to
+        // the client as its protocol's stream error event.
+        if let Some((client, upstream)) = wires(ctx) {
+            ctx.response = ResponseMode::ErrorEvent {
                 buf: Vec::new(),
-                error_status: Some(status),
-                as_stream: false,
+                status,
+                client,
+                upstream,
             };
-            (mode, "application/json")
-        } else if ctx.stream && !upstream_streams {
-            // Asked to stream, answered with one body: replay it as the client's stream.
-            resp.insert_header("cache-control", "no-cache")?;
-            let mode = ResponseMode::Whole {
-                buf: Vec::new(),
-                error_status: None,
-                as_stream: true,
-            };
-            let ct = if ctx.gemini_array {
-                "application/json"
-            } else {
-                "text/event-stream"
-            };
-            (mode, ct)
-        } else if ctx.stream {
-            let model = ctx.model.as_deref().unwrap_or_default();
-            let state = StreamState::new(pair, model, ctx.gemini_array);
-            let ct = if ctx.gemini_array {
-                "application/json"
-            } else {
-                "text/event-stream"
-            };
-            resp.insert_header("cache-control", "no-cache")?;
-            (ResponseMode::Stream(Box::new(state)), ct)
-        } else if upstream_streams {
-            // Asked for one body, answered with a stream: collect it into one response.
-            let agg = switchyard_translators::any::StreamAggregator::new(pair.upstream);
-            (ResponseMode::Aggregate(Box::new(agg)), "application/json")
-        } else {
-            (
-                ResponseMode::Whole {
-                    buf: Vec::new(),
-                    error_status: None,
-                    as_stream: false,
-                },
-                "application/json",
-            )
-        };
-        resp.insert_header("content-type", content_type)?;
-        ctx.response = mode;
+        }
+        return Ok(());
     }
+    if let Some(pair) = ctx.pair {
+        translated_mode(resp, ctx, pair, status, upstream_streams)?;
+    }
+    if status < 400 && ctx.stream && upstream_streams {
+        if let Some((_, upstream)) = wires(ctx).filter(|_| bootstraps(ctx)) {
+            ctx.bootstrap = Bootstrap::hold(upstream);
+            // Another account's stream may follow this header: no length may be promised.
+            resp.remove_header("content-length");
+            if ctx.downstream == Downstream::Nothing {
+                ctx.downstream = Downstream::StreamHeader;
+            }
+            return Ok(());
+        }
+    }
+    ctx.downstream = Downstream::Committed;
     Ok(())
 }
 
-/// `response_body_filter`: translate the body of a translated attempt; synchronous, O(chunk)
-/// for streams. Same-protocol bodies are not touched.
-pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
-    let Some(pair) = ctx.pair else { return };
+/// Whether this request's streams are bootstrapped: every generation stream except Gemini's
+/// JSON-array framing passed through (not SSE) and legacy completions (no IR decoder).
+fn bootstraps(ctx: &Ctx) -> bool {
+    match ctx.endpoint {
+        Some(Endpoint::OpenAiCompletions) | None => false,
+        Some(_) => ctx.pair.is_some() || !ctx.gemini_array,
+    }
+}
+
+/// (client wire, upstream wire) of the attempt in flight.
+fn wires(ctx: &Ctx) -> Option<(Protocol, Protocol)> {
+    if let Some(pair) = ctx.pair {
+        return Some((pair.client, pair.upstream));
+    }
+    let client = translate::client_wire(ctx.endpoint.as_ref()?)?;
+    Some((client, client))
+}
+
+fn translated_mode(
+    resp: &mut ResponseHeader,
+    ctx: &mut Ctx,
+    pair: translate::Pair,
+    status: u16,
+    upstream_streams: bool,
+) -> Result<()> {
+    // A translated answer: the body changes length and type.
+    resp.remove_header("content-length");
+    resp.remove_header("content-encoding");
+    let stream_ct = if ctx.gemini_array {
+        "application/json"
+    } else {
+        "text/event-stream"
+    };
+    let (mode, content_type) = if status >= 400 {
+        let mode = ResponseMode::Whole {
+            buf: Vec::new(),
+            error_status: Some(status),
+            as_stream: false,
+        };
+        (mode, "application/json")
+    } else if ctx.stream && !upstream_streams {
+        // Asked to stream, answered with one body: replay it as the client's stream.
+        resp.insert_header("cache-control", "no-cache")?;
+        let mode = ResponseMode::Whole {
+            buf: Vec::new(),
+            error_status: None,
+            as_stream: true,
+        };
+        (mode, stream_ct)
+    } else if ctx.stream {
+        let model = ctx.model.as_deref().unwrap_or_default();
+        let state = StreamState::new(pair, model, ctx.gemini_array);
+        resp.insert_header("cache-control", "no-cache")?;
+        (ResponseMode::Stream(Box::new(state)), stream_ct)
+    } else if upstream_streams {
+        // Asked for one body, answered with a stream: collect it into one response.
+        let agg = switchyard_translators::any::StreamAggregator::new(pair.upstream);
+        (ResponseMode::Aggregate(Box::new(agg)), "application/json")
+    } else {
+        let mode = ResponseMode::Whole {
+            buf: Vec::new(),
+            error_status: None,
+            as_stream: false,
+        };
+        (mode, "application/json")
+    };
+    resp.insert_header("content-type", content_type)?;
+    ctx.response = mode;
+    Ok(())
+}
+
+/// `response_body_filter`: translate the body of a translated attempt (synchronous, O(chunk)
+/// for streams), then let the bootstrap hold, release or fail the attempt over. Same-protocol
+/// bodies are not copied once the stream is committed.
+pub fn response_body_filter(
+    body: &mut Option<Bytes>,
+    end_of_stream: bool,
+    ctx: &mut Ctx,
+) -> Result<()> {
+    let raw = match ctx.bootstrap {
+        Bootstrap::Holding { .. } => body.clone().unwrap_or_default(),
+        Bootstrap::Off => Bytes::new(),
+    };
+    translate_chunk(body, end_of_stream, ctx);
+    if let Bootstrap::Off = ctx.bootstrap {
+        if body.as_ref().is_some_and(|b| !b.is_empty()) {
+            ctx.downstream = Downstream::Committed;
+        }
+        return Ok(());
+    }
+    let out = body.take().map(Vec::from).unwrap_or_default();
+    match ctx.bootstrap.step(&raw, end_of_stream, out, ctx.has_next()) {
+        Step::Send(bytes) => {
+            if !bytes.is_empty() {
+                ctx.downstream = Downstream::Committed;
+            }
+            *body = Some(Bytes::from(bytes));
+            Ok(())
+        }
+        Step::FailOver(err) => {
+            let status = error_status(&err);
+            if let Some(a) = ctx.attempts.last_mut() {
+                a.status = status;
+                a.cause = Some("in-band error before content");
+            }
+            ctx.record_outcome(Outcome::Status {
+                status,
+                retry_after: None,
+            });
+            ctx.retry_status = Some(status);
+            let mut e = Error::explain(
+                ErrorType::HTTPStatus(status),
+                format!(
+                    "in-band upstream error before the first content: {}",
+                    err.message
+                ),
+            );
+            e.set_retry(true);
+            Err(e)
+        }
+    }
+}
+
+fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
+    let model = ctx.model.as_deref().unwrap_or_default();
     match &mut ctx.response {
         ResponseMode::Passthrough => {}
         ResponseMode::Stream(state) => {
@@ -115,10 +224,10 @@ pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: 
             }
             *body = Some(Bytes::new());
             if end_of_stream {
-                let model = ctx.model.as_deref().unwrap_or_default();
-                if let ResponseMode::Aggregate(agg) =
-                    std::mem::replace(&mut ctx.response, ResponseMode::Passthrough)
-                {
+                if let (ResponseMode::Aggregate(agg), Some(pair)) = (
+                    std::mem::replace(&mut ctx.response, ResponseMode::Passthrough),
+                    ctx.pair,
+                ) {
                     *body = Some(Bytes::from(finish_aggregate(pair, *agg, model)));
                 }
             }
@@ -131,15 +240,33 @@ pub fn response_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: 
             if let Some(chunk) = body.take() {
                 buf.extend_from_slice(&chunk);
             }
-            *body = Some(if end_of_stream {
-                let model = ctx.model.as_deref().unwrap_or_default();
-                Bytes::from(translate_whole(
+            *body = Some(match (end_of_stream, ctx.pair) {
+                (true, Some(pair)) => Bytes::from(translate_whole(
                     pair,
                     buf,
                     *error_status,
                     model,
                     *as_stream,
                     ctx.gemini_array,
+                )),
+                _ => Bytes::new(),
+            });
+        }
+        ResponseMode::ErrorEvent {
+            buf,
+            status,
+            client,
+            upstream,
+        } => {
+            if let Some(chunk) = body.take() {
+                buf.extend_from_slice(&chunk);
+            }
+            *body = Some(if end_of_stream {
+                let err = switchyard_translators::any::decode_error(*upstream, *status, buf);
+                Bytes::from(translate::stream_error_event(
+                    *client,
+                    ctx.gemini_array,
+                    &err,
                 ))
             } else {
                 Bytes::new()

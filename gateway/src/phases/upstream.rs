@@ -39,7 +39,24 @@ const DROPPED_HEADERS: &[&str] = &[
 ];
 
 pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
-    let next = ctx.current.map_or(0, |i| i + 1);
+    let mut next = ctx.current.map_or(0, |i| i + 1);
+    if next >= ctx.candidates.len() {
+        // This round is used up: another one, after waiting for the nearest account.
+        if let Some(wait) = ctx.next_round_wait() {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait + std::time::Duration::from_millis(1)).await;
+            }
+            ctx.round += 1;
+            ctx.candidates = crate::pool::round_candidates(
+                &ctx.rt,
+                &ctx.health,
+                &ctx.plan,
+                ctx.round,
+                std::time::Instant::now(),
+            );
+            next = 0;
+        }
+    }
     let Some(candidate) = ctx.candidates.get(next) else {
         return Error::e_explain(ErrorType::InternalError, "no account left to try");
     };
@@ -49,6 +66,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.pair = None;
     ctx.translated = None;
     ctx.response = ResponseMode::Passthrough;
+    ctx.bootstrap = crate::bootstrap::Bootstrap::Off;
     let account_index = candidate.account;
     ctx.attempts.push(crate::ctx::Attempt {
         account: account_index,
@@ -252,7 +270,7 @@ pub fn fail_to_connect(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
     e
 }
 
-pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
+pub fn error_while_proxy(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
     if ctx.retry_status.take().is_some() {
         e.set_retry(ctx.has_next());
         return e;
@@ -264,7 +282,7 @@ pub fn error_while_proxy(session: &Session, ctx: &mut Ctx, mut e: Box<Error>) ->
     }
     // A transport failure before anything reached the client fails over too: LLM calls are
     // POSTs, but resending one to another account is what users of a gateway want.
-    e.set_retry(upstream_side && session.response_written().is_none() && ctx.has_next());
+    e.set_retry(upstream_side && ctx.downstream.can_fail_over() && ctx.has_next());
     e
 }
 
@@ -304,12 +322,44 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
                 can_reuse_downstream: false,
             };
         }
+    } else if let Some(event) = closing_error_event(ctx, &gateway_error) {
+        // A stream is under way: end it with the client protocol's error event, never a
+        // silent truncation.
+        let _ = session.write_response_body(Some(event), true).await;
     }
     ctx.local_error = Some(gateway_error);
     FailToProxy {
         error_code: code,
         can_reuse_downstream: false,
     }
+}
+
+/// The bytes that end a started stream with an error in the client's protocol: the stream
+/// translator's own ending when the attempt was translated (it knows which blocks are open),
+/// otherwise one error event, after a blank line that terminates any event the upstream left
+/// half-written.
+fn closing_error_event(ctx: &mut Ctx, e: &GatewayError) -> Option<Bytes> {
+    if !ctx.stream {
+        return None;
+    }
+    if let ResponseMode::Stream(state) = &mut ctx.response {
+        return Some(Bytes::from(state.feed(&[], true)));
+    }
+    if ctx.gemini_array {
+        return None;
+    }
+    let client = translate::client_wire(ctx.endpoint.as_ref()?)?;
+    let err = switchyard_translators::ir::StreamError {
+        status: Some(e.status()),
+        kind: match e {
+            GatewayError::UpstreamTimeout => switchyard_translators::ir::ErrorKind::Timeout,
+            _ => switchyard_translators::ir::ErrorKind::Server,
+        },
+        message: e.to_string(),
+    };
+    let mut out = b"\n\n".to_vec();
+    out.extend(translate::stream_error_event(client, false, &err));
+    Some(Bytes::from(out))
 }
 
 /// Percent-encode a model name for use as one path segment.
