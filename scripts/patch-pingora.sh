@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Derive vendor/pingora-core from the pingora-core 0.9.1 registry crate with one change:
-# the retry buffer limit (BODY_BUF_LIMIT, a private const, 64 KiB upstream) is raised to 1 GiB.
+# Derive vendor/pingora-core and vendor/pingora-proxy from the 0.9.1 registry crates.
+#
+# pingora-core, one change: the retry buffer limit (BODY_BUF_LIMIT, a private const, 64 KiB
+# upstream) is raised to 1 GiB.
 #
 # Why: Pingora can only forward a body that was pre-read in request_filter, and only replay a
 # body on failover, from that buffer. Switchyard pre-reads every proxied body (to route by
@@ -13,18 +15,23 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/vendor/pingora-core"
 stamp="$dest/.switchyard-patched"
 version="0.9.1"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB" ]; then
+pstamp="$root/vendor/pingora-proxy/.switchyard-patched"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB" ] \
+  && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-1" ]; then
   exit 0
 fi
 meta=$(cargo metadata --format-version 1 --manifest-path "$root/scripts/pingora-src/Cargo.toml")
-src=$(printf '%s' "$meta" | python3 -c '
+crate_src() { # name
+  printf '%s' "$meta" | python3 -c '
 import json, sys, os
 m = json.load(sys.stdin)
 for p in m["packages"]:
-    if p["name"] == "pingora-core" and p["version"] == "'"$version"'":
+    if p["name"] == sys.argv[1] and p["version"] == "'"$version"'":
         print(os.path.dirname(p["manifest_path"]))
         break
-')
+' "$1"
+}
+src=$(crate_src pingora-core)
 [ -n "$src" ] || { echo "patch-pingora: pingora-core $version not found" >&2; exit 1; }
 check() { # file, expected sha256
   got=$(sha256sum "$src/$1" | cut -d' ' -f1)
@@ -46,3 +53,60 @@ rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 echo "$version-1GiB" > "$stamp"
 echo "patch-pingora: vendor/pingora-core ready (retry buffer 1 GiB)"
+
+# pingora-proxy, one addition: two `ProxyHttp` hooks with no-op defaults,
+# `downstream_idle_interval` and `downstream_idle`, and a `select!` branch in the H1 proxy loop
+# that calls the second when the upstream has been silent for the first. Switchyard writes
+# `streaming.keepalive-seconds` SSE comments and `nonstream-keepalive-interval` blank lines from
+# it (docs/failover.md). Nothing else changes.
+src=$(crate_src pingora-proxy)
+[ -n "$src" ] || { echo "patch-pingora: pingora-proxy $version not found" >&2; exit 1; }
+check src/proxy_h1.rs 36e45a38e0c1f25859f722915c786b9e8b76b93b5b781394de0b6e1bd434426e
+check src/proxy_trait.rs 50ed1a48aabeb7c58ed6ecf0e24135edce4589374b88160835ecd6374b8b6c81
+pdest="$root/vendor/pingora-proxy"
+rm -rf "$pdest.tmp"
+cp -R "$src" "$pdest.tmp"
+chmod -R u+w "$pdest.tmp"
+python3 - "$pdest.tmp" <<'PY'
+import sys
+root = sys.argv[1]
+def patch(path, anchor, insert):
+    p = f"{root}/{path}"
+    s = open(p).read()
+    assert s.count(anchor) == 1, (path, anchor[:60], s.count(anchor))
+    s = s.replace(anchor, insert + anchor, 1)
+    open(p, "w").write(s)
+
+patch("src/proxy_trait.rs",
+      "    /// Similar to [Self::response_filter()] but for response body chunks\n",
+      "    /// switchyard patch: how long the upstream may stay silent (no response event) before\n"
+      "    /// [Self::downstream_idle()] is called. `None`: never.\n"
+      "    fn downstream_idle_interval(&self, _ctx: &Self::CTX) -> Option<Duration> {\n"
+      "        None\n"
+      "    }\n\n"
+      "    /// switchyard patch: the upstream has been silent for [Self::downstream_idle_interval()];\n"
+      "    /// the implementation may write to the client (a response header, keep-alive bytes).\n"
+      "    async fn downstream_idle(&self, _session: &mut Session, _ctx: &mut Self::CTX) -> Result<()>\n"
+      "    where\n"
+      "        Self::CTX: Send + Sync,\n"
+      "    {\n"
+      "        Ok(())\n"
+      "    }\n\n")
+patch("src/proxy_h1.rs",
+      "            tokio::select! {\n                // only try to send to pipe if there is capacity to avoid deadlock\n",
+      "            // switchyard patch: call `downstream_idle` when the upstream is silent.\n"
+      "            let idle_interval = self.inner.downstream_idle_interval(ctx);\n")
+patch("src/proxy_h1.rs",
+      "                task = rx.recv(), if !response_state.upstream_done() && next_upstream_task.is_none() => {\n",
+      "                // switchyard patch: the upstream has been silent for `idle_interval`.\n"
+      "                _ = tokio::time::sleep(idle_interval.unwrap_or(Duration::from_secs(86400))),\n"
+      "                    if idle_interval.is_some() && !response_state.upstream_done() => {\n"
+      "                    self.inner.downstream_idle(session, ctx).await?;\n"
+      "                },\n\n")
+PY
+n=$(grep -c 'switchyard patch' "$pdest.tmp/src/proxy_h1.rs" "$pdest.tmp/src/proxy_trait.rs" | awk -F: '{s+=$2} END {print s}')
+[ "$n" = 4 ] || { echo "patch-pingora: expected 4 patched places in pingora-proxy, got $n" >&2; exit 1; }
+rm -rf "$pdest"
+mv "$pdest.tmp" "$pdest"
+echo "$version-idle-1" > "$pstamp"
+echo "patch-pingora: vendor/pingora-proxy ready (downstream idle hook)"

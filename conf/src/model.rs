@@ -162,6 +162,12 @@ pub struct Config {
     pub session_affinity: bool,
     /// `routing.session-affinity-ttl` in seconds, default 3600 (`1h`).
     pub session_affinity_ttl_secs: u64,
+    /// `streaming.keepalive-seconds`, default 0 (off): an SSE comment after this long without
+    /// upstream data on a stream.
+    pub stream_keepalive_secs: u64,
+    /// `nonstream-keepalive-interval`, default 0 (off): a blank line after this long without
+    /// an upstream answer on a non-stream request.
+    pub nonstream_keepalive_secs: u64,
     /// Global `proxy-url`.
     pub proxy_url: Option<String>,
     /// All key-based accounts in file order: gemini, claude, codex, then openai-compatibility.
@@ -206,6 +212,8 @@ impl Default for Config {
             routing_strategy: RoutingStrategy::default(),
             session_affinity: false,
             session_affinity_ttl_secs: 3600,
+            stream_keepalive_secs: 0,
+            nonstream_keepalive_secs: 0,
             proxy_url: None,
             accounts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

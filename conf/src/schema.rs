@@ -81,6 +81,8 @@ pub(crate) const TOP: Section = Section {
         "max-retry-interval",
         "max-retry-credentials",
         "routing",
+        "streaming",
+        "nonstream-keepalive-interval",
         "proxy-url",
         "gemini-api-key",
         "claude-api-key",
@@ -109,8 +111,6 @@ pub(crate) const TOP: Section = Section {
         "quota-exceeded",
         "ws-auth",
         "enable-gemini-cli-endpoint",
-        "nonstream-keepalive-interval",
-        "streaming",
         "antigravity-signature-cache-enabled",
         "antigravity-signature-bypass-strict",
         "claude-header-defaults",
@@ -149,6 +149,13 @@ pub(crate) const TLS: Section = Section {
 pub(crate) const ROUTING: Section = Section {
     supported: &["strategy", "session-affinity", "session-affinity-ttl"],
     unsupported: &["session-affinity-subagents"],
+};
+
+/// `streaming`. Switchyard always fails over before the first content byte (stream bootstrap),
+/// so `bootstrap-retries` has nothing to add.
+pub(crate) const STREAMING: Section = Section {
+    supported: &["keepalive-seconds"],
+    unsupported: &["bootstrap-retries"],
 };
 
 pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {

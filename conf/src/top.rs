@@ -64,6 +64,24 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 }
             }
             "routing" => routing(w, value, &p, &mut cfg),
+            "streaming" => {
+                if let Some(entries) = w.map(value, &p) {
+                    for (key, value) in entries {
+                        let kp = key_path(&p, key);
+                        match key.as_str() {
+                            "keepalive-seconds" => set(
+                                &mut cfg.stream_keepalive_secs,
+                                w.u64_at_least(value, &kp, 0),
+                            ),
+                            other => w.other_key(&schema::STREAMING, other, &kp),
+                        }
+                    }
+                }
+            }
+            "nonstream-keepalive-interval" => set(
+                &mut cfg.nonstream_keepalive_secs,
+                w.u64_at_least(value, &p, 0),
+            ),
             "proxy-url" => cfg.proxy_url = proxy_url(w, value, &p),
             "gemini-api-key" => {
                 accounts::key_list(w, value, &p, ProviderKind::Gemini, &mut lists[0])

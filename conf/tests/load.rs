@@ -91,6 +91,9 @@ routing:
   strategy: fill-first
   session-affinity: true
   session-affinity-ttl: 30m
+streaming:
+  keepalive-seconds: 15
+nonstream-keepalive-interval: 20
 proxy-url: socks5://proxy.internal:1080
 gemini-api-key:
   - api-key: g-key
@@ -160,6 +163,8 @@ shutdown-grace-seconds: 10
         routing_strategy: RoutingStrategy::FillFirst,
         session_affinity: true,
         session_affinity_ttl_secs: 1800,
+        stream_keepalive_secs: 15,
+        nonstream_keepalive_secs: 20,
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
@@ -306,7 +311,9 @@ remote-management:
 commercial-mode: false
 routing:
   strategy: round-robin
-  session-affinity: true
+  session-affinity-subagents: true
+streaming:
+  bootstrap-retries: 1
 claude-api-key:
   - api-key: a
     priority: 1
@@ -317,17 +324,18 @@ claude-api-key:
 openai-compatibility:
   - name: p
     base-url: https://p.example.com/v1
-    request-retry: 2
+    support-prompt-cache-key: true
     api-key-entries: [{api-key: k, weight: 3}]
 "#;
     let suffix = ": accepted but not supported by Switchyard yet; ignored";
     let expected: Vec<String> = [
         "remote-management",
         "commercial-mode",
-        "routing.session-affinity",
+        "routing.session-affinity-subagents",
+        "streaming.bootstrap-retries",
         "claude-api-key[0].cloak",
         "claude-api-key[1].models[0].thinking",
-        "openai-compatibility[0].request-retry",
+        "openai-compatibility[0].support-prompt-cache-key",
     ]
     .iter()
     .map(|p| format!("{p}{suffix}"))

@@ -93,6 +93,14 @@ impl ProxyHttp for Gateway {
         Ok(None)
     }
 
+    fn downstream_idle_interval(&self, ctx: &Ctx) -> Option<std::time::Duration> {
+        phases::response::idle_interval(ctx)
+    }
+
+    async fn downstream_idle(&self, session: &mut Session, ctx: &mut Ctx) -> Result<()> {
+        phases::response::keep_alive(session, ctx).await
+    }
+
     fn fail_to_connect(
         &self,
         _session: &mut Session,

@@ -31,6 +31,10 @@ pub struct Runtime {
     pub max_retry_credentials: usize,
     /// `routing.session-affinity-ttl` when session affinity is on.
     pub session_affinity: Option<Duration>,
+    /// `streaming.keepalive-seconds`, when on.
+    pub stream_keepalive: Option<Duration>,
+    /// `nonstream-keepalive-interval`, when on.
+    pub nonstream_keepalive: Option<Duration>,
 }
 
 impl Runtime {
@@ -92,6 +96,10 @@ impl Runtime {
             session_affinity: config
                 .session_affinity
                 .then(|| Duration::from_secs(config.session_affinity_ttl_secs)),
+            stream_keepalive: (config.stream_keepalive_secs > 0)
+                .then(|| Duration::from_secs(config.stream_keepalive_secs)),
+            nonstream_keepalive: (config.nonstream_keepalive_secs > 0)
+                .then(|| Duration::from_secs(config.nonstream_keepalive_secs)),
         }))
     }
 }

@@ -56,7 +56,7 @@ pub fn upstream_response_filter(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    if status >= 400 && ctx.downstream == Downstream::StreamHeader {
+    if status >= 400 && ctx.stream && ctx.downstream == Downstream::StreamHeader {
         // An earlier attempt's stream header is already out: this error can only be told to
         // the client as its protocol's stream error event.
         if let Some((client, upstream)) = wires(ctx) {
@@ -273,6 +273,49 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
             });
         }
     }
+}
+
+/// How long the upstream may stay silent before the client gets a keep-alive: an SSE comment
+/// on streams (`streaming.keepalive-seconds`; not for Gemini's JSON-array framing), a blank line
+/// before a JSON body (`nonstream-keepalive-interval`). Called by the patched proxy loop.
+pub fn idle_interval(ctx: &Ctx) -> Option<std::time::Duration> {
+    ctx.endpoint.as_ref()?;
+    if ctx.stream {
+        ctx.rt.stream_keepalive.filter(|_| !ctx.gemini_array)
+    } else {
+        ctx.rt.nonstream_keepalive
+    }
+}
+
+/// The upstream was silent for [`idle_interval`]: send the keep-alive, after a 200 header of
+/// the gateway's own if none went out yet. Like a held stream's header, it commits the status
+/// but not the content: failover continues behind it (`crate::bootstrap`).
+pub async fn keep_alive(session: &mut Session, ctx: &mut Ctx) -> Result<()> {
+    if session.response_written().is_none() {
+        let mut h = ResponseHeader::build(200, Some(4))?;
+        let ct = if ctx.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        h.insert_header("content-type", ct)?;
+        if ctx.stream {
+            h.insert_header("cache-control", "no-cache")?;
+        }
+        h.insert_header("transfer-encoding", "chunked")?;
+        session.write_response_header(Box::new(h), false).await?;
+        if ctx.downstream == Downstream::Nothing {
+            ctx.downstream = Downstream::StreamHeader;
+        }
+    }
+    let bytes: &'static [u8] = if ctx.stream {
+        b": keep-alive\n\n"
+    } else {
+        b"\n"
+    };
+    session
+        .write_response_body(Some(Bytes::from_static(bytes)), false)
+        .await
 }
 
 /// Statuses that move a request to the next account (client errors never do).

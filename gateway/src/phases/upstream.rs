@@ -322,6 +322,10 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
                 can_reuse_downstream: false,
             };
         }
+    } else if !ctx.stream && ctx.downstream != crate::bootstrap::Downstream::Committed {
+        // A keep-alive header went out and nothing else: the error body still can.
+        let body = Bytes::from(gateway_error.body(ctx.protocol));
+        let _ = session.write_response_body(Some(body), true).await;
     } else if let Some(event) = closing_error_event(ctx, &gateway_error) {
         // A stream is under way: end it with the client protocol's error event, never a
         // silent truncation.
