@@ -17,7 +17,7 @@ stamp="$dest/.switchyard-patched"
 version="0.9.1"
 pstamp="$root/vendor/pingora-proxy/.switchyard-patched"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB" ] \
-  && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-1" ]; then
+  && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-2" ]; then
   exit 0
 fi
 meta=$(cargo metadata --format-version 1 --manifest-path "$root/scripts/pingora-src/Cargo.toml")
@@ -54,11 +54,13 @@ mv "$dest.tmp" "$dest"
 echo "$version-1GiB" > "$stamp"
 echo "patch-pingora: vendor/pingora-core ready (retry buffer 1 GiB)"
 
-# pingora-proxy, one addition: two `ProxyHttp` hooks with no-op defaults,
-# `downstream_idle_interval` and `downstream_idle`, and a `select!` branch in the H1 proxy loop
-# that calls the second when the upstream has been silent for the first. Switchyard writes
-# `streaming.keepalive-seconds` SSE comments and `nonstream-keepalive-interval` blank lines from
-# it (docs/failover.md). Nothing else changes.
+# pingora-proxy, two additions, each a `ProxyHttp` hook with a no-op default (docs/failover.md):
+# - `downstream_idle_interval` / `downstream_idle` and a `select!` branch in the H1 proxy loop
+#   that calls the second when the upstream has been silent for the first. Switchyard writes
+#   `streaming.keepalive-seconds` SSE comments and `nonstream-keepalive-interval` blank lines.
+# - `upstream_body_read_timeout`: once the upstream response header is in, body reads use this
+#   timeout instead of the peer's `read_timeout` (time to first byte vs idle in a stream).
+# Nothing else changes.
 src=$(crate_src pingora-proxy)
 [ -n "$src" ] || { echo "patch-pingora: pingora-proxy $version not found" >&2; exit 1; }
 check src/proxy_h1.rs 36e45a38e0c1f25859f722915c786b9e8b76b93b5b781394de0b6e1bd434426e
@@ -103,10 +105,43 @@ patch("src/proxy_h1.rs",
       "                    if idle_interval.is_some() && !response_state.upstream_done() => {\n"
       "                    self.inner.downstream_idle(session, ctx).await?;\n"
       "                },\n\n")
+def replace(path, old, new):
+    p = f"{root}/{path}"
+    s = open(p).read()
+    assert s.count(old) == 1, (path, old[:60], s.count(old))
+    s = s.replace(old, new, 1)
+    open(p, "w").write(s)
+
+patch("src/proxy_trait.rs",
+      "    /// Similar to [Self::response_filter()] but for response body chunks\n",
+      "    /// switchyard patch: the upstream read timeout once the response header has arrived\n"
+      "    /// (the peer's `read_timeout` covers the wait for the header). `None`: unchanged.\n"
+      "    fn upstream_body_read_timeout(&self, _ctx: &Self::CTX) -> Option<Duration> {\n"
+      "        None\n"
+      "    }\n\n")
+replace("src/proxy_h1.rs",
+        "        client_session.read_timeout = peer.options.read_timeout;\n",
+        "        client_session.read_timeout = peer.options.read_timeout;\n"
+        "        // switchyard patch: a separate read timeout for the response body.\n"
+        "        let body_read_timeout = self.inner.upstream_body_read_timeout(ctx);\n")
+replace("src/proxy_h1.rs",
+        "            self.proxy_handle_upstream(client_session, tx_upstream, rx_downstream, pipe_state),\n",
+        "            self.proxy_handle_upstream(client_session, tx_upstream, rx_downstream, pipe_state, body_read_timeout), // switchyard patch\n")
+replace("src/proxy_h1.rs",
+        "        mut rx: mpsc::Receiver<HttpTask>,\n        pipe_state: Arc<AtomicU8>,\n    ) -> Result<bool>\n",
+        "        mut rx: mpsc::Receiver<HttpTask>,\n        pipe_state: Arc<AtomicU8>,\n"
+        "        body_read_timeout: Option<Duration>, // switchyard patch\n    ) -> Result<bool>\n")
+replace("src/proxy_h1.rs",
+        "                            let type_str = task.type_str();\n",
+        "                            // switchyard patch: the header is in; body reads use their own timeout.\n"
+        "                            if let (HttpTask::Header(..), Some(t)) = (&task, body_read_timeout) {\n"
+        "                                client_session.read_timeout = Some(t);\n"
+        "                            }\n"
+        "                            let type_str = task.type_str();\n")
 PY
 n=$(grep -c 'switchyard patch' "$pdest.tmp/src/proxy_h1.rs" "$pdest.tmp/src/proxy_trait.rs" | awk -F: '{s+=$2} END {print s}')
-[ "$n" = 4 ] || { echo "patch-pingora: expected 4 patched places in pingora-proxy, got $n" >&2; exit 1; }
+[ "$n" = 9 ] || { echo "patch-pingora: expected 9 patched places in pingora-proxy, got $n" >&2; exit 1; }
 rm -rf "$pdest"
 mv "$pdest.tmp" "$pdest"
-echo "$version-idle-1" > "$pstamp"
-echo "patch-pingora: vendor/pingora-proxy ready (downstream idle hook)"
+echo "$version-idle-2" > "$pstamp"
+echo "patch-pingora: vendor/pingora-proxy ready (downstream idle hook, body read timeout)"

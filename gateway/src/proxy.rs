@@ -93,6 +93,10 @@ impl ProxyHttp for Gateway {
         Ok(None)
     }
 
+    fn upstream_body_read_timeout(&self, ctx: &Ctx) -> Option<std::time::Duration> {
+        Some(ctx.rt.idle_timeout)
+    }
+
     fn downstream_idle_interval(&self, ctx: &Ctx) -> Option<std::time::Duration> {
         phases::response::idle_interval(ctx)
     }

@@ -19,8 +19,11 @@ pub struct Runtime {
     pub keys: ClientKeys,
     pub max_body_bytes: usize,
     pub connect_timeout: Duration,
-    /// Longest wait for any single upstream read (first byte or inside a stream).
-    pub read_timeout: Duration,
+    /// Longest wait for the upstream's response header (`first-byte-seconds`).
+    pub first_byte_timeout: Duration,
+    /// Longest silence inside an upstream response body (`idle-seconds`); an established
+    /// stream has no other deadline.
+    pub idle_timeout: Duration,
     /// Global cooldown settings; accounts may disable cooling for themselves.
     pub cooling: CoolingPolicy,
     /// Global `request-retry` (accounts may override it).
@@ -85,7 +88,8 @@ impl Runtime {
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
             connect_timeout: Duration::from_secs(t.connect_secs),
-            read_timeout: Duration::from_secs(t.first_byte_secs.max(t.idle_secs)),
+            first_byte_timeout: Duration::from_secs(t.first_byte_secs),
+            idle_timeout: Duration::from_secs(t.idle_secs),
             cooling: CoolingPolicy {
                 disabled: config.disable_cooling,
                 transient: config.transient_cooldown_secs.map(Duration::from_secs),

@@ -92,7 +92,9 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     let o = &mut peer.options;
     o.connection_timeout = Some(ctx.rt.connect_timeout);
     o.total_connection_timeout = Some(ctx.rt.connect_timeout);
-    o.read_timeout = Some(ctx.rt.read_timeout);
+    // Until the response header; body reads then use `idle_timeout`
+    // (`upstream_body_read_timeout`, the patched pingora-proxy hook).
+    o.read_timeout = Some(ctx.rt.first_byte_timeout);
     Ok(Box::new(peer))
 }
 
