@@ -89,7 +89,7 @@ fn a_silence_longer_than_idle_seconds_ends_the_stream_with_an_error_event() {
     let last = body
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
-        .last()
+        .next_back()
         .unwrap_or_default()
         .to_owned();
     let v: serde_json::Value = serde_json::from_str(&last).unwrap_or_default();
