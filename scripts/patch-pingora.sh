@@ -17,7 +17,7 @@ stamp="$dest/.switchyard-patched"
 version="0.9.1"
 pstamp="$root/vendor/pingora-proxy/.switchyard-patched"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB" ] \
-  && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-2" ]; then
+  && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-3" ]; then
   exit 0
 fi
 meta=$(cargo metadata --format-version 1 --manifest-path "$root/scripts/pingora-src/Cargo.toml")
@@ -60,6 +60,9 @@ echo "patch-pingora: vendor/pingora-core ready (retry buffer 1 GiB)"
 #   `streaming.keepalive-seconds` SSE comments and `nonstream-keepalive-interval` blank lines.
 # - `upstream_body_read_timeout`: once the upstream response header is in, body reads use this
 #   timeout instead of the peer's `read_timeout` (time to first byte vs idle in a stream).
+# - `hold_response_tasks`: sees each batch of filtered response tasks before it is written, and
+#   may hold it back (stream bootstrap holds the response header until the first content event,
+#   so a failure before it can still fail over with nothing sent).
 # Nothing else changes.
 src=$(crate_src pingora-proxy)
 [ -n "$src" ] || { echo "patch-pingora: pingora-proxy $version not found" >&2; exit 1; }
@@ -138,10 +141,26 @@ replace("src/proxy_h1.rs",
         "                                client_session.read_timeout = Some(t);\n"
         "                            }\n"
         "                            let type_str = task.type_str();\n")
+patch("src/proxy_trait.rs",
+      "    /// Similar to [Self::response_filter()] but for response body chunks\n",
+      "    /// switchyard patch: the filtered response tasks of one upstream batch, before they are\n"
+      "    /// written downstream. The implementation may take them to write later (a held response\n"
+      "    /// header) or put tasks it held in front of them. `ends`: this batch ends the upstream\n"
+      "    /// response, so everything held must be released now.\n"
+      "    fn hold_response_tasks(&self, _tasks: &mut Vec<HttpTask>, _ends: bool, _ctx: &mut Self::CTX) {}\n\n")
+replace("src/proxy_h1.rs",
+        "        let response_done = session.write_response_tasks(filtered_tasks).await?;\n",
+        "        // switchyard patch: the implementation may hold these tasks back for a later batch.\n"
+        "        let ends = filtered_tasks.iter().any(|t| t.is_end());\n"
+        "        self.inner.hold_response_tasks(&mut filtered_tasks, ends, ctx);\n"
+        "        if filtered_tasks.is_empty() {\n"
+        "            return Ok(Some(ends));\n"
+        "        }\n"
+        "        let response_done = session.write_response_tasks(filtered_tasks).await?;\n")
 PY
 n=$(grep -c 'switchyard patch' "$pdest.tmp/src/proxy_h1.rs" "$pdest.tmp/src/proxy_trait.rs" | awk -F: '{s+=$2} END {print s}')
-[ "$n" = 9 ] || { echo "patch-pingora: expected 9 patched places in pingora-proxy, got $n" >&2; exit 1; }
+[ "$n" = 11 ] || { echo "patch-pingora: expected 11 patched places in pingora-proxy, got $n" >&2; exit 1; }
 rm -rf "$pdest"
 mv "$pdest.tmp" "$pdest"
-echo "$version-idle-2" > "$pstamp"
-echo "patch-pingora: vendor/pingora-proxy ready (downstream idle hook, body read timeout)"
+echo "$version-idle-3" > "$pstamp"
+echo "patch-pingora: vendor/pingora-proxy ready (idle hook, body read timeout, held response tasks)"

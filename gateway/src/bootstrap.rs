@@ -3,12 +3,10 @@
 //! stream that ends empty) moves the request to the next account without the client seeing
 //! anything of the failed attempt. Runs in `response_body_filter`; synchronous, O(chunk).
 //!
-//! Pingora writes a response header at most once per request. The first bootstrapped
-//! attempt's header (200, `text/event-stream`) therefore stays in force for every later attempt;
-//! its bytes sit in the downstream write buffer until the first body byte is written. What the
-//! client can tell apart is only what [`Downstream`] tracks: whether any body byte was sent.
-//! A later attempt that ends with an error status, or a final transport failure, is turned into
-//! the client protocol's stream error event (see `phases::response` and `fail_to_proxy`).
+//! The attempt's response header is held with its events (`hold_response_tasks`, a hook of the
+//! patched pingora-proxy), so a failed attempt leaves nothing behind. Only a keep-alive sends a
+//! header (the gateway's own 200) before content; [`Downstream`] tracks that, and a later error
+//! status then becomes the client protocol's stream error event (`phases::response`).
 
 use switchyard_translators::ir::{self, Protocol};
 use switchyard_translators::probe::{StreamProbe, Verdict};

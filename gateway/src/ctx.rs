@@ -70,6 +70,11 @@ pub struct Ctx {
     pub translated: Option<bytes::Bytes>,
     /// How the response of the attempt in flight is handled.
     pub response: ResponseMode,
+    /// Response tasks of the attempt in flight held back from the client (its header while a
+    /// stream is bootstrapping or an error body is being judged); see `hold_response_tasks`.
+    pub held_tasks: Vec<pingora_core::protocols::http::HttpTask>,
+    /// A 400/404/422 of the attempt in flight whose body is being collected to judge it.
+    pub judge: Option<(u16, Vec<u8>)>,
     /// Stream bootstrap of the attempt in flight.
     pub bootstrap: Bootstrap,
     /// What the client has received so far (decides whether failover is still invisible).
@@ -103,6 +108,8 @@ impl Ctx {
             pair: None,
             translated: None,
             response: ResponseMode::Passthrough,
+            held_tasks: Vec::new(),
+            judge: None,
             bootstrap: Bootstrap::Off,
             downstream: Downstream::Nothing,
         }

@@ -9,6 +9,8 @@
 //! | 404 | 12 h |
 //! | 429 | `Retry-After` if given, else 1 s x 2^n (n = consecutive 429s), at most 30 min |
 //! | 408, 5xx (incl. 529), no answer (connect failure, timeout) | `transient-error-cooldown-seconds` (default 60 s; -1: none) |
+//! | 400/422 saying the model is not supported (for this account or plan) | 12 h |
+//! | 404 scoped to the request (a Responses item not found with `store: false`) | none |
 //! | success | clears the state |
 //!
 //! `disable-cooling` (global or per account) records outcomes but never cools. The state is
@@ -34,6 +36,14 @@ pub enum Outcome {
     },
     /// No usable answer: connect failure, TLS failure, timeout, reset.
     Transport,
+    /// A 400/422 whose message says this account does not serve the model.
+    ModelNotSupported {
+        status: u16,
+    },
+    /// An error about the request itself, not the account (a request-scoped 404).
+    RequestScoped {
+        status: u16,
+    },
 }
 
 /// Cooldown settings from the config snapshot.
@@ -102,6 +112,21 @@ impl Health {
                 retry_after,
             } => (Some(status), retry_after),
             Outcome::Transport => (None, None),
+            Outcome::RequestScoped { status } => {
+                e.last_status = Some(status);
+                return None;
+            }
+            Outcome::ModelNotSupported { status } => {
+                e.failures += 1;
+                e.last_status = Some(status);
+                if policy.disabled {
+                    return None;
+                }
+                e.cooling_until = Some(now + NOT_FOUND_COOLDOWN);
+                e.reason = Some("model_not_supported");
+                e.cooldowns += 1;
+                return Some(NOT_FOUND_COOLDOWN);
+            }
         };
         e.failures += 1;
         e.last_status = status;
@@ -140,6 +165,36 @@ impl Health {
     }
 }
 
+/// Statuses whose meaning depends on the error body: judged once the body is in.
+pub fn judged_by_body(status: u16) -> bool {
+    matches!(status, 400 | 404 | 422)
+}
+
+/// What a 400/404/422 says about the account (CLIProxyAPI's message rules, cliproxyapi.md §4):
+/// "model not supported" messages are the account's problem (12 h for that model, and the
+/// request may fail over); a Responses item missing under `store: false` is the request's.
+pub fn classify_client_error(status: u16, body: &[u8]) -> Outcome {
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    const MODEL_NOT_SUPPORTED: &[&str] = &[
+        "model_not_supported",
+        "model is not supported",
+        "not available for your plan",
+        "unsupported model",
+        "does not support the model",
+        "model not supported",
+    ];
+    if matches!(status, 400 | 422) && MODEL_NOT_SUPPORTED.iter().any(|m| text.contains(m)) {
+        return Outcome::ModelNotSupported { status };
+    }
+    if status == 404 && text.contains("not found") && text.contains("store") {
+        return Outcome::RequestScoped { status };
+    }
+    Outcome::Status {
+        status,
+        retry_after: None,
+    }
+}
+
 /// Parse `Retry-After` in seconds (HTTP-dates are rare from LLM providers and are ignored).
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
@@ -165,6 +220,40 @@ mod tests {
             status: s,
             retry_after: None,
         }
+    }
+
+    #[test]
+    fn client_errors_are_judged_by_their_message() {
+        let ms = br#"{"error":{"message":"The requested model is not supported.","code":"model_not_supported"}}"#;
+        assert_eq!(
+            classify_client_error(400, ms),
+            Outcome::ModelNotSupported { status: 400 }
+        );
+        let plan = br#"{"type":"error","error":{"type":"invalid_request_error","message":"claude-opus-4 is not available for your plan"}}"#;
+        assert_eq!(
+            classify_client_error(422, plan),
+            Outcome::ModelNotSupported { status: 422 }
+        );
+        let scoped = br#"{"error":{"message":"Item with id 'rs_1' not found. Items are not persisted when `store` is set to false."}}"#;
+        assert_eq!(
+            classify_client_error(404, scoped),
+            Outcome::RequestScoped { status: 404 }
+        );
+        assert_eq!(
+            classify_client_error(400, b"{\"error\":\"max_tokens too big\"}"),
+            status(400)
+        );
+        assert_eq!(classify_client_error(404, b"model gone"), status(404));
+
+        let h = Health::default();
+        let t0 = Instant::now();
+        let d = h.record("a", "m", Outcome::ModelNotSupported { status: 400 }, ON, t0);
+        assert_eq!(d, Some(Duration::from_secs(12 * 3600)));
+        assert_eq!(
+            h.record("b", "m", Outcome::RequestScoped { status: 404 }, ON, t0),
+            None
+        );
+        assert_eq!(h.cooling_until("b", "m", t0), None);
     }
 
     #[test]

@@ -84,17 +84,27 @@ impl ProxyHttp for Gateway {
 
     fn response_body_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         body: &mut Option<Bytes>,
         end_of_stream: bool,
         ctx: &mut Ctx,
     ) -> Result<Option<std::time::Duration>> {
-        phases::response::response_body_filter(body, end_of_stream, ctx)?;
+        let header_out = session.response_written().is_some();
+        phases::response::response_body_filter(body, end_of_stream, header_out, ctx)?;
         Ok(None)
     }
 
     fn upstream_body_read_timeout(&self, ctx: &Ctx) -> Option<std::time::Duration> {
         Some(ctx.rt.idle_timeout)
+    }
+
+    fn hold_response_tasks(
+        &self,
+        tasks: &mut Vec<pingora_core::protocols::http::HttpTask>,
+        ends: bool,
+        ctx: &mut Ctx,
+    ) {
+        phases::response::hold_response_tasks(tasks, ends, ctx);
     }
 
     fn downstream_idle_interval(&self, ctx: &Ctx) -> Option<std::time::Duration> {

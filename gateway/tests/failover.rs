@@ -132,3 +132,41 @@ fn ten_mib_body_is_routed_delivered_intact_and_replayed_on_failover() {
         assert_eq!(e["body_sha256"], sha256_hex(expected.as_bytes()));
     }
 }
+
+#[test]
+fn a_model_not_supported_answer_fails_over_and_cools_that_model_for_12_hours() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&two_claude(&mock.url(), &mock.url(), ""));
+    let body = json!({"type": "error", "error": {"type": "invalid_request_error", "message": "claude-up is not available for your plan"}});
+    mock.schedule("first", json!([{"status": 400, "body": body}]), json!("ok"));
+    for _ in 0..3 {
+        let r = gw.post("/v1/messages", &[JSON], &msg(false));
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("fine"));
+    }
+    // `first` was asked once: its answer moved the request on and cooled it (fill-first would
+    // otherwise start every request there).
+    assert_eq!((mock.calls("first"), mock.calls("second")), (1, 3));
+}
+
+#[test]
+fn a_request_scoped_404_goes_back_unchanged_and_cools_nothing() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&format!(
+        "routing: {{strategy: fill-first}}\ncodex-api-key:\n  - api-key: first\n    base-url: {u}/v1\n    models: [{{name: up, alias: gpt}}]\n  - api-key: second\n    base-url: {u}/v1\n    models: [{{name: up, alias: gpt}}]\n",
+        u = mock.url()
+    ));
+    let scoped = json!({"error": {"message": "Item with id 'rs_1' not found. Items are not persisted when `store` is set to false.", "type": "invalid_request_error", "param": "input", "code": null}});
+    mock.schedule(
+        "first",
+        json!([{"status": 404, "body": scoped}]),
+        json!("ok"),
+    );
+    let req = br#"{"model":"gpt","input":"MOCK_REPLY[ok]"}"#;
+    let r = gw.post("/v1/responses", &[JSON], req);
+    assert_eq!((r.status, r.json()), (404, scoped));
+    // No cooldown: the next request starts at `first` again and it answers.
+    let r = gw.post("/v1/responses", &[JSON], req);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!((mock.calls("first"), mock.calls("second")), (2, 0));
+}

@@ -13,11 +13,11 @@ exactly once per account. Failures before content:
   output until the first content event;
 - a 200 whose body ends before any event (an empty stream).
 
-And when no account is left, the stream ends with the client protocol's error event, which the
-SDK raises as an API error carrying the upstream's message -- never a silent truncation:
-- both accounts fail in-band;
-- the first fails in-band (its 200 header is out), the second answers 503;
-- a drop after content has started (one account).
+The response header of a held attempt is held too, so when no account is left the client gets
+the last account's answer as it was: its in-band error event when both fail in-band, its HTTP
+status (503) when the first fails in-band and the second with a status. A drop after content has
+started ends the stream with the client protocol's error event, which the SDK raises as an API
+error -- never a silent truncation.
 
 ``disable-cooling: true`` keeps every request's path independent of the previous ones.
 """
@@ -150,10 +150,17 @@ def test_every_account_failing_in_band_ends_with_an_error_event(gw, mock_upstrea
     assert (calls(mock_upstream, first), calls(mock_upstream, second)) == (1, 1)
 
 
+def status_of(e) -> int | None:
+    """The HTTP status an SDK error carries."""
+    return getattr(e, "status_code", None) or getattr(e, "code", None)
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("client", CLIENTS)
-def test_a_status_after_an_in_band_failure_becomes_a_stream_error_event(gw, mock_upstream,
-                                                                       client, kind):
+def test_the_last_accounts_status_reaches_the_client_after_an_in_band_failure(
+        gw, mock_upstream, client, kind):
+    # Nothing of the first attempt was sent (its header was held with its events), so the
+    # second account's 503 reaches the client as the HTTP status it is.
     model, first, second = KINDS[kind]
     mock_upstream.schedule(first, [{"inband_error": "overloaded"}])
     mock_upstream.schedule(second, [{"status": 503}])
@@ -161,6 +168,7 @@ def test_a_status_after_an_in_band_failure_becomes_a_stream_error_event(gw, mock
         got = text(client, gw, model, True)
         print(f"no error raised, text {got!r}")
     print(f"{client} raised {type(ei.value).__name__}: {ei.value}")
+    assert status_of(ei.value) == 503, repr(ei.value)
     assert (calls(mock_upstream, first), calls(mock_upstream, second)) == (1, 1)
 
 

@@ -8,7 +8,7 @@
 
 use crate::bootstrap::{error_status, Bootstrap, Downstream, Step};
 use crate::ctx::Ctx;
-use crate::health::{parse_retry_after, Outcome};
+use crate::health::{classify_client_error, judged_by_body, parse_retry_after, Outcome};
 use crate::protocol::Endpoint;
 use crate::translate::{self, finish_aggregate, translate_whole, ResponseMode, StreamState};
 use bytes::Bytes;
@@ -29,19 +29,13 @@ pub fn upstream_response_filter(
     }
     let status = resp.status.as_u16();
     ctx.record_status(status);
-    ctx.record_outcome(if status < 400 {
-        Outcome::Success
+    ctx.judge = None;
+    if judged_by_body(status) {
+        // Recorded once the body says whose problem it is (`response_body_filter`).
+        ctx.judge = Some((status, Vec::new()));
     } else {
-        let retry_after = resp
-            .headers
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        Outcome::Status {
-            status,
-            retry_after,
-        }
-    });
+        record_header_outcome(ctx, resp, status);
+    }
     if fails_over(status) && ctx.has_next() && ctx.downstream.can_fail_over() {
         ctx.retry_status = Some(status);
         let mut e = Error::explain(
@@ -74,17 +68,31 @@ pub fn upstream_response_filter(
     }
     if status < 400 && ctx.stream && upstream_streams {
         if let Some((_, upstream)) = wires(ctx).filter(|_| bootstraps(ctx)) {
+            // The header is held with the stream's first events (`hold_response_tasks`).
             ctx.bootstrap = Bootstrap::hold(upstream);
-            // Another account's stream may follow this header: no length may be promised.
-            resp.remove_header("content-length");
-            if ctx.downstream == Downstream::Nothing {
-                ctx.downstream = Downstream::StreamHeader;
-            }
             return Ok(());
         }
     }
-    ctx.downstream = Downstream::Committed;
+    if ctx.judge.is_none() {
+        ctx.downstream = Downstream::Committed;
+    }
     Ok(())
+}
+
+fn record_header_outcome(ctx: &Ctx, resp: &ResponseHeader, status: u16) {
+    ctx.record_outcome(if status < 400 {
+        Outcome::Success
+    } else {
+        let retry_after = resp
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        Outcome::Status {
+            status,
+            retry_after,
+        }
+    });
 }
 
 /// Whether this request's streams are bootstrapped: every generation stream except Gemini's
@@ -164,8 +172,12 @@ fn translated_mode(
 pub fn response_body_filter(
     body: &mut Option<Bytes>,
     end_of_stream: bool,
+    header_out: bool,
     ctx: &mut Ctx,
 ) -> Result<()> {
+    if ctx.judge.is_some() {
+        judge(body.as_deref(), end_of_stream, header_out, ctx)?;
+    }
     let raw = match ctx.bootstrap {
         Bootstrap::Holding { .. } => body.clone().unwrap_or_default(),
         Bootstrap::Off => Bytes::new(),
@@ -208,6 +220,43 @@ pub fn response_body_filter(
             Err(e)
         }
     }
+}
+
+/// Collect a 400/404/422 body and, at its end, record what it says about the account; a
+/// "model not supported" answer fails over when another account is left and the client has not
+/// been sent this answer's header yet (Pingora filters a header and the body that came with it
+/// before writing either).
+fn judge(chunk: Option<&[u8]>, eos: bool, header_out: bool, ctx: &mut Ctx) -> Result<()> {
+    const KEEP: usize = 64 * 1024;
+    if let (Some((_, buf)), Some(c)) = (ctx.judge.as_mut(), chunk) {
+        let room = KEEP.saturating_sub(buf.len());
+        buf.extend_from_slice(&c[..c.len().min(room)]);
+    }
+    if !eos {
+        return Ok(());
+    }
+    let Some((status, buf)) = ctx.judge.take() else {
+        return Ok(());
+    };
+    let outcome = classify_client_error(status, &buf);
+    ctx.record_outcome(outcome);
+    if matches!(outcome, Outcome::ModelNotSupported { .. })
+        && !header_out
+        && ctx.has_next()
+        && ctx.downstream.can_fail_over()
+    {
+        if let Some(a) = ctx.attempts.last_mut() {
+            a.cause = Some("model not supported");
+        }
+        ctx.retry_status = Some(status);
+        let mut e = Error::explain(
+            ErrorType::HTTPStatus(status),
+            "upstream does not serve this model",
+        );
+        e.set_retry(true);
+        return Err(e);
+    }
+    Ok(())
 }
 
 fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
@@ -272,6 +321,25 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
                 Bytes::new()
             });
         }
+    }
+}
+
+/// Called by the patched proxy loop with each batch of filtered response tasks: while the
+/// attempt's stream is bootstrapping or its error body is being judged, its tasks (the response
+/// header first) are held, so a failover before the first content byte sends nothing at all
+/// and the next attempt's own header is the one the client gets.
+pub fn hold_response_tasks(
+    tasks: &mut Vec<pingora_core::protocols::http::HttpTask>,
+    ends: bool,
+    ctx: &mut Ctx,
+) {
+    let holding = matches!(ctx.bootstrap, Bootstrap::Holding { .. }) || ctx.judge.is_some();
+    if holding && !ends {
+        ctx.held_tasks.append(tasks);
+    } else if !ctx.held_tasks.is_empty() {
+        let mut all = std::mem::take(&mut ctx.held_tasks);
+        all.append(tasks);
+        *tasks = all;
     }
 }
 

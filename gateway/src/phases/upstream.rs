@@ -67,6 +67,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.translated = None;
     ctx.response = ResponseMode::Passthrough;
     ctx.bootstrap = crate::bootstrap::Bootstrap::Off;
+    ctx.held_tasks.clear();
     let account_index = candidate.account;
     ctx.attempts.push(crate::ctx::Attempt {
         account: account_index,

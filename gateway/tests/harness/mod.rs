@@ -129,7 +129,10 @@ impl Gateway {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["serve", "--config"])
             .arg(&path)
-            .env("RUST_LOG", "warn,pingora_core::protocols::http::v1::server=error")
+            .env(
+                "RUST_LOG",
+                "warn,pingora_core::protocols::http::v1::server=error",
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
