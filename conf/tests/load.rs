@@ -154,6 +154,10 @@ shutdown-grace-seconds: 10
         routing_strategy: RoutingStrategy::FillFirst,
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
+        force_model_prefix: false,
+        passthrough_headers: false,
+        payload: Default::default(),
+        model_fallback: vec![],
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(
