@@ -10,8 +10,8 @@
 use crate::node::Node;
 use crate::schema;
 use crate::walk::{index_path, key_path, Walker};
-use crate::{ApiKeyAccount, ModelFallback, PayloadFilter, PayloadModelMatch, PayloadRule};
 use crate::PayloadRules;
+use crate::{ApiKeyAccount, ModelFallback, PayloadFilter, PayloadModelMatch, PayloadRule};
 
 /// Upstream protocols a rule's `protocol` may name (CLIProxyAPI v6 wire formats).
 const PROTOCOLS: &[&str] = &["openai", "gemini", "claude", "codex", "antigravity"];
@@ -35,7 +35,11 @@ pub(crate) fn payload(w: &mut Walker, value: &Node, path: &str) -> PayloadRules 
 }
 
 /// The `models` and `params` nodes of one rule, after checking its keys.
-fn rule_parts<'n>(w: &mut Walker, entry: &'n Node, path: &str) -> Option<(Vec<PayloadModelMatch>, Option<&'n Node>)> {
+fn rule_parts<'n>(
+    w: &mut Walker,
+    entry: &'n Node,
+    path: &str,
+) -> Option<(Vec<PayloadModelMatch>, Option<&'n Node>)> {
     let fields = w.map(entry, path)?;
     let mut models = None;
     let mut params = None;
@@ -50,7 +54,10 @@ fn rule_parts<'n>(w: &mut Walker, entry: &'n Node, path: &str) -> Option<(Vec<Pa
     let models = models.unwrap_or_default();
     if models.is_empty() {
         // CLIProxyAPI: a rule without models never matches. Say so instead of ignoring it.
-        w.error(&key_path(path, "models"), "a rule needs at least one models entry");
+        w.error(
+            &key_path(path, "models"),
+            "a rule needs at least one models entry",
+        );
         return None;
     }
     Some((models, params))
@@ -66,7 +73,10 @@ fn set_rules(w: &mut Walker, value: &Node, path: &str, raw: bool) -> Vec<Payload
         };
         let pp = key_path(&p, "params");
         let mut pairs = Vec::new();
-        for (name, v) in params.map_or(Some(&[][..]), |n| w.map(n, &pp)).unwrap_or_default() {
+        for (name, v) in params
+            .map_or(Some(&[][..]), |n| w.map(n, &pp))
+            .unwrap_or_default()
+        {
             let vp = key_path(&pp, name);
             if name.trim().is_empty() {
                 w.error(&vp, "a path must not be empty");
@@ -264,13 +274,17 @@ pub(crate) fn check_fallback_targets(
             let prefix = a.prefix.as_deref().filter(|p| !p.is_empty());
             a.models.iter().any(|m| {
                 let bare = prefix.is_none_or(|p| !force_prefix || p == m.alias);
-                (bare && m.alias == f.to) || prefix.is_some_and(|p| format!("{p}/{}", m.alias) == f.to)
+                (bare && m.alias == f.to)
+                    || prefix.is_some_and(|p| format!("{p}/{}", m.alias) == f.to)
             })
         });
         if !served {
             w.error(
                 &key_path(&index_path("model-fallback", i), "to"),
-                format!("no account serves {:?}: name a model alias from some account's models list", f.to),
+                format!(
+                    "no account serves {:?}: name a model alias from some account's models list",
+                    f.to
+                ),
             );
         }
     }

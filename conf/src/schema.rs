@@ -144,7 +144,13 @@ pub(crate) const TOP: Section = Section {
 
 /// `payload:`.
 pub(crate) const PAYLOAD: Section = Section {
-    supported: &["default", "default-raw", "override", "override-raw", "filter"],
+    supported: &[
+        "default",
+        "default-raw",
+        "override",
+        "override-raw",
+        "filter",
+    ],
     unsupported: &[],
 };
 

@@ -63,13 +63,25 @@ payload:
     assert_eq!(
         p.default_raw[0].params,
         [
-            ("response_format".into(), r#"{"type": "json_object"}"#.into()),
+            (
+                "response_format".into(),
+                r#"{"type": "json_object"}"#.into()
+            ),
             ("n".into(), "3".into())
         ]
     );
-    assert_eq!(p.overrides[0].params, [("reasoning.effort".into(), r#""high""#.into())]);
-    assert_eq!(p.overrides[0].models[0].from_protocol.as_deref(), Some("responses"));
-    assert!(p.override_raw[0].models[0].never, "an unevaluated HEAD condition never matches");
+    assert_eq!(
+        p.overrides[0].params,
+        [("reasoning.effort".into(), r#""high""#.into())]
+    );
+    assert_eq!(
+        p.overrides[0].models[0].from_protocol.as_deref(),
+        Some("responses")
+    );
+    assert!(
+        p.override_raw[0].models[0].never,
+        "an unevaluated HEAD condition never matches"
+    );
     assert_eq!(
         p.filter[0].paths,
         ["generationConfig.thinkingConfig.thinkingBudget", "metadata"]
