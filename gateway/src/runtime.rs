@@ -7,6 +7,7 @@
 use crate::accounts::Account;
 use crate::client_auth::ClientKeys;
 use crate::health::CoolingPolicy;
+use crate::payload::Payload;
 use crate::routing::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,10 @@ pub struct Runtime {
     pub read_timeout: Duration,
     /// Global cooldown settings; accounts may disable cooling for themselves.
     pub cooling: CoolingPolicy,
+    /// `payload:` rules for upstream request bodies.
+    pub payload: Payload,
+    /// `passthrough-headers`: forward the upstream's response headers (filtered).
+    pub passthrough_headers: bool,
 }
 
 impl Runtime {
@@ -61,7 +66,7 @@ impl Runtime {
         }
         let t = &config.upstream_timeouts;
         Ok(Arc::new(Self {
-            router: Router::build(config.routing_strategy, &config.accounts),
+            router: Router::from_config(config),
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
@@ -71,6 +76,8 @@ impl Runtime {
                 disabled: config.disable_cooling,
                 transient: config.transient_cooldown_secs.map(Duration::from_secs),
             },
+            payload: Payload::new(&config.payload),
+            passthrough_headers: config.passthrough_headers,
         }))
     }
 }

@@ -39,6 +39,7 @@ pub fn upstream_response_filter(
         e.set_retry(true);
         return Err(e);
     }
+    crate::response_headers::filter(resp, ctx.rt.passthrough_headers);
     if let Some(pair) = ctx.pair {
         // A translated answer: the body changes length and type.
         resp.remove_header("content-length");
