@@ -13,6 +13,7 @@ mod accounts;
 mod model;
 mod node;
 mod parse;
+mod payload;
 mod redact;
 mod schema;
 mod top;

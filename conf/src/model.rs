@@ -185,6 +185,84 @@ pub struct Config {
     /// `transient-error-cooldown-seconds`: cooldown after 408/5xx/529. CLIProxyAPI's values:
     /// 0 (default) means 60 s, -1 means none (`None` here).
     pub transient_cooldown_secs: Option<u64>,
+    /// `force-model-prefix`, default false: an account with a `prefix` serves only
+    /// `prefix/<model>` names (the bare name too when it equals the prefix), as CLIProxyAPI's
+    /// `applyModelPrefixes`.
+    pub force_model_prefix: bool,
+    /// `passthrough-headers`, default false: forward the upstream's response headers (minus
+    /// hop-by-hop, `Set-Cookie` and gateway-managed ones). Off: only rate-limit headers
+    /// (`Retry-After`, `*ratelimit*`, `*rate-limit*`, Codex quota headers) reach the client.
+    pub passthrough_headers: bool,
+    /// `payload:` rules applied to the body sent upstream.
+    pub payload: PayloadRules,
+    /// `model-fallback` (Switchyard key): where a model no account serves goes instead of 404.
+    pub model_fallback: Vec<ModelFallback>,
+}
+
+/// `payload:`: CLIProxyAPI's request-body rules, each list in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayloadRules {
+    /// `default`: set a path only when the body does not have it; the first matching rule
+    /// wins per path (shared with `default-raw`, which runs after it).
+    pub default: Vec<PayloadRule>,
+    /// `default-raw`: as `default`, values given as JSON text.
+    pub default_raw: Vec<PayloadRule>,
+    /// `override`: always set; the last matching rule wins per path.
+    pub overrides: Vec<PayloadRule>,
+    /// `override-raw`: as `override`, values given as JSON text; runs after `override`.
+    pub override_raw: Vec<PayloadRule>,
+    /// `filter`: delete paths; runs last.
+    pub filter: Vec<PayloadFilter>,
+}
+
+impl PayloadRules {
+    pub fn is_empty(&self) -> bool {
+        self.default.is_empty()
+            && self.default_raw.is_empty()
+            && self.overrides.is_empty()
+            && self.override_raw.is_empty()
+            && self.filter.is_empty()
+    }
+}
+
+/// One `payload.*[].models[]` entry: the rule applies when any entry matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadModelMatch {
+    /// Model wildcard (`*` anywhere, case-sensitive), matched against the upstream model name
+    /// and the name the client asked for.
+    pub name: String,
+    /// Upstream protocol, lowercase: `openai`, `gemini`, `claude`, `codex`, `antigravity`;
+    /// `None` matches any.
+    pub protocol: Option<String>,
+    /// Client protocol (CLIProxyAPI HEAD), lowercase: `openai`, `responses`, `gemini`,
+    /// `claude`; `None` matches any.
+    pub from_protocol: Option<String>,
+    /// The entry uses a HEAD condition Switchyard does not evaluate (`headers`, `match`,
+    /// `not-match`, `exist`, `not-exist`): it never matches, rather than matching too much.
+    pub never: bool,
+}
+
+/// A `default`/`override` rule (`-raw` ones too): `params` path to JSON value text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadRule {
+    pub models: Vec<PayloadModelMatch>,
+    /// `(path, JSON text)` in file order; paths are gjson/sjson-style dotted paths.
+    pub params: Vec<(String, String)>,
+}
+
+/// A `filter` rule: paths to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadFilter {
+    pub models: Vec<PayloadModelMatch>,
+    pub paths: Vec<String>,
+}
+
+/// One `model-fallback[]` entry: a request for a model no account serves whose name matches
+/// `from` (wildcard `*` anywhere, case-insensitive) is served as `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFallback {
+    pub from: String,
+    pub to: String,
 }
 
 /// `max-body-size` default: 32 MiB.
@@ -222,6 +300,10 @@ impl Default for Config {
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             disable_cooling: false,
             transient_cooldown_secs: Some(60),
+            force_model_prefix: false,
+            passthrough_headers: false,
+            payload: PayloadRules::default(),
+            model_fallback: Vec::new(),
         }
     }
 }

@@ -94,6 +94,10 @@ impl fmt::Debug for Config {
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("disable_cooling", &self.disable_cooling)
             .field("transient_cooldown_secs", &self.transient_cooldown_secs)
+            .field("force_model_prefix", &self.force_model_prefix)
+            .field("passthrough_headers", &self.passthrough_headers)
+            .field("payload", &self.payload)
+            .field("model_fallback", &self.model_fallback)
             .finish()
     }
 }

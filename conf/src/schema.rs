@@ -95,6 +95,10 @@ pub(crate) const TOP: Section = Section {
         "shutdown-grace-seconds",
         "disable-cooling",
         "transient-error-cooldown-seconds",
+        "force-model-prefix",
+        "passthrough-headers",
+        "payload",
+        "model-fallback",
     ],
     unsupported: &[
         // v6.9.25
@@ -105,8 +109,6 @@ pub(crate) const TOP: Section = Section {
         "logs-max-total-size-mb",
         "error-logs-max-files",
         "usage-statistics-enabled",
-        "force-model-prefix",
-        "passthrough-headers",
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
@@ -119,7 +121,6 @@ pub(crate) const TOP: Section = Section {
         "ampcode",
         "oauth-model-alias",
         "oauth-excluded-models",
-        "payload",
         "request-log",
         // HEAD (v7.2.140)
         "plugins",
@@ -139,6 +140,46 @@ pub(crate) const TOP: Section = Section {
         "xai-api-key",
         "oauth-request-scoped-errors",
     ],
+};
+
+/// `payload:`.
+pub(crate) const PAYLOAD: Section = Section {
+    supported: &[
+        "default",
+        "default-raw",
+        "override",
+        "override-raw",
+        "filter",
+    ],
+    unsupported: &[],
+};
+
+/// One rule of a `payload.*` list.
+pub(crate) const PAYLOAD_RULE: Section = Section {
+    supported: &["models", "params"],
+    unsupported: &[],
+};
+
+/// `payload.*[].models[]`. The HEAD conditions after `from-protocol` are read only to make the
+/// entry never match (a narrowing condition Switchyard cannot evaluate must not widen a rule).
+pub(crate) const PAYLOAD_MODEL: Section = Section {
+    supported: &[
+        "name",
+        "protocol",
+        "from-protocol",
+        "headers",
+        "match",
+        "not-match",
+        "exist",
+        "not-exist",
+    ],
+    unsupported: &[],
+};
+
+/// `model-fallback[]` (Switchyard key).
+pub(crate) const MODEL_FALLBACK: Section = Section {
+    supported: &["from", "to"],
+    unsupported: &[],
 };
 
 pub(crate) const TLS: Section = Section {
@@ -287,6 +328,10 @@ mod tests {
             &COMPAT_KEY_ENTRY,
             &MODEL,
             &COMPAT_MODEL,
+            &PAYLOAD,
+            &PAYLOAD_RULE,
+            &PAYLOAD_MODEL,
+            &MODEL_FALLBACK,
         ] {
             for k in s.supported {
                 assert!(!s.unsupported.contains(k), "{k}");

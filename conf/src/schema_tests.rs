@@ -65,6 +65,30 @@ const CASES: &[(&str, &Section, &str, &str)] = &[
         "openai-compatibility: [{models: [{KEY: null}]}]",
         "openai-compatibility[0].models[0].KEY",
     ),
+    (
+        "payload",
+        &schema::PAYLOAD,
+        "payload: {KEY: null}",
+        "payload.KEY",
+    ),
+    (
+        "payload rule",
+        &schema::PAYLOAD_RULE,
+        "payload: {override: [{KEY: null}]}",
+        "payload.override[0].KEY",
+    ),
+    (
+        "payload model",
+        &schema::PAYLOAD_MODEL,
+        "payload: {filter: [{models: [{KEY: null}]}]}",
+        "payload.filter[0].models[0].KEY",
+    ),
+    (
+        "model fallback",
+        &schema::MODEL_FALLBACK,
+        "model-fallback: [{KEY: null}]",
+        "model-fallback[0].KEY",
+    ),
 ];
 
 fn walk(yaml: &str) -> Walker {

@@ -1,5 +1,6 @@
 //! Walks the top level of `config.yaml` into a [`Config`]: server, client keys, retry,
-//! routing, proxy and Switchyard's own keys. Account lists are delegated to `accounts.rs`.
+//! routing, proxy and Switchyard's own keys. Account lists are delegated to `accounts.rs`,
+//! `payload` and `model-fallback` to `payload.rs`.
 //!
 //! Contract: keys are visited in file order, so problems come out in the order the user wrote
 //! them; every problem is recorded in the [`Walker`] and the walk never stops early. The only
@@ -115,6 +116,10 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                     };
                 }
             }
+            "force-model-prefix" => set(&mut cfg.force_model_prefix, w.bool(value, &p)),
+            "passthrough-headers" => set(&mut cfg.passthrough_headers, w.bool(value, &p)),
+            "payload" => cfg.payload = crate::payload::payload(w, value, &p),
+            "model-fallback" => cfg.model_fallback = crate::payload::model_fallback(w, value, &p),
             "shutdown-grace-seconds" => {
                 set(&mut cfg.shutdown_grace_secs, w.u64_at_least(value, &p, 0))
             }
@@ -122,6 +127,12 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
         }
     }
     cfg.accounts = lists.into_iter().flatten().collect();
+    crate::payload::check_fallback_targets(
+        w,
+        &cfg.model_fallback,
+        &cfg.accounts,
+        cfg.force_model_prefix,
+    );
     cfg
 }
 

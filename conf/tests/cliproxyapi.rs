@@ -40,8 +40,6 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "logs-max-total-size-mb",
             "error-logs-max-files",
             "usage-statistics-enabled",
-            "force-model-prefix",
-            "passthrough-headers",
             "auth-auto-refresh-workers",
             "quota-exceeded",
             "ws-auth",
@@ -60,7 +58,6 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "ampcode",
             "oauth-model-alias",
             "oauth-excluded-models",
-            "payload",
         ]
     );
     let c = &loaded.config;
@@ -69,6 +66,15 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
     assert_eq!(c.request_retry, 3);
     assert_eq!(c.max_retry_interval_secs, 30);
     assert_eq!(c.routing_strategy, RoutingStrategy::RoundRobin);
+    let p = &c.payload;
+    let lens = [
+        p.default.len(),
+        p.default_raw.len(),
+        p.overrides.len(),
+        p.override_raw.len(),
+        p.filter.len(),
+    ];
+    assert_eq!(lens, [1, 1, 1, 1, 1], "every payload rule kind is read");
     let kinds: Vec<(ProviderKind, &str)> =
         c.accounts.iter().map(|a| (a.kind, a.id.as_str())).collect();
     assert_eq!(

@@ -167,6 +167,10 @@ shutdown-grace-seconds: 10
         nonstream_keepalive_secs: 20,
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
+        force_model_prefix: false,
+        passthrough_headers: false,
+        payload: Default::default(),
+        model_fallback: vec![],
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(

@@ -90,7 +90,7 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
     }
 }
 
-fn skip_ws(raw: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_ws(raw: &[u8], mut i: usize) -> usize {
     while matches!(raw.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
     }
@@ -98,7 +98,7 @@ fn skip_ws(raw: &[u8], mut i: usize) -> usize {
 }
 
 /// `raw[i]` is `"`; returns the index after the closing quote.
-fn skip_string(raw: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_string(raw: &[u8], mut i: usize) -> usize {
     i += 1;
     while let Some(&c) = raw.get(i) {
         match c {
@@ -111,7 +111,7 @@ fn skip_string(raw: &[u8], mut i: usize) -> usize {
 }
 
 /// Skip one JSON value starting at `i` (valid JSON assumed); returns the index after it.
-fn skip_value(raw: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_value(raw: &[u8], mut i: usize) -> usize {
     match raw.get(i) {
         Some(b'"') => skip_string(raw, i),
         Some(b'{' | b'[') => {

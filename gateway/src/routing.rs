@@ -1,13 +1,26 @@
 //! Model routing: which accounts serve a model name, under which upstream name, in which order.
 //!
-//! Built once per config snapshot. Per request, [`Router::plan`] returns the ordered candidate
-//! list for the requested model (round-robin rotates the start per model; fill-first always
+//! Built once per config snapshot. Per request, [`Router::resolve`] turns the name the client
+//! sent into the model to route (`auto`, `model-fallback`) and [`Router::plan`] returns the
+//! ordered candidate list for it (round-robin rotates the start per model; fill-first always
 //! starts at the first account). Failover walks that list.
+//!
+//! Name rules, CLIProxyAPI's unless noted:
+//! - `prefix: team` also serves `team/<alias>`; with `force-model-prefix: true` a prefixed
+//!   account serves only `team/<alias>` (and `<alias>` when it equals the prefix)
+//!   (`applyModelPrefixes`). Accounts without a `models` list honour their prefix the same way.
+//! - `auto` (unless an account lists a model named `auto`) is the first model in `/v1/models`
+//!   order that some account can serve right now (not cooling, reachable from the client's
+//!   protocol). CLIProxyAPI picks the newest model of its catalog by creation time; without a
+//!   catalog, config order is the deterministic equivalent, and the operator controls it. The
+//!   request then behaves as if `auto` were an alias of that model.
+//! - `model-fallback` (a Switchyard key; CLIProxyAPI only has Amp's `model-mappings`): a name no
+//!   account serves is routed as the first entry whose `from` wildcard matches it.
 
 use crate::accounts::Account;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use switchyard_conf::{ApiKeyAccount, ProviderKind, RoutingStrategy};
+use switchyard_conf::{ApiKeyAccount, Config, ModelFallback, ProviderKind, RoutingStrategy};
 
 /// One way to serve a model: an account and the model name it is sent upstream as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,23 +62,70 @@ pub struct Router {
     /// under the same name, unless `excluded-models` matches it.
     open: Pool,
     open_exclusions: Vec<Vec<String>>,
+    /// Per open account: its `prefix`, if any.
+    open_prefixes: Vec<Option<String>>,
+    force_model_prefix: bool,
+    fallback: Vec<ModelFallback>,
     listed: Vec<ListedModel>,
 }
 
+/// How the routed model name came from the one the client sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// The name as sent.
+    Asked,
+    /// `auto`, resolved to this listed model.
+    Auto,
+    /// No account serves the name; `model-fallback` routed it to this model.
+    Fallback,
+}
+
+/// The model to route and its plan.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The model name the plan is for.
+    pub model: String,
+    pub via: Via,
+    pub plan: Plan,
+}
+
 impl Router {
+    /// The router for a config: its accounts, strategy, `force-model-prefix` and
+    /// `model-fallback`.
+    pub fn from_config(config: &Config) -> Self {
+        let mut r = Self::build_with(
+            config.routing_strategy,
+            &config.accounts,
+            config.force_model_prefix,
+        );
+        r.fallback = config.model_fallback.clone();
+        r
+    }
+
     /// `accounts[i]` must be built from `configs[i]`.
     pub fn build(strategy: RoutingStrategy, configs: &[ApiKeyAccount]) -> Self {
+        Self::build_with(strategy, configs, false)
+    }
+
+    fn build_with(
+        strategy: RoutingStrategy,
+        configs: &[ApiKeyAccount],
+        force_prefix: bool,
+    ) -> Self {
         let mut r = Router {
             strategy,
+            force_model_prefix: force_prefix,
             ..Default::default()
         };
         for (i, a) in configs.iter().enumerate() {
+            let prefix = a.prefix.as_deref().filter(|p| !p.is_empty());
             if a.models.is_empty() {
                 r.open.candidates.push(Candidate {
                     account: i,
                     upstream_model: String::new(),
                 });
                 r.open_exclusions.push(a.excluded_models.clone());
+                r.open_prefixes.push(prefix.map(str::to_owned));
                 continue;
             }
             for m in &a.models {
@@ -79,8 +139,11 @@ impl Router {
                 {
                     continue;
                 }
-                let mut names = vec![alias.clone()];
-                if let Some(p) = a.prefix.as_deref().filter(|p| !p.is_empty()) {
+                let mut names = Vec::with_capacity(2);
+                if !force_prefix || prefix.is_none_or(|p| p == alias) {
+                    names.push(alias.clone());
+                }
+                if let Some(p) = prefix {
                     names.push(format!("{p}/{alias}"));
                 }
                 for name in names {
@@ -116,20 +179,11 @@ impl Router {
             Some(p) => (p, false),
             None => (&self.open, true),
         };
-        let mut all: Vec<Candidate> = pool
-            .candidates
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| !open || !is_excluded(&self.open_exclusions[*j], model))
-            .map(|(_, c)| Candidate {
-                account: c.account,
-                upstream_model: if open {
-                    model.to_owned()
-                } else {
-                    c.upstream_model.clone()
-                },
-            })
-            .collect();
+        let mut all: Vec<Candidate> = if open {
+            self.open_candidates(model).collect()
+        } else {
+            pool.candidates.clone()
+        };
         let kind = |c: &Candidate| accounts[c.account].kind;
         if open {
             // An open account of another protocol does not make every name a known model.
@@ -173,6 +227,82 @@ impl Router {
     }
 }
 
+impl Router {
+    /// Open accounts that serve `model`, with the name each sends upstream: `team/x` reaches a
+    /// `prefix: team` account as `x`; a bare name reaches it unless `force-model-prefix`.
+    fn open_candidates<'a>(&'a self, model: &'a str) -> impl Iterator<Item = Candidate> + 'a {
+        self.open
+            .candidates
+            .iter()
+            .enumerate()
+            .filter_map(move |(j, c)| {
+                let upstream = match self.open_prefixes[j].as_deref() {
+                    Some(p) => match model.strip_prefix(p).and_then(|m| m.strip_prefix('/')) {
+                        Some(rest) if !rest.is_empty() => rest,
+                        _ if self.force_model_prefix && model != p => return None,
+                        _ => model,
+                    },
+                    None => model,
+                };
+                (!is_excluded(&self.open_exclusions[j], upstream)).then(|| Candidate {
+                    account: c.account,
+                    upstream_model: upstream.to_owned(),
+                })
+            })
+    }
+
+    /// Resolve the name the client sent: `auto`, then the name itself, then `model-fallback`.
+    /// `usable` says whether a candidate can be tried now (not cooling); `auto` skips models
+    /// with none.
+    pub fn resolve(
+        &self,
+        asked: &str,
+        accounts: &[Account],
+        servable: impl Fn(ProviderKind) -> bool,
+        usable: impl Fn(&Candidate) -> bool,
+    ) -> Resolved {
+        if asked == "auto" && !self.pools.contains_key(asked) {
+            let first = self.listed.iter().find(|m| {
+                self.pools.get(&m.id).is_some_and(|p| {
+                    p.candidates
+                        .iter()
+                        .any(|c| servable(accounts[c.account].kind) && usable(c))
+                })
+            });
+            if let Some(m) = first {
+                return Resolved {
+                    model: m.id.clone(),
+                    via: Via::Auto,
+                    plan: self.plan(&m.id, accounts, &servable),
+                };
+            }
+        }
+        let plan = self.plan(asked, accounts, &servable);
+        if plan == Plan::Unknown {
+            let lower = asked.to_ascii_lowercase();
+            let hit = self
+                .fallback
+                .iter()
+                .find(|f| crate::payload::wildcard(&f.from.to_ascii_lowercase(), &lower));
+            if let Some(f) = hit {
+                let plan = self.plan(&f.to, accounts, &servable);
+                if plan != Plan::Unknown {
+                    return Resolved {
+                        model: f.to.clone(),
+                        via: Via::Fallback,
+                        plan,
+                    };
+                }
+            }
+        }
+        Resolved {
+            model: asked.to_owned(),
+            via: Via::Asked,
+            plan,
+        }
+    }
+}
+
 /// The index in `group` that tick number `tick` lands on when each account owns `weight`
 /// consecutive ticks of every cycle: over any whole cycle the shares are exact.
 fn weighted_pick(group: &[Candidate], accounts: &[Account], tick: usize) -> usize {
@@ -212,7 +342,7 @@ pub fn is_excluded(patterns: &[String], model: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_conf::{ModelAlias, Secret};
+    use switchyard_conf::{ModelAlias, ModelFallback, Secret};
 
     fn acct(
         kind: ProviderKind,
@@ -371,6 +501,84 @@ mod tests {
             orders,
             [vec![1, 2, 3, 0], vec![2, 3, 1, 0], vec![3, 1, 2, 0]]
         );
+    }
+
+    #[test]
+    fn force_model_prefix_hides_bare_names_of_prefixed_accounts() {
+        let mut open = acct(ProviderKind::OpenAiCompat, "o", &[], Some("loc"));
+        open.excluded_models = vec!["bad".into()];
+        let cfg = [
+            acct(
+                ProviderKind::Claude,
+                "p",
+                &[("m", ""), ("team", "")],
+                Some("team"),
+            ),
+            acct(ProviderKind::Claude, "q", &[("n", "")], None),
+            open,
+        ];
+        let accounts: Vec<Account> = cfg
+            .iter()
+            .map(|a| Account::from_config(a).unwrap())
+            .collect();
+        let all = |_| true;
+        let forced = Router::build_with(RoutingStrategy::FillFirst, &cfg, true);
+        let ids: Vec<_> = forced.listed().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["team/m", "team", "team/team", "n"]);
+        assert_eq!(accounts_of(forced.plan("team/m", &accounts, all)), vec![0]);
+        // The bare name is no longer a pool: it falls to the open account, which has a prefix
+        // too and so does not take bare names either.
+        assert_eq!(forced.plan("m", &accounts, all), Plan::Unknown);
+        let Plan::Candidates(c) = forced.plan("loc/x", &accounts, all) else {
+            panic!()
+        };
+        assert_eq!(c[0].upstream_model, "x", "the prefix is not sent upstream");
+        assert_eq!(forced.plan("loc/bad", &accounts, all), Plan::Unknown);
+        let free = Router::build(RoutingStrategy::FillFirst, &cfg);
+        assert_eq!(accounts_of(free.plan("m", &accounts, all)), vec![0]);
+        assert_eq!(accounts_of(free.plan("x", &accounts, all)), vec![2]);
+    }
+
+    #[test]
+    fn auto_and_fallback_resolution() {
+        let cfg = [
+            acct(ProviderKind::Claude, "a", &[("one", "")], None),
+            acct(ProviderKind::Gemini, "b", &[("two", "")], None),
+        ];
+        let accounts: Vec<Account> = cfg
+            .iter()
+            .map(|a| Account::from_config(a).unwrap())
+            .collect();
+        let mut r = Router::build(RoutingStrategy::FillFirst, &cfg);
+        r.fallback = vec![
+            ModelFallback {
+                from: "CLAUDE-*".into(),
+                to: "one".into(),
+            },
+            ModelFallback {
+                from: "*".into(),
+                to: "two".into(),
+            },
+        ];
+        let all = |_| true;
+        let res = r.resolve("auto", &accounts, all, |_| true);
+        assert_eq!((res.model.as_str(), res.via), ("one", Via::Auto));
+        // The first model's account is not usable (cooling): the next listed model.
+        let res = r.resolve("auto", &accounts, all, |c| c.account != 0);
+        assert_eq!((res.model.as_str(), res.via), ("two", Via::Auto));
+        // Nor reachable from the client's protocol.
+        let res = r.resolve("auto", &accounts, |k| k == ProviderKind::Gemini, |_| true);
+        assert_eq!(res.model, "two");
+        let res = r.resolve("claude-haiku-4-5", &accounts, all, |_| true);
+        assert_eq!((res.model.as_str(), res.via), ("one", Via::Fallback));
+        assert_eq!(accounts_of(res.plan), vec![0]);
+        let res = r.resolve("gpt-5.4-nano", &accounts, all, |_| true);
+        assert_eq!((res.model.as_str(), res.via), ("two", Via::Fallback));
+        let res = r.resolve("one", &accounts, all, |_| true);
+        assert_eq!(res.via, Via::Asked, "a served name is never a fallback");
+        r.fallback.clear();
+        let res = r.resolve("gpt-5.4-nano", &accounts, all, |_| true);
+        assert_eq!((res.via, res.plan), (Via::Asked, Plan::Unknown));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use crate::accounts::Account;
 use crate::client_auth::ClientKeys;
 use crate::health::CoolingPolicy;
+use crate::payload::Payload;
 use crate::routing::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,10 @@ pub struct Runtime {
     pub stream_keepalive: Option<Duration>,
     /// `nonstream-keepalive-interval`, when on.
     pub nonstream_keepalive: Option<Duration>,
+    /// `payload:` rules for upstream request bodies.
+    pub payload: Payload,
+    /// `passthrough-headers`: forward the upstream's response headers (filtered).
+    pub passthrough_headers: bool,
 }
 
 impl Runtime {
@@ -83,7 +88,7 @@ impl Runtime {
         }
         let t = &config.upstream_timeouts;
         Ok(Arc::new(Self {
-            router: Router::build(config.routing_strategy, &config.accounts),
+            router: Router::from_config(config),
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
@@ -104,6 +109,8 @@ impl Runtime {
                 .then(|| Duration::from_secs(config.stream_keepalive_secs)),
             nonstream_keepalive: (config.nonstream_keepalive_secs > 0)
                 .then(|| Duration::from_secs(config.nonstream_keepalive_secs)),
+            payload: Payload::new(&config.payload),
+            passthrough_headers: config.passthrough_headers,
         }))
     }
 }

@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::errors::GatewayError;
 use crate::local;
 use crate::protocol::{self, ClientProtocol, Endpoint, GeminiMethod, Route};
-use crate::routing::{Candidate, Plan};
+use crate::routing::{Candidate, Plan, Via};
 use crate::translate;
 use bytes::Bytes;
 use pingora_proxy::Session;
@@ -140,10 +140,24 @@ async fn prepare(
             .query()
             .is_some_and(|q| q.split('&').any(|p| p == "alt=sse"));
     let wire = translate::client_wire(&endpoint);
-    let plan = ctx.rt.router.plan(&model, &ctx.rt.accounts, |k| {
-        endpoint.passthrough_to(k) || wire.is_some()
-    });
-    let mut candidates = match plan {
+    let now = Instant::now();
+    let resolved = ctx.rt.router.resolve(
+        &model,
+        &ctx.rt.accounts,
+        |k| endpoint.passthrough_to(k) || wire.is_some(),
+        |c| {
+            let id = &ctx.rt.accounts[c.account].id;
+            ctx.health
+                .cooling_until(id, &c.upstream_model, now)
+                .is_none()
+        },
+    );
+    // `auto` and a fallback route like an alias: the client's name stays the request's model
+    // (spliced out of same-protocol bodies, shown in translated answers) and the candidates
+    // carry the upstream names. A fallback's attempts also go through the IR, so that every
+    // answer, same-protocol ones included, reports the name the client asked for.
+    let fallback = resolved.via == Via::Fallback && wire.is_some();
+    let mut candidates = match resolved.plan {
         Plan::Candidates(c) => c,
         Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
         Plan::Incompatible(kinds) => {
@@ -157,7 +171,7 @@ async fn prepare(
         }
     };
     let accounts = &ctx.rt.accounts;
-    let forced = suffix.is_some() && !translate::is_count_tokens(&endpoint);
+    let forced = (suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint);
     let passthrough = |c: &Candidate| !forced && endpoint.passthrough_to(accounts[c.account].kind);
     if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
         let has_passthrough = candidates.iter().any(passthrough);

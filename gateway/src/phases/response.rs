@@ -45,6 +45,7 @@ pub fn upstream_response_filter(
         e.set_retry(true);
         return Err(e);
     }
+    crate::response_headers::filter(resp, ctx.rt.passthrough_headers);
     let upstream_streams = resp
         .headers
         .get("content-type")

@@ -7,6 +7,7 @@ use crate::ctx::Ctx;
 use crate::dns::Resolver;
 use crate::errors::GatewayError;
 use crate::health::Outcome;
+use crate::payload;
 use crate::protocol::Endpoint;
 use crate::translate::{self, Pair, ResponseMode};
 use bytes::Bytes;
@@ -151,6 +152,25 @@ pub fn upstream_request_filter(
             ctx.splice = Some(literal);
         }
     }
+    // Payload rules (payload.rs): only when one matches is the body copied and edited.
+    let asked = ctx.model.as_deref().unwrap_or_default();
+    let target = payload::Target::new(account.kind, endpoint, &upstream_model, asked);
+    if ctx.rt.payload.applies(&target) {
+        let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
+        let body = match (&ctx.splice, &ctx.model_span) {
+            (Some(literal), Some(span)) => body::splice(&raw, span, literal),
+            _ => raw,
+        };
+        let out = Bytes::from(
+            ctx.rt
+                .payload
+                .apply(&target, &body)
+                .unwrap_or_else(|| body.to_vec()),
+        );
+        len = out.len();
+        ctx.splice = None;
+        ctx.translated = Some(out); // sent whole by `request_body_filter`
+    }
     req.insert_header("content-length", len.to_string())?;
     Ok(())
 }
@@ -192,6 +212,12 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
             format!("encoding the upstream request: {e}"),
         )
     })?;
+    let asked = ctx.model.as_deref().unwrap_or_default();
+    let target = payload::Target::new(account.kind, endpoint, &upstream_model, asked);
+    let body = match rt.payload.apply(&target, &body) {
+        Some(edited) => Bytes::from(edited),
+        None => body,
+    };
     let uri: http::Uri = path
         .parse()
         .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
