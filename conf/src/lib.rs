@@ -12,6 +12,7 @@
 mod accounts;
 mod model;
 mod node;
+mod oauth;
 mod parse;
 mod redact;
 mod schema;
@@ -20,6 +21,7 @@ mod values;
 mod walk;
 
 pub use model::*;
+pub use oauth::OAUTH_PROVIDERS;
 
 use std::path::Path;
 

@@ -171,6 +171,22 @@ pub struct Config {
     /// `transient-error-cooldown-seconds`: cooldown after 408/5xx/529. CLIProxyAPI's values:
     /// 0 (default) means 60 s, -1 means none (`None` here).
     pub transient_cooldown_secs: Option<u64>,
+    /// `oauth-overrides` (Switchyard key), by provider name (`codex`, `qwen`, ...); default
+    /// empty: every provider uses its real endpoints.
+    pub oauth_overrides: BTreeMap<String, OAuthOverride>,
+}
+
+/// `oauth-overrides.<provider>`: each field replaces the provider's built-in default when set.
+/// `Debug` shows URLs and the client id (public values) and hides the secret.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OAuthOverride {
+    pub auth_url: Option<String>,
+    pub token_url: Option<String>,
+    pub device_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// The upstream API base URL the provider's accounts send requests to.
+    pub base_url: Option<String>,
 }
 
 /// `max-body-size` default: 32 MiB.
@@ -203,6 +219,7 @@ impl Default for Config {
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             disable_cooling: false,
             transient_cooldown_secs: Some(60),
+            oauth_overrides: BTreeMap::new(),
         }
     }
 }

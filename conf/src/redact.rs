@@ -94,6 +94,7 @@ impl fmt::Debug for Config {
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("disable_cooling", &self.disable_cooling)
             .field("transient_cooldown_secs", &self.transient_cooldown_secs)
+            .field("oauth_overrides", &self.oauth_overrides)
             .finish()
     }
 }

@@ -154,6 +154,7 @@ shutdown-grace-seconds: 10
         routing_strategy: RoutingStrategy::FillFirst,
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
+        oauth_overrides: BTreeMap::new(),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(
