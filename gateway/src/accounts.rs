@@ -80,6 +80,8 @@ pub struct Account {
     pub priority: i64,
     /// Share under `weighted-round-robin`.
     pub weight: u32,
+    /// OAuth accounts from `auth-dir`: where the current access token comes from.
+    pub oauth: Option<crate::oauth::OAuthLink>,
 }
 
 impl Account {
@@ -102,6 +104,7 @@ impl Account {
             disable_cooling: a.disable_cooling,
             priority: a.priority,
             weight: a.weight,
+            oauth: None,
         })
     }
 }

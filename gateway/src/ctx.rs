@@ -63,6 +63,8 @@ pub struct Ctx {
     pub translated: Option<bytes::Bytes>,
     /// How the response of the attempt in flight is handled.
     pub response: ResponseMode,
+    /// The one refresh-and-retry after an OAuth account's 401 (`oauth.rs`).
+    pub oauth_retry: crate::oauth::OAuthRetry,
 }
 
 impl Ctx {
@@ -89,6 +91,7 @@ impl Ctx {
             pair: None,
             translated: None,
             response: ResponseMode::Passthrough,
+            oauth_retry: crate::oauth::OAuthRetry::None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod errors;
 pub mod health;
 pub mod local;
+pub mod oauth;
 pub mod phases;
 pub mod protocol;
 pub mod proxy;

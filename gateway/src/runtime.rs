@@ -23,6 +23,8 @@ pub struct Runtime {
     pub read_timeout: Duration,
     /// Global cooldown settings; accounts may disable cooling for themselves.
     pub cooling: CoolingPolicy,
+    /// The OAuth refresh service, when `auth-dir` holds OAuth accounts.
+    pub oauth: Option<Arc<switchyard_auth::refresh::Refresher>>,
 }
 
 impl Runtime {
@@ -38,8 +40,11 @@ impl Runtime {
     /// Build the snapshot; every problem is returned at once.
     pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
         let mut problems = Vec::new();
-        let mut accounts = Vec::with_capacity(config.accounts.len());
-        for a in &config.accounts {
+        let oauth = crate::oauth::load(config).map_err(|e| vec![e])?;
+        let mut configs = config.accounts.clone();
+        configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
+        let mut accounts = Vec::with_capacity(configs.len());
+        for a in &configs {
             match Account::from_config(a) {
                 Ok(acc) => accounts.push(acc),
                 Err(e) => problems.push(e),
@@ -59,9 +64,14 @@ impl Runtime {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let links = oauth.accounts.into_iter().map(|(_, link)| Some(link));
+        let skip = config.accounts.len();
+        for (account, link) in accounts.iter_mut().skip(skip).zip(links) {
+            account.oauth = link;
+        }
         let t = &config.upstream_timeouts;
         Ok(Arc::new(Self {
-            router: Router::build(config.routing_strategy, &config.accounts),
+            router: Router::build(config.routing_strategy, &configs),
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
@@ -71,6 +81,7 @@ impl Runtime {
                 disabled: config.disable_cooling,
                 transient: config.transient_cooldown_secs.map(Duration::from_secs),
             },
+            oauth: oauth.refresher,
         }))
     }
 }

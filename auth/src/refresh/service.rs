@@ -69,6 +69,18 @@ pub struct Refresher {
     clock: Arc<dyn Clock>,
 }
 
+impl std::fmt::Debug for Refresher {
+    /// The directory and account ids only; never a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<String> = self.slots().keys().cloned().collect();
+        ids.sort();
+        f.debug_struct("Refresher")
+            .field("dir", &self.store.dir())
+            .field("accounts", &ids)
+            .finish()
+    }
+}
+
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

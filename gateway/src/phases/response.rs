@@ -17,6 +17,15 @@ pub fn upstream_response_filter(
 ) -> Result<()> {
     let status = resp.status.as_u16();
     ctx.record_status(status);
+    if session.response_written().is_none() && crate::oauth::retry_after_401(status, ctx) {
+        ctx.retry_status = Some(status);
+        let mut e = Error::explain(
+            ErrorType::HTTPStatus(status),
+            "OAuth 401: refresh and retry",
+        );
+        e.set_retry(true);
+        return Err(e);
+    }
     ctx.record_outcome(if status < 400 {
         Outcome::Success
     } else {
