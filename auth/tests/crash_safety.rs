@@ -40,7 +40,11 @@ fn sigkill_during_rewrites_leaves_old_or_new() {
         let token = v["access_token"].as_str().unwrap();
         let n: u64 = token[1..].parse().unwrap();
         let pad = v["pad"].as_str().unwrap().len();
-        assert_eq!(pad, if n % 2 == 0 { 10 } else { 200_000 }, "round {round}");
+        assert_eq!(
+            pad,
+            if n.is_multiple_of(2) { 10 } else { 200_000 },
+            "round {round}"
+        );
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let dmode = std::fs::metadata(&auth_dir).unwrap().permissions().mode() & 0o777;

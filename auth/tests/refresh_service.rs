@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 //! The refresh service against a scripted token endpoint on loopback: timing with an injected
 //! clock (no sleeps), single flight (concurrent callers after a 401 cause one grant), the
 //! rotated refresh token on disk before the new access token is handed out, and

@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 //! An existing CLIProxyAPI `auth-dir` loads unchanged: files in its exact formats for several
 //! providers (cliproxyapi.md §3.3), with control metadata; a rewrite keeps every field we do not
 //! model, and writes 0600 in a 0700 directory.

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     };
     // Two versions of very different sizes, so a torn write could not look like either.
     let version = |i: u64| {
-        let pad = "x".repeat(if i % 2 == 0 { 10 } else { 200_000 });
+        let pad = "x".repeat(if i.is_multiple_of(2) { 10 } else { 200_000 });
         serde_json::json!({"type": "codex", "access_token": format!("a{i}"), "pad": pad})
     };
     let mut i = 0u64;
