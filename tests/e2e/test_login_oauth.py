@@ -308,3 +308,22 @@ def test_refresh_rotates_and_old_token_is_rejected_then_revoked_account_is_unusa
     for text in (login_log, log1, log2):
         for t in tokens:
             assert t not in text, "a token leaked into the output"
+
+
+def test_login_cancelled_with_ctrl_c_or_timed_out_writes_nothing(request, tmp_path, oidc):
+    import signal
+
+    cfg = write_config(tmp_path, oidc)
+    login = Login(request, tmp_path, cfg, "codex", "--no-browser", "--callback-port", str(free_port()))
+    login.read_until(lambda l: l.startswith("http"))
+    login.proc.popen.send_signal(signal.SIGINT)
+    code, _, log = login.finish()
+    assert code == 1
+    assert "error: codex login failed: login cancelled; nothing was saved" in log
+
+    login = Login(request, tmp_path, cfg, "qwen", "--timeout-seconds", "1")
+    login.read_until(lambda l: l.startswith("User code: "))
+    code, _, log = login.finish()
+    assert code == 1
+    assert "error: qwen login failed: login timed out after 1s; nothing was saved" in log
+    assert auth_files(tmp_path) == []

@@ -48,6 +48,10 @@ def test_codex_oauth_account_serves_requests_with_its_current_token(
     accounts = [e["account"] for e in mock_upstream.journal()]
     assert set(accounts) == {first, second}
     assert accounts[-1] == second
+    # The gateway's log (login, serving, reload) never shows a token.
+    log = gw.log_text()
+    for token in (first, second):
+        assert token not in log
 
 
 def test_upstream_401_refreshes_once_and_retries_the_same_account(

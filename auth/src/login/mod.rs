@@ -83,10 +83,14 @@ pub async fn login(
             )),
         }
     };
+    // Registered before the flow prints anything, so a Ctrl-C right after the URL is caught.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| AuthError::Config(format!("cannot watch for Ctrl-C: {e}")))?;
     let tokens = tokio::select! {
-        r = work => r?,
+        biased;
+        _ = interrupt.recv() => return Err(AuthError::Cancelled),
         _ = tokio::time::sleep(opts.timeout) => return Err(AuthError::TimedOut(opts.timeout)),
-        _ = tokio::signal::ctrl_c() => return Err(AuthError::Cancelled),
+        r = work => r?,
     };
     let now = now_secs();
     let (name, raw) = auth_file(provider, &tokens, now);
