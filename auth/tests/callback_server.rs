@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 //! The loopback callback server: other paths get 404 and the wait goes on, a matching state
 //! yields the code, a provider `error=` redirect ends the login as a refusal.
 
