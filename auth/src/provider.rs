@@ -135,7 +135,7 @@ impl Provider {
         match id {
             ProviderId::Claude => {
                 p.auth_url = "https://claude.ai/oauth/authorize".into();
-                p.token_url = "https://console.anthropic.com/v1/oauth/token".into();
+                p.token_url = "https://api.anthropic.com/v1/oauth/token".into();
                 p.client_id = "9d1c250a-e61b-44d9-88ed-5944d1962f5e".into();
                 p.scopes = scopes(&["org:create_api_key", "user:profile", "user:inference"]);
                 p.callback_port = 54545;
@@ -146,7 +146,8 @@ impl Provider {
             ProviderId::Codex => {
                 p.auth_url = "https://auth.openai.com/oauth/authorize".into();
                 p.token_url = "https://auth.openai.com/oauth/token".into();
-                p.device_url = "https://auth.openai.com/oauth/device/code".into();
+                // No default device URL: OpenAI's device login is not RFC 8628 (`--device`
+                // needs `oauth-overrides.codex.device-url` pointing at an RFC 8628 server).
                 p.client_id = "app_EMoamEEZ73f0CkXaXp7hrann".into();
                 p.scopes = scopes(&["openid", "email", "profile", "offline_access"]);
                 p.callback_port = 1455;

@@ -240,9 +240,9 @@ def test_login_codex_wrong_state_is_refused_and_writes_nothing(request, tmp_path
     assert auth_files(tmp_path) == []
 
 
-def test_login_qwen_device_flow(request, tmp_path, oidc):
-    cfg = write_config(tmp_path, oidc)
-    login = Login(request, tmp_path, cfg, "qwen")
+def login_qwen(request, tmp_path: Path, oidc: Oidc, cfg: Path, *args: str) -> Path:
+    """A device-code login (`qwen`, or `codex --device` with ``args``) approved by the user."""
+    login = Login(request, tmp_path, cfg, *(args or ("qwen",)))
     complete = login.read_until(lambda l: l.startswith("http"))
     code_line = login.read_until(lambda l: l.startswith("User code: "))
     user_code = code_line.removeprefix("User code: ")
@@ -264,9 +264,24 @@ def test_login_qwen_device_flow(request, tmp_path, oidc):
     code, out, log = login.finish()
     assert code == 0, f"{out}\n{log}"
     files = auth_files(tmp_path)
-    assert len(files) == 1 and re.fullmatch(r"qwen-sub-[0-9a-f]{8}\.json", files[0].name)
-    data = json.loads(files[0].read_text())
+    assert len(files) == 1
+    return files[0]
+
+
+def test_login_qwen_device_flow(request, tmp_path, oidc):
+    cfg = write_config(tmp_path, oidc)
+    path = login_qwen(request, tmp_path, oidc, cfg)
+    assert re.fullmatch(r"qwen-sub-[0-9a-f]{8}\.json", path.name), path.name
+    data = json.loads(path.read_text())
     assert data["type"] == "qwen" and data["access_token"] and data["refresh_token"]
+
+
+def test_login_codex_device_flow(request, tmp_path, oidc):
+    cfg = write_config(tmp_path, oidc)
+    path = login_qwen(request, tmp_path, oidc, cfg, "codex", "--device")
+    assert re.fullmatch(r"codex-sub-[0-9a-f]{8}\.json", path.name), path.name
+    data = json.loads(path.read_text())
+    assert data["type"] == "codex" and data["access_token"] and data["refresh_token"]
 
 
 def run_refresh(tmp_path: Path, cfg: Path) -> tuple[int, str]:

@@ -17,6 +17,14 @@ pub(crate) async fn run(
     pkce: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<TokenSet, AuthError> {
+    if p.device_url.is_empty() {
+        return Err(AuthError::Unsupported(format!(
+            "{} device login without oauth-overrides.{}.device-url (the provider's own device \
+             endpoint is not RFC 8628)",
+            p.id.name(),
+            p.id.name()
+        )));
+    }
     let client = oauth::client(p)?;
     let http = oauth::http_client()?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
