@@ -1,5 +1,6 @@
 //! OAuth accounts from `auth-dir` in the pool: the usable Codex auth files become Codex
-//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`), with
+//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`) and Qwen
+//! files OpenAI-compatible accounts (`resource_url` or the portal), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
 //! their current access token.
@@ -137,15 +138,19 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
         else {
             continue;
         };
-        if provider.id != ProviderId::Codex {
-            tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
-            continue;
-        }
+        let account = match provider.id {
+            ProviderId::Codex => codex_account(&file, &record, &provider),
+            ProviderId::Qwen => qwen_account(&file, &record, &provider),
+            _ => {
+                tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
+                continue;
+            }
+        };
         let link = OAuthLink {
             file: file.clone(),
             refresher: refresher.clone(),
         };
-        accounts.push((codex_account(&file, &record, &provider), link));
+        accounts.push((account, link));
     }
     Ok(OAuthAccounts {
         refresher: Some(refresher),
@@ -179,6 +184,27 @@ fn codex_account(
         priority: m.priority,
         weight: m.weight.unwrap_or(1),
     }
+}
+
+/// A Qwen account: OpenAI Chat Completions at `oauth-overrides.qwen.base-url` when set, else
+/// the token's `resource_url` (`https://<resource_url>/v1`), else the portal.
+fn qwen_account(
+    file: &str,
+    record: &switchyard_auth::AuthRecord,
+    provider: &Provider,
+) -> ApiKeyAccount {
+    let overridden = provider.base_url != Provider::builtin(ProviderId::Qwen).base_url;
+    let base_url = match record.resource_url().filter(|_| !overridden) {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => u.to_owned(),
+        Some(host) => format!("https://{}/v1", host.trim_end_matches('/')),
+        None => provider.base_url.clone(),
+    };
+    let mut a = codex_account(file, record, provider);
+    a.kind = ProviderKind::OpenAiCompat;
+    a.provider_name = "qwen".into();
+    a.base_url = base_url.trim_end_matches('/').to_owned();
+    a.headers = record.meta.headers.clone();
+    a
 }
 
 /// Runs the refresh service on its own thread (a current-thread tokio runtime), for the life

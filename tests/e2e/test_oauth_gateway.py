@@ -1,8 +1,9 @@
-"""The issue's "done when": `switchyard login codex --no-browser` against the test OpenID
+"""OAuth accounts from auth-dir served by the gateway. The issue's "done when": `switchyard login codex --no-browser` against the test OpenID
 provider, then the gateway serves a Responses request from that OAuth account; it reaches the
 mock with the account's current access token (and the originator header), and after
 `switchyard refresh` rotates the tokens the next request carries the new one without a
-restart."""
+restart. Also: an upstream 401 refreshes once and retries; a Qwen login serves Chat
+Completions."""
 
 from __future__ import annotations
 
@@ -72,3 +73,18 @@ def test_upstream_401_refreshes_once_and_retries_the_same_account(
     assert responses_request(gw) == 200
     assert [e["account"] for e in mock_upstream.journal()][-1] == after["access_token"]
     assert len(mock_upstream.journal()) == 3
+
+
+def test_qwen_oauth_account_serves_chat_completions(request, tmp_path, oidc, mock_upstream, gateway):
+    from test_login_oauth import login_qwen
+
+    cfg = write_config(tmp_path, oidc, base_url=f"{mock_upstream.url}/v1")
+    path = login_qwen(request, tmp_path, oidc, cfg)
+    token = json.loads(path.read_text())["access_token"]
+    gw = gateway(gateway_config() + cfg.read_text())
+    body = json.dumps({"model": "qwen3-coder-plus", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    r = http_request("POST", f"{gw.url}/v1/chat/completions", body,
+                     {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"})
+    assert r.status == 200, r.body
+    [entry] = mock_upstream.journal()
+    assert (entry["path"], entry["account"]) == ("/v1/chat/completions", token)

@@ -65,6 +65,8 @@ pub struct Refresher {
     config: Config,
     http: reqwest::Client,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Problems already logged (the directory is re-read every tick: each is logged once).
+    warned: Mutex<std::collections::HashSet<String>>,
     workers: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
 }
@@ -102,6 +104,7 @@ impl Refresher {
             config: config.clone(),
             http: oauth::http_client()?,
             slots: Mutex::new(HashMap::new()),
+            warned: Mutex::new(std::collections::HashSet::new()),
             workers: Arc::new(Semaphore::new(workers.max(1))),
             clock,
         });
@@ -121,7 +124,8 @@ impl Refresher {
     pub fn reload(&self) -> Vec<String> {
         let (records, problems) = self.store.load_all();
         for p in problems {
-            tracing::warn!(file = %p.id, "auth file skipped: {}", p.message);
+            let line = format!("auth file {} skipped: {}", p.id, p.message);
+            self.warn_once(line);
         }
         let mut slots = self.slots();
         let mut seen = Vec::new();
@@ -131,7 +135,7 @@ impl Refresher {
                 continue;
             }
             for problem in &record.meta.problems {
-                tracing::warn!(file = %record.id, "auth file metadata {problem}");
+                self.warn_once(format!("auth file {} metadata {problem}", record.id));
             }
             seen.push(record.id.clone());
             if let Some(slot) = slots.get(&record.id) {
@@ -162,6 +166,17 @@ impl Refresher {
         slots.retain(|id, _| seen.contains(id));
         seen.sort();
         seen
+    }
+
+    fn warn_once(&self, line: String) {
+        let mut warned = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !warned.contains(&line) {
+            tracing::warn!("{line}");
+            warned.insert(line);
+        }
     }
 
     fn slot(&self, id: &str) -> Result<Arc<Slot>, AuthError> {
