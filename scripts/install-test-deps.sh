@@ -4,7 +4,8 @@
 #   .tools/venv   Python venv: openai, anthropic, google-genai, pytest, pytest-timeout
 #                 (exact pins, whole closure: tests/e2e/requirements.txt)
 #   .tools/node   npm packages: @anthropic-ai/claude-code, @openai/codex,
-#                 @google/gemini-cli, @qwen-code/qwen-code, @copilotkit/aimock
+#                 @google/gemini-cli, @qwen-code/qwen-code, @copilotkit/aimock,
+#                 oidc-provider (the OAuth server of tests/oidc)
 #                 (tests/e2e/node/package.json + package-lock.json, installed with `npm ci`;
 #                 codex and claude-code bring their native binaries as per-platform
 #                 optional packages)
@@ -26,7 +27,7 @@ MIN_NODE_MAJOR=20
 MIN_NODE_MINOR=15 # @copilotkit/aimock 1.43.0 wants node >= 20.15
 # The CLIs the e2e tests drive (node_modules/.bin names); each must answer --version.
 CLIS=(claude codex gemini qwen)
-NPM_PKGS=(@anthropic-ai/claude-code @openai/codex @google/gemini-cli @qwen-code/qwen-code @copilotkit/aimock)
+NPM_PKGS=(@anthropic-ai/claude-code @openai/codex @google/gemini-cli @qwen-code/qwen-code @copilotkit/aimock oidc-provider)
 
 log() { printf '[install-test-deps] %s\n' "$*"; }
 die() { printf '[install-test-deps] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -92,6 +93,7 @@ from importlib.metadata import version
 for n in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout"):
     version(n)' 2>/dev/null &&
         [ -f "$NODE_DIR/node_modules/@copilotkit/aimock/dist/cli.js" ] &&
+        [ -f "$NODE_DIR/node_modules/oidc-provider/package.json" ] &&
         [ -s "$CLI_VERSIONS" ] &&
         clis_present
 }

@@ -1,1 +1,28 @@
-//! placeholder
+//! Keyless upstream accounts: OAuth logins, the CLIProxyAPI-compatible token store in
+//! `auth-dir`, and the background refresh service.
+//!
+//! Layout: [`provider`] (the registry and `oauth-overrides`), [`record`] / [`meta`] (one auth
+//! file and its control metadata), [`store`] (the directory, atomic 0600 writes), [`login`]
+//! (`switchyard login`), [`refresh`] (single-flight refresh with backoff), [`oauth`] (the
+//! `oauth2` crate wired to a provider). No Pingora; tokio and reqwest for I/O.
+//!
+//! Tokens never reach a log line or an error message: they live in [`switchyard_conf::Secret`]
+//! or in the record's JSON, and errors carry OAuth error codes only.
+
+pub mod cli;
+pub mod error;
+pub mod jwt;
+pub mod login;
+pub mod meta;
+pub mod naming;
+pub mod oauth;
+pub mod provider;
+pub mod record;
+pub mod refresh;
+pub mod store;
+pub mod timefmt;
+
+pub use error::AuthError;
+pub use provider::{Flow, Provider, ProviderId};
+pub use record::{AuthRecord, TokenSet};
+pub use store::TokenStore;

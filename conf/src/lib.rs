@@ -12,6 +12,7 @@
 mod accounts;
 mod model;
 mod node;
+mod oauth;
 mod parse;
 mod payload;
 mod redact;
@@ -21,6 +22,7 @@ mod values;
 mod walk;
 
 pub use model::*;
+pub use oauth::OAUTH_PROVIDERS;
 
 use std::path::Path;
 

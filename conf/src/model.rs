@@ -197,6 +197,9 @@ pub struct Config {
     pub payload: PayloadRules,
     /// `model-fallback` (Switchyard key): where a model no account serves goes instead of 404.
     pub model_fallback: Vec<ModelFallback>,
+    /// `oauth-overrides` (Switchyard key), by provider name (`codex`, `qwen`, ...); default
+    /// empty: every provider uses its real endpoints.
+    pub oauth_overrides: BTreeMap<String, OAuthOverride>,
 }
 
 /// `payload:`: CLIProxyAPI's request-body rules, each list in file order.
@@ -265,6 +268,19 @@ pub struct ModelFallback {
     pub to: String,
 }
 
+/// `oauth-overrides.<provider>`: each field replaces the provider's built-in default when set.
+/// `Debug` shows URLs and the client id (public values) and hides the secret.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OAuthOverride {
+    pub auth_url: Option<String>,
+    pub token_url: Option<String>,
+    pub device_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// The upstream API base URL the provider's accounts send requests to.
+    pub base_url: Option<String>,
+}
+
 /// `max-body-size` default: 32 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// `port` default.
@@ -304,6 +320,7 @@ impl Default for Config {
             passthrough_headers: false,
             payload: PayloadRules::default(),
             model_fallback: Vec::new(),
+            oauth_overrides: BTreeMap::new(),
         }
     }
 }

@@ -98,6 +98,7 @@ impl fmt::Debug for Config {
             .field("passthrough_headers", &self.passthrough_headers)
             .field("payload", &self.payload)
             .field("model_fallback", &self.model_fallback)
+            .field("oauth_overrides", &self.oauth_overrides)
             .finish()
     }
 }

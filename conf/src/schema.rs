@@ -99,6 +99,7 @@ pub(crate) const TOP: Section = Section {
         "passthrough-headers",
         "payload",
         "model-fallback",
+        "oauth-overrides",
     ],
     unsupported: &[
         // v6.9.25
@@ -201,6 +202,20 @@ pub(crate) const STREAMING: Section = Section {
 
 pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
     supported: &["connect-seconds", "first-byte-seconds", "idle-seconds"],
+    unsupported: &[],
+};
+
+/// `oauth-overrides.<provider>` (a Switchyard key; `client-secret` is for the providers whose
+/// installed-app client has one, Google's and iFlow's).
+pub(crate) const OAUTH_OVERRIDE: Section = Section {
+    supported: &[
+        "auth-url",
+        "token-url",
+        "device-url",
+        "client-id",
+        "client-secret",
+        "base-url",
+    ],
     unsupported: &[],
 };
 
@@ -321,6 +336,7 @@ mod tests {
             &TLS,
             &ROUTING,
             &UPSTREAM_TIMEOUTS,
+            &OAUTH_OVERRIDE,
             &GEMINI_ENTRY,
             &CLAUDE_ENTRY,
             &CODEX_ENTRY,

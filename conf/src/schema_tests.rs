@@ -24,6 +24,12 @@ const CASES: &[(&str, &Section, &str, &str)] = &[
         "upstream-timeouts.KEY",
     ),
     (
+        "oauth override",
+        &schema::OAUTH_OVERRIDE,
+        "oauth-overrides: {codex: {KEY: null}}",
+        "oauth-overrides.codex.KEY",
+    ),
+    (
         "gemini",
         &schema::GEMINI_ENTRY,
         "gemini-api-key: [{KEY: null}]",

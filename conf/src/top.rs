@@ -123,6 +123,7 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
             "shutdown-grace-seconds" => {
                 set(&mut cfg.shutdown_grace_secs, w.u64_at_least(value, &p, 0))
             }
+            "oauth-overrides" => cfg.oauth_overrides = crate::oauth::overrides(w, value, &p),
             other => w.other_key(&schema::TOP, other, &p),
         }
     }

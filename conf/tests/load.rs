@@ -171,6 +171,7 @@ shutdown-grace-seconds: 10
         passthrough_headers: false,
         payload: Default::default(),
         model_fallback: vec![],
+        oauth_overrides: BTreeMap::new(),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(

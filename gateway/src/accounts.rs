@@ -82,6 +82,8 @@ pub struct Account {
     pub weight: u32,
     /// Per-account `request-retry` (overrides the global value).
     pub request_retry: Option<u32>,
+    /// OAuth accounts from `auth-dir`: where the current access token comes from.
+    pub oauth: Option<crate::oauth::OAuthLink>,
 }
 
 impl Account {
@@ -105,6 +107,7 @@ impl Account {
             priority: a.priority,
             weight: a.weight,
             request_retry: a.request_retry,
+            oauth: None,
         })
     }
 }

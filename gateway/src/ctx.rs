@@ -79,6 +79,8 @@ pub struct Ctx {
     pub bootstrap: Bootstrap,
     /// What the client has received so far (decides whether failover is still invisible).
     pub downstream: Downstream,
+    /// The one refresh-and-retry after an OAuth account's 401 (`oauth.rs`).
+    pub oauth_retry: crate::oauth::OAuthRetry,
 }
 
 impl Ctx {
@@ -112,6 +114,7 @@ impl Ctx {
             judge: None,
             bootstrap: Bootstrap::Off,
             downstream: Downstream::Nothing,
+            oauth_retry: crate::oauth::OAuthRetry::None,
         }
     }
 

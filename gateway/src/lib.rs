@@ -12,6 +12,7 @@ pub mod errors;
 pub mod health;
 pub mod json_path;
 pub mod local;
+pub mod oauth;
 pub mod payload;
 pub mod phases;
 pub mod pool;

@@ -1,5 +1,6 @@
 //! The `switchyard` command: `serve` runs the gateway, `check-config` reports every problem
-//! in a config file.
+//! in a config file, `login <provider>` adds an OAuth account to `auth-dir`, `refresh`
+//! refreshes the OAuth accounts there now (logic for both in `switchyard_auth::cli`).
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -28,6 +29,36 @@ enum Command {
     CheckConfig {
         #[arg(long, short = 'c', default_value = "config.yaml")]
         config: PathBuf,
+    },
+    /// Log in to a provider (claude, codex, gemini, qwen, kimi, iflow, antigravity, vertex)
+    /// and save the account in auth-dir.
+    Login {
+        provider: String,
+        /// Print the URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Listen for the OAuth callback on this port instead of the provider's default.
+        #[arg(long)]
+        callback_port: Option<u16>,
+        /// Config file for auth-dir and oauth-overrides (default: ./config.yaml if present).
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        /// codex: use the device-code flow.
+        #[arg(long)]
+        device: bool,
+        /// vertex: the service-account key file to import.
+        #[arg(long)]
+        import: Option<PathBuf>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout_seconds: u64,
+    },
+    /// Refresh the OAuth accounts in auth-dir now (or only --account ID).
+    Refresh {
+        #[arg(long, short = 'c')]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        account: Option<String>,
     },
 }
 
@@ -75,9 +106,69 @@ fn load(path: &std::path::Path) -> Option<switchyard_conf::Config> {
     }
 }
 
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The config for `login` / `refresh`, with logging set up; problems go to stderr.
+fn auth_config(config: Option<&std::path::Path>) -> Option<switchyard_conf::Config> {
+    match switchyard_auth::cli::load_config(config) {
+        Ok(cfg) => {
+            init_logging(cfg.debug);
+            Some(cfg)
+        }
+        Err(problems) => {
+            let _ = writeln!(std::io::stderr(), "{problems}");
+            None
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Login {
+            provider,
+            no_browser,
+            callback_port,
+            config,
+            device,
+            import,
+            timeout_seconds,
+        } => {
+            let Some(cfg) = auth_config(config.as_deref()) else {
+                return ExitCode::FAILURE;
+            };
+            let opts = switchyard_auth::login::LoginOptions {
+                no_browser,
+                callback_port,
+                device,
+                timeout: std::time::Duration::from_secs(timeout_seconds),
+            };
+            exit(switchyard_auth::cli::run_login(
+                &provider,
+                &opts,
+                import.as_deref(),
+                &cfg,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            ))
+        }
+        Command::Refresh { config, account } => {
+            let Some(cfg) = auth_config(config.as_deref()) else {
+                return ExitCode::FAILURE;
+            };
+            exit(switchyard_auth::cli::run_refresh(
+                &cfg,
+                account.as_deref(),
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            ))
+        }
         Command::CheckConfig { config } => match load(&config) {
             Some(_) => {
                 let _ = writeln!(std::io::stdout(), "{}: ok", config.display());

@@ -92,12 +92,9 @@ pub struct Resolved {
 impl Router {
     /// The router for a config: its accounts, strategy, `force-model-prefix` and
     /// `model-fallback`.
-    pub fn from_config(config: &Config) -> Self {
-        let mut r = Self::build_with(
-            config.routing_strategy,
-            &config.accounts,
-            config.force_model_prefix,
-        );
+    /// `accounts` are the config's accounts followed by any from `auth-dir`.
+    pub fn from_config(config: &Config, accounts: &[ApiKeyAccount]) -> Self {
+        let mut r = Self::build_with(config.routing_strategy, accounts, config.force_model_prefix);
         r.fallback = config.model_fallback.clone();
         r
     }

@@ -43,6 +43,8 @@ pub struct Runtime {
     pub payload: Payload,
     /// `passthrough-headers`: forward the upstream's response headers (filtered).
     pub passthrough_headers: bool,
+    /// The OAuth refresh service, when `auth-dir` holds OAuth accounts.
+    pub oauth: Option<Arc<switchyard_auth::refresh::Refresher>>,
 }
 
 impl Runtime {
@@ -65,8 +67,11 @@ impl Runtime {
     /// Build the snapshot; every problem is returned at once.
     pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
         let mut problems = Vec::new();
-        let mut accounts = Vec::with_capacity(config.accounts.len());
-        for a in &config.accounts {
+        let oauth = crate::oauth::load(config).map_err(|e| vec![e])?;
+        let mut configs = config.accounts.clone();
+        configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
+        let mut accounts = Vec::with_capacity(configs.len());
+        for a in &configs {
             match Account::from_config(a) {
                 Ok(acc) => accounts.push(acc),
                 Err(e) => problems.push(e),
@@ -86,9 +91,14 @@ impl Runtime {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let links = oauth.accounts.into_iter().map(|(_, link)| Some(link));
+        let skip = config.accounts.len();
+        for (account, link) in accounts.iter_mut().skip(skip).zip(links) {
+            account.oauth = link;
+        }
         let t = &config.upstream_timeouts;
         Ok(Arc::new(Self {
-            router: Router::from_config(config),
+            router: Router::from_config(config, &configs),
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
@@ -111,6 +121,7 @@ impl Runtime {
                 .then(|| Duration::from_secs(config.nonstream_keepalive_secs)),
             payload: Payload::new(&config.payload),
             passthrough_headers: config.passthrough_headers,
+            oauth: oauth.refresher,
         }))
     }
 }

@@ -10,6 +10,10 @@ use switchyard_conf::Config;
 /// Start the gateway and block until shutdown (SIGTERM: graceful, SIGINT: immediate).
 pub fn serve(config: &Config) -> Result<(), String> {
     let runtime = Runtime::build(config).map_err(|p| p.join("\n"))?;
+    if let Some(refresher) = &runtime.oauth {
+        crate::oauth::spawn_refresh(refresher.clone());
+    }
+    let accounts = runtime.accounts.len();
     let threads = config
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -42,7 +46,7 @@ pub fn serve(config: &Config) -> Result<(), String> {
     } else {
         service.add_tcp(&addr);
     }
-    tracing::info!(%addr, tls = config.tls.enable, threads, accounts = config.accounts.len(), "switchyard listening");
+    tracing::info!(%addr, tls = config.tls.enable, threads, accounts, "switchyard listening");
     server.add_service(service);
     server.run_forever()
 }

@@ -29,6 +29,15 @@ pub fn upstream_response_filter(
     }
     let status = resp.status.as_u16();
     ctx.record_status(status);
+    if ctx.downstream.can_fail_over() && crate::oauth::retry_after_401(status, ctx) {
+        ctx.retry_status = Some(status);
+        let mut e = Error::explain(
+            ErrorType::HTTPStatus(status),
+            "OAuth 401: refresh and retry",
+        );
+        e.set_retry(true);
+        return Err(e);
+    }
     ctx.judge = None;
     if judged_by_body(status) {
         // Recorded once the body says whose problem it is (`response_body_filter`).

@@ -70,6 +70,9 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.bootstrap = crate::bootstrap::Bootstrap::Off;
     ctx.held_tasks.clear();
     let account_index = candidate.account;
+    if let Some(oauth) = ctx.rt.accounts[account_index].oauth.clone() {
+        crate::oauth::before_attempt(&oauth, &mut ctx.oauth_retry).await;
+    }
     ctx.attempts.push(crate::ctx::Attempt {
         account: account_index,
         status: 0,
@@ -246,7 +249,8 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
 }
 
 fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) -> Result<()> {
-    let key = account.key.expose();
+    let oauth_token = account.oauth.as_ref().and_then(|o| o.current());
+    let key = oauth_token.as_ref().unwrap_or(&account.key).expose();
     match account.kind {
         ProviderKind::Claude => {
             req.insert_header("x-api-key", key)?;

@@ -1,0 +1,180 @@
+//! The loopback callback server of an authorization-code login: a minimal HTTP/1.1 listener on
+//! `127.0.0.1:<port>` that waits for `GET <path>?code=..&state=..`.
+//!
+//! Contract: requests for other paths get 404 and the wait goes on (browsers ask for
+//! `/favicon.ico`); the first request on the callback path ends the wait: with the code when
+//! its `state` matches, [`AuthError::StateMismatch`] when it does not, [`AuthError::Denied`]
+//! for an `error=` redirect. The browser always gets a short page saying which.
+
+use crate::error::AuthError;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A bound callback listener.
+pub struct CallbackServer {
+    listener: TcpListener,
+    path: String,
+}
+
+impl CallbackServer {
+    pub async fn bind(port: u16, path: &str) -> Result<Self, AuthError> {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| AuthError::Listen { port, source })?;
+        Ok(Self {
+            listener,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Waits for the callback; returns the authorization code.
+    pub async fn wait(self, expected_state: &str) -> Result<String, AuthError> {
+        loop {
+            let Ok((mut stream, _)) = self.listener.accept().await else {
+                continue;
+            };
+            let Some(target) = read_target(&mut stream).await else {
+                continue;
+            };
+            let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+            if path != self.path {
+                respond(&mut stream, 404, "Not found.").await;
+                continue;
+            }
+            let params = parse_query(query);
+            let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+            if let Some(err) = get("error") {
+                respond(
+                    &mut stream,
+                    400,
+                    "Login refused by the provider. You can close this tab.",
+                )
+                .await;
+                let desc = get("error_description")
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                return Err(AuthError::Denied(format!("{err}{desc}")));
+            }
+            if get("state") != Some(expected_state) {
+                respond(
+                    &mut stream,
+                    400,
+                    "Login failed: state mismatch. Nothing was saved.",
+                )
+                .await;
+                return Err(AuthError::StateMismatch);
+            }
+            match get("code").filter(|c| !c.is_empty()) {
+                Some(code) => {
+                    respond(&mut stream, 200, "Login complete. You can close this tab.").await;
+                    return Ok(code.to_owned());
+                }
+                None => {
+                    respond(&mut stream, 400, "Login failed: no code in the callback.").await;
+                    return Err(AuthError::Protocol("callback without a code".into()));
+                }
+            }
+        }
+    }
+}
+
+/// The request target of the first line, or `None` for a malformed or oversized request.
+async fn read_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > 16 * 1024 {
+            return None;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let line = head.lines().next()?;
+    let mut parts = line.split(' ');
+    match (parts.next(), parts.next()) {
+        (Some("GET"), Some(target)) => Some(target.to_owned()),
+        _ => None,
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, text: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!("<!doctype html><title>switchyard login</title><p>{text}</p>\n");
+    let msg = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(msg.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// `a=1&b=x%20y` decoded (`+` is a space).
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(())
+                {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_queries() {
+        assert_eq!(
+            parse_query("code=a%2Fb+c&state=x&e="),
+            [
+                ("code".to_owned(), "a/b c".to_owned()),
+                ("state".to_owned(), "x".to_owned()),
+                ("e".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(
+            parse_query("x=%zz%4"),
+            [("x".to_owned(), "%zz%4".to_owned())]
+        );
+    }
+}

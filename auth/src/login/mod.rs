@@ -1,0 +1,237 @@
+//! `switchyard login <provider>`: runs the provider's flow (authorization code + PKCE with a
+//! loopback callback, or the RFC 8628 device grant), turns the tokens into an auth file in
+//! CLIProxyAPI's format, and saves it atomically in `auth-dir`.
+//!
+//! Contract: user-facing lines go to the `out` writer (stdout in the CLI); nothing else is
+//! printed and no token is ever written there or logged. A cancelled (Ctrl-C), timed-out,
+//! refused or state-mismatched login returns an error and writes no file.
+
+mod callback;
+mod device;
+mod import;
+
+pub use import::import_vertex;
+
+pub use callback::{parse_query, CallbackServer};
+
+use crate::error::AuthError;
+use crate::jwt;
+use crate::naming::{file_name, NameParts};
+use crate::oauth;
+use crate::provider::{Flow, Provider, ProviderId};
+use crate::record::{AuthRecord, TokenSet};
+use crate::store::{write_atomic, TokenStore};
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Options of one login.
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    /// Print the URL instead of also trying to open a browser.
+    pub no_browser: bool,
+    /// Overrides the provider's callback port (0: any free port).
+    pub callback_port: Option<u16>,
+    /// Codex: use the device grant instead of the browser flow.
+    pub device: bool,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+impl Default for LoginOptions {
+    fn default() -> Self {
+        Self {
+            no_browser: false,
+            callback_port: None,
+            device: false,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Runs the login and returns the path of the saved file.
+pub async fn login(
+    provider: &Provider,
+    opts: &LoginOptions,
+    store: &TokenStore,
+    out: &mut (dyn Write + Send),
+) -> Result<PathBuf, AuthError> {
+    let flow = match (provider.flow, opts.device) {
+        (Flow::AuthCode, true) if provider.id == ProviderId::Codex => Flow::Device,
+        (_, true) => {
+            return Err(AuthError::Config(format!(
+                "--device is only for codex; {} has one flow",
+                provider.id.name()
+            )))
+        }
+        (f, false) => f,
+    };
+    if matches!(provider.id, ProviderId::Iflow) {
+        return Err(AuthError::Unsupported(
+            "iflow login (its API-key fetch after the OAuth step)".into(),
+        ));
+    }
+    let work = async {
+        match flow {
+            Flow::AuthCode => auth_code(provider, opts, out).await,
+            Flow::Device => device::run(provider, false, out).await,
+            Flow::DevicePkce => device::run(provider, true, out).await,
+            Flow::Import => Err(AuthError::Config(
+                "vertex has no OAuth login; use `switchyard login vertex --import FILE`".into(),
+            )),
+        }
+    };
+    // Registered before the flow prints anything, so a Ctrl-C right after the URL is caught.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| AuthError::Config(format!("cannot watch for Ctrl-C: {e}")))?;
+    let tokens = tokio::select! {
+        biased;
+        _ = interrupt.recv() => return Err(AuthError::Cancelled),
+        _ = tokio::time::sleep(opts.timeout) => return Err(AuthError::TimedOut(opts.timeout)),
+        r = work => r?,
+    };
+    let now = now_secs();
+    let (name, raw) = auth_file(provider, &tokens, now);
+    let path = store.dir().join(&name);
+    let Some(record) = AuthRecord::from_map(&name, raw) else {
+        return Err(AuthError::Protocol("no file type".into()));
+    };
+    write_atomic(&path, &record.to_bytes()).map_err(|source| AuthError::Store {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let _ = writeln!(out, "Saved {}", path.display());
+    Ok(path)
+}
+
+async fn auth_code(
+    p: &Provider,
+    opts: &LoginOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<TokenSet, AuthError> {
+    let server = CallbackServer::bind(
+        opts.callback_port.unwrap_or(p.callback_port),
+        p.callback_path,
+    )
+    .await?;
+    let redirect = p.redirect_uri(server.port());
+    let client = oauth::client(p)?.set_redirect_uri(
+        RedirectUrl::new(redirect.clone())
+            .map_err(|_| AuthError::Config(format!("bad redirect URI {redirect:?}")))?,
+    );
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut req = client
+        .authorize_url(CsrfToken::new_random)
+        .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?
+        .add_scopes(p.scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(challenge);
+    for (k, v) in &p.auth_params {
+        req = req.add_extra_param(*k, *v);
+    }
+    let (url, state) = req.url();
+    let _ = writeln!(
+        out,
+        "Open this URL in a browser to log in to {}:",
+        p.id.name()
+    );
+    let _ = writeln!(out, "{url}");
+    let _ = writeln!(out, "Waiting for the callback on {redirect} ...");
+    let _ = out.flush();
+    if !opts.no_browser {
+        open_browser(url.as_str());
+    }
+    let code = server.wait(state.secret()).await?;
+    let http = oauth::http_client()?;
+    let t = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .map_err(oauth::request_error)?;
+    Ok(oauth::token_set(&t))
+}
+
+fn open_browser(url: &str) {
+    for cmd in ["xdg-open", "open"] {
+        let spawned = std::process::Command::new(cmd)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if spawned.is_ok() {
+            return;
+        }
+    }
+}
+
+pub(crate) fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The file name and JSON object of a fresh login, in CLIProxyAPI's layout for the provider.
+pub fn auth_file(p: &Provider, t: &TokenSet, now: i64) -> (String, Map<String, Value>) {
+    let claims = t
+        .id_token
+        .as_ref()
+        .map(|i| jwt::claims(i.expose()))
+        .unwrap_or_default();
+    let email = jwt::string_claim(&claims, "email");
+    let subject = jwt::string_claim(&claims, "sub");
+    let account_id = jwt::openai_auth_claim(&claims, "chatgpt_account_id");
+    let plan = jwt::openai_auth_claim(&claims, "chatgpt_plan_type");
+    let name = file_name(
+        p.file_type,
+        &NameParts {
+            email: email.as_deref(),
+            subject: subject.as_deref(),
+            account_id: account_id.as_deref(),
+            plan: plan.as_deref(),
+            now_ms: now.saturating_mul(1000),
+            ..NameParts::default()
+        },
+    );
+    let mut raw = Map::new();
+    let s = |v: &str| Value::String(v.to_owned());
+    raw.insert("type".into(), s(p.file_type));
+    match p.id {
+        ProviderId::Gemini => {
+            raw.insert("token".into(), Value::Object(Map::new()));
+            raw.insert("project_id".into(), s(""));
+            raw.insert("auto".into(), Value::Bool(true));
+            raw.insert("checked".into(), Value::Bool(false));
+        }
+        ProviderId::Antigravity => {
+            raw.insert("project_id".into(), s(""));
+        }
+        ProviderId::Codex => {
+            raw.insert("account_id".into(), s(account_id.as_deref().unwrap_or("")));
+        }
+        ProviderId::Kimi => {
+            raw.insert(
+                "token_type".into(),
+                s(t.token_type.as_deref().unwrap_or("Bearer")),
+            );
+            raw.insert("scope".into(), s(t.scope.as_deref().unwrap_or("")));
+        }
+        ProviderId::Claude | ProviderId::Qwen | ProviderId::Iflow | ProviderId::Vertex => {}
+    }
+    if p.id != ProviderId::Kimi {
+        raw.insert("email".into(), s(email.as_deref().unwrap_or("")));
+    }
+    if matches!(p.id, ProviderId::Claude | ProviderId::Codex) {
+        raw.insert("id_token".into(), s(""));
+    }
+    let mut record = match AuthRecord::from_map(&name, raw.clone()) {
+        Some(r) => r,
+        None => return (name, raw),
+    };
+    record.apply_tokens(t, now);
+    (name, record.raw().clone())
+}

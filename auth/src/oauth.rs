@@ -1,0 +1,174 @@
+//! The `oauth2` crate configured for one [`Provider`]: the client, the HTTP client (reqwest
+//! with rustls, redirects off), and the conversion of token responses and errors into
+//! [`TokenSet`] and [`AuthError`].
+//!
+//! Contract: every token endpoint call of login and refresh goes through here, so the
+//! provider's `oauth-overrides` apply to both, and no error message ever carries a response
+//! body (which could hold a token).
+
+use crate::error::AuthError;
+use crate::provider::Provider;
+use crate::record::TokenSet;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, EndpointNotSet,
+    ErrorResponse, ExtraTokenFields, RefreshToken, RequestTokenError, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use switchyard_conf::Secret;
+
+/// Non-standard fields some token endpoints add.
+#[derive(Clone, Default, Deserialize, Serialize)]
+pub struct ExtraFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// Qwen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_url: Option<String>,
+}
+
+impl fmt::Debug for ExtraFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtraFields")
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("resource_url", &self.resource_url)
+            .finish()
+    }
+}
+
+impl ExtraTokenFields for ExtraFields {}
+
+pub type Tokens = StandardTokenResponse<ExtraFields, BasicTokenType>;
+
+/// The client type: every endpoint "maybe set", checked at use.
+pub type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    Tokens,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+>;
+
+/// The HTTP client for token endpoints: rustls, no redirects (the oauth2 crate's advice).
+pub fn http_client() -> Result<reqwest::Client, AuthError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| AuthError::Transport(e.to_string()))
+}
+
+/// The oauth2 client for `p` (endpoints left empty in the registry are not set).
+pub fn client(p: &Provider) -> Result<OAuthClient, AuthError> {
+    let bad = |what: &str, url: &str| {
+        AuthError::Config(format!("{} {what} {url:?} is not a valid URL", p.id.name()))
+    };
+    let auth = non_empty(&p.auth_url)
+        .map(|u| AuthUrl::new(u.to_owned()).map_err(|_| bad("auth-url", u)))
+        .transpose()?;
+    let token = non_empty(&p.token_url)
+        .map(|u| TokenUrl::new(u.to_owned()).map_err(|_| bad("token-url", u)))
+        .transpose()?;
+    let device = non_empty(&p.device_url)
+        .map(|u| DeviceAuthorizationUrl::new(u.to_owned()).map_err(|_| bad("device-url", u)))
+        .transpose()?;
+    let mut c = oauth2::Client::new(ClientId::new(p.client_id.clone()))
+        .set_auth_uri_option(auth)
+        .set_device_authorization_url_option(device)
+        .set_token_uri_option(token);
+    if let Some(secret) = &p.client_secret {
+        c = c.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    // Public clients send client_id in the body (RFC 6749 §2.3.1 allows it; the CLIs do so).
+    Ok(c.set_auth_type(oauth2::AuthType::RequestBody))
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// A token response as a [`TokenSet`].
+pub fn token_set(t: &Tokens) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(t.access_token().secret().clone()),
+        refresh_token: t.refresh_token().map(|r| Secret::new(r.secret().clone())),
+        id_token: t.extra_fields().id_token.clone().map(Secret::new),
+        expires_in_secs: t.expires_in().map(|d| d.as_secs()),
+        token_type: Some(
+            match t.token_type() {
+                BasicTokenType::Bearer => "Bearer",
+                BasicTokenType::Mac => "mac",
+                BasicTokenType::Extension(e) => e.as_str(),
+            }
+            .to_owned(),
+        ),
+        scope: t
+            .scopes()
+            .map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" ")),
+        resource_url: t.extra_fields().resource_url.clone(),
+    }
+}
+
+/// An oauth2 request error as an [`AuthError`], without any response body.
+pub fn request_error<RE, TE>(e: RequestTokenError<RE, TE>) -> AuthError
+where
+    RE: std::error::Error + 'static,
+    TE: ErrorResponse + 'static,
+{
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            // The error code as JSON is `"invalid_grant"`; strip the quotes.
+            let code = serde_json::to_value(&r)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|c| c.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| "unknown_error".to_owned());
+            let description = serde_json::to_value(&r).ok().and_then(|v| {
+                v.get("error_description")
+                    .and_then(|d| d.as_str())
+                    .map(|d| d.chars().take(200).collect())
+            });
+            AuthError::Rejected { code, description }
+        }
+        RequestTokenError::Request(re) => AuthError::Transport(error_chain(&re)),
+        RequestTokenError::Parse(e, _body) => {
+            AuthError::Protocol(format!("bad JSON at `{}`", e.path()))
+        }
+        RequestTokenError::Other(s) => AuthError::Protocol(s.chars().take(200).collect()),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}
+
+/// One refresh-token grant against `p`'s token endpoint.
+pub async fn refresh(
+    p: &Provider,
+    http: &reqwest::Client,
+    refresh_token: &str,
+) -> Result<TokenSet, AuthError> {
+    let c = client(p)?;
+    let rt = RefreshToken::new(refresh_token.to_owned());
+    let req = c
+        .exchange_refresh_token(&rt)
+        .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?;
+    let t = req.request_async(http).await.map_err(request_error)?;
+    Ok(token_set(&t))
+}

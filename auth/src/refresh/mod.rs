@@ -1,0 +1,19 @@
+//! The refresh service: holds every OAuth account of `auth-dir`, hands out current access
+//! tokens, and refreshes them in the background.
+//!
+//! Contract:
+//! - Single flight per account: one refresh at a time; [`Refresher::token`] waits for a
+//!   refresh in progress instead of starting one; [`Refresher::refresh_after_401`] started by
+//!   many requests that saw the same stale token performs one grant.
+//! - A rotated refresh token is written to the file (atomically) before the new tokens are
+//!   used or returned; the in-memory copy changes only after the write.
+//! - `invalid_grant` marks the account unusable with a status and one warning line (its id,
+//!   never a token); it is never retried until its file changes. Other failures back off
+//!   ([`schedule::backoff`]).
+//! - Background work runs on at most `workers` concurrent refreshes. Timing rules live in
+//!   [`schedule`] and take the clock as an argument.
+
+pub mod schedule;
+mod service;
+
+pub use service::{AccountStatus, Clock, Refresher, SystemClock};

@@ -1,0 +1,385 @@
+//! The stateful half of the refresh service (see `refresh/mod.rs` for the contract).
+
+use super::schedule::{backoff, is_due, Timing};
+use crate::error::AuthError;
+use crate::oauth;
+use crate::provider::Provider;
+use crate::record::AuthRecord;
+use crate::store::TokenStore;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use switchyard_conf::{Config, Secret};
+use tokio::sync::Semaphore;
+
+/// The clock the service reads (tests inject a fixed one).
+pub trait Clock: Send + Sync {
+    /// Unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        crate::login::now_secs()
+    }
+}
+
+/// Whether an account can be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    /// Not usable until its file changes (a new login); the reason is for status pages.
+    Unusable(String),
+}
+
+/// Why a refresh was asked for.
+#[derive(Clone, Copy)]
+enum Refresh<'a> {
+    /// An upstream 401 with this token: skip if it was already replaced.
+    After401(&'a str),
+    Now,
+    /// The background loop: skip if no longer due.
+    IfDue,
+}
+
+struct State {
+    record: AuthRecord,
+    provider: Provider,
+    status: AccountStatus,
+    failures: u32,
+    retry_at: Option<i64>,
+}
+
+struct Slot {
+    state: RwLock<State>,
+    flight: tokio::sync::Mutex<()>,
+}
+
+/// The refresh service.
+pub struct Refresher {
+    store: TokenStore,
+    config: Config,
+    http: reqwest::Client,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Problems already logged (the directory is re-read every tick: each is logged once).
+    warned: Mutex<std::collections::HashSet<String>>,
+    workers: Arc<Semaphore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Refresher {
+    /// The directory and account ids only; never a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<String> = self.slots().keys().cloned().collect();
+        ids.sort();
+        f.debug_struct("Refresher")
+            .field("dir", &self.store.dir())
+            .field("accounts", &ids)
+            .finish()
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Refresher {
+    /// Loads every OAuth account of `auth-dir`; `workers` bounds concurrent background refreshes.
+    pub fn new(
+        config: &Config,
+        workers: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, AuthError> {
+        let store = TokenStore::new(crate::store::expand_home(&config.auth_dir));
+        let r = Arc::new(Self {
+            store,
+            config: config.clone(),
+            http: oauth::http_client()?,
+            slots: Mutex::new(HashMap::new()),
+            warned: Mutex::new(std::collections::HashSet::new()),
+            workers: Arc::new(Semaphore::new(workers.max(1))),
+            clock,
+        });
+        r.reload();
+        Ok(r)
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Slot>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Re-reads `auth-dir`: new files join, removed ones leave, a changed file replaces the
+    /// record (and clears an unusable status: a new login revives the account). Returns the
+    /// ids of the usable OAuth accounts, sorted.
+    pub fn reload(&self) -> Vec<String> {
+        let (records, problems) = self.store.load_all();
+        for p in problems {
+            let line = format!("auth file {} skipped: {}", p.id, p.message);
+            self.warn_once(line);
+        }
+        let mut slots = self.slots();
+        let mut seen = Vec::new();
+        for record in records {
+            let Some(pid) = record.provider else { continue };
+            if !record.usable() {
+                continue;
+            }
+            for problem in &record.meta.problems {
+                self.warn_once(format!("auth file {} metadata {problem}", record.id));
+            }
+            seen.push(record.id.clone());
+            if let Some(slot) = slots.get(&record.id) {
+                let mut st = write(&slot.state);
+                if st.record != record {
+                    st.record = record;
+                    st.status = AccountStatus::Active;
+                    st.failures = 0;
+                    st.retry_at = None;
+                }
+                continue;
+            }
+            let provider = Provider::resolve(pid, &self.config);
+            slots.insert(
+                record.id.clone(),
+                Arc::new(Slot {
+                    state: RwLock::new(State {
+                        record,
+                        provider,
+                        status: AccountStatus::Active,
+                        failures: 0,
+                        retry_at: None,
+                    }),
+                    flight: tokio::sync::Mutex::new(()),
+                }),
+            );
+        }
+        slots.retain(|id, _| seen.contains(id));
+        seen.sort();
+        seen
+    }
+
+    fn warn_once(&self, line: String) {
+        let mut warned = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !warned.contains(&line) {
+            tracing::warn!("{line}");
+            warned.insert(line);
+        }
+    }
+
+    fn slot(&self, id: &str) -> Result<Arc<Slot>, AuthError> {
+        self.slots()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| AuthError::Config(format!("no OAuth account {id}")))
+    }
+
+    /// The account's record as it is now (after any refresh).
+    pub fn record(&self, id: &str) -> Option<AuthRecord> {
+        let slot = self.slots().get(id).cloned()?;
+        let st = read(&slot.state);
+        Some(st.record.clone())
+    }
+
+    /// The resolved provider of an account.
+    pub fn provider(&self, id: &str) -> Option<Provider> {
+        let slot = self.slots().get(id).cloned()?;
+        let st = read(&slot.state);
+        Some(st.provider.clone())
+    }
+
+    pub fn status(&self, id: &str) -> Option<AccountStatus> {
+        let slot = self.slots().get(id).cloned()?;
+        let st = read(&slot.state);
+        Some(st.status.clone())
+    }
+
+    /// The current access token without waiting (`None`: unknown, unusable or no token).
+    pub fn current_token(&self, id: &str) -> Option<Secret> {
+        let slot = self.slots().get(id).cloned()?;
+        let st = read(&slot.state);
+        current(&st).ok()
+    }
+
+    /// The current access token; waits for a refresh in progress on this account.
+    pub async fn token(&self, id: &str) -> Result<Secret, AuthError> {
+        let slot = self.slot(id)?;
+        let _wait = slot.flight.lock().await;
+        let st = read(&slot.state);
+        current(&st)
+    }
+
+    /// After an upstream 401 with `seen`: refresh once, unless another caller already replaced
+    /// that token (then its result is returned without a second grant).
+    pub async fn refresh_after_401(&self, id: &str, seen: &str) -> Result<Secret, AuthError> {
+        self.refresh_inner(id, Refresh::After401(seen)).await
+    }
+
+    /// Refreshes now (the `switchyard refresh` command and the background loop).
+    pub async fn refresh_now(&self, id: &str) -> Result<Secret, AuthError> {
+        self.refresh_inner(id, Refresh::Now).await
+    }
+
+    /// The background path: refreshes only if the account is still due once its turn comes.
+    async fn refresh_if_due(&self, id: &str) -> Result<(), AuthError> {
+        self.refresh_inner(id, Refresh::IfDue).await.map(|_| ())
+    }
+
+    async fn refresh_inner(&self, id: &str, why: Refresh<'_>) -> Result<Secret, AuthError> {
+        let slot = self.slot(id)?;
+        let _flight = slot.flight.lock().await;
+        let (provider, refresh_token, record) = {
+            let st = read(&slot.state);
+            let seen = match why {
+                Refresh::After401(seen) => Some(seen),
+                Refresh::Now => None,
+                Refresh::IfDue => {
+                    if !is_due(&timing(&st), st.retry_at, self.clock.now()) {
+                        return current(&st);
+                    }
+                    None
+                }
+            };
+            if let AccountStatus::Unusable(why) = &st.status {
+                return Err(AuthError::Config(format!(
+                    "account {id} is unusable: {why}"
+                )));
+            }
+            if let Some(seen) = seen {
+                if st.record.access_token().is_some_and(|t| t != seen) {
+                    return current(&st);
+                }
+            }
+            let Some(rt) = st.record.refresh_token().map(str::to_owned) else {
+                return Err(AuthError::Config(format!(
+                    "account {id} has no refresh token"
+                )));
+            };
+            (st.provider.clone(), rt, st.record.clone())
+        };
+        match oauth::refresh(&provider, &self.http, &refresh_token).await {
+            Ok(tokens) => {
+                let mut updated = record;
+                updated.apply_tokens(&tokens, self.clock.now());
+                let store = self.store.clone();
+                let to_save = updated.clone();
+                let saved = tokio::task::spawn_blocking(move || store.save(&to_save))
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .and_then(|r| r);
+                if let Err(source) = saved {
+                    let err = AuthError::Store {
+                        path: self.store.dir().join(id).display().to_string(),
+                        source,
+                    };
+                    self.failed(&slot, id, &err);
+                    return Err(err);
+                }
+                let mut st = write(&slot.state);
+                st.record = updated;
+                st.failures = 0;
+                st.retry_at = None;
+                tracing::info!(account = %id, "OAuth token refreshed");
+                current(&st)
+            }
+            Err(err) => {
+                self.failed(&slot, id, &err);
+                Err(err)
+            }
+        }
+    }
+
+    fn failed(&self, slot: &Slot, id: &str, err: &AuthError) {
+        let mut st = write(&slot.state);
+        if err.is_invalid_grant() {
+            st.status = AccountStatus::Unusable(
+                "refresh token rejected by the provider (invalid_grant); log in again".into(),
+            );
+            st.retry_at = None;
+            tracing::warn!(account = %id, "OAuth account unusable: refresh token rejected (invalid_grant); run `switchyard login` again");
+        } else {
+            st.failures = st.failures.saturating_add(1);
+            let wait = backoff(st.failures);
+            st.retry_at = Some(
+                self.clock
+                    .now()
+                    .saturating_add(i64::try_from(wait.as_secs()).unwrap_or(0)),
+            );
+            tracing::warn!(account = %id, failures = st.failures, retry_in_secs = wait.as_secs(), "OAuth refresh failed: {err}");
+        }
+    }
+
+    /// Ids of the accounts due for a background refresh at `now`.
+    pub fn due(&self, now: i64) -> Vec<String> {
+        let slots: Vec<(String, Arc<Slot>)> = self
+            .slots()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut due: Vec<String> = slots
+            .into_iter()
+            .filter(|(_, slot)| {
+                let st = read(&slot.state);
+                st.status == AccountStatus::Active
+                    && st.record.refresh_token().is_some()
+                    && is_due(&timing(&st), st.retry_at, now)
+                    && slot.flight.try_lock().is_ok()
+            })
+            .map(|(id, _)| id)
+            .collect();
+        due.sort();
+        due
+    }
+
+    /// The background loop: every `tick`, refresh what is due on at most `workers` tasks.
+    pub async fn run(self: Arc<Self>, tick: Duration) {
+        loop {
+            self.reload();
+            for id in self.due(self.clock.now()) {
+                let Ok(permit) = self.workers.clone().acquire_owned().await else {
+                    return;
+                };
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let _ = me.refresh_if_due(&id).await;
+                    drop(permit);
+                });
+            }
+            tokio::time::sleep(tick).await;
+        }
+    }
+}
+
+fn timing(st: &State) -> Timing {
+    Timing {
+        expiry: st.record.expiry(),
+        last_refresh: st.record.last_refresh(),
+        lead: st.provider.refresh_lead,
+        interval_secs: st.record.meta.refresh_interval_seconds,
+    }
+}
+
+fn current(st: &State) -> Result<Secret, AuthError> {
+    if let AccountStatus::Unusable(why) = &st.status {
+        return Err(AuthError::Config(format!(
+            "account {} is unusable: {why}",
+            st.record.id
+        )));
+    }
+    st.record
+        .access_token()
+        .map(Secret::new)
+        .ok_or_else(|| AuthError::Config(format!("account {} has no access token", st.record.id)))
+}

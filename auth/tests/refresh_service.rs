@@ -1,0 +1,174 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
+//! The refresh service against a scripted token endpoint on loopback: timing with an injected
+//! clock (no sleeps), single flight (concurrent callers after a 401 cause one grant), the
+//! rotated refresh token on disk before the new access token is handed out, and
+//! `invalid_grant` marking the account unusable without further grants.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use switchyard_auth::refresh::{AccountStatus, Clock, Refresher};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+struct Fixed(i64);
+impl Clock for Fixed {
+    fn now(&self) -> i64 {
+        self.0
+    }
+}
+
+/// A token endpoint answering every request with `answer(n)` (n = 1, 2, ...); counts requests.
+async fn token_endpoint(
+    answer: fn(usize) -> (u16, String),
+) -> (
+    String,
+    Arc<AtomicUsize>,
+    Arc<tokio::sync::Mutex<Vec<String>>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let bodies = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let (c, b) = (count.clone(), bodies.clone());
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = s.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= i + 4 + len || n == 0 {
+                        b.lock().await.push(text[i + 4..].to_owned());
+                        break;
+                    }
+                }
+            }
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            let (status, body) = answer(n);
+            let resp = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(resp.as_bytes()).await.unwrap();
+        }
+    });
+    (url, count, bodies)
+}
+
+fn setup(token_url: &str, now: i64) -> (tempfile::TempDir, Arc<Refresher>) {
+    let dir = tempfile::tempdir().unwrap();
+    let auths = dir.path().join("auths");
+    std::fs::create_dir_all(&auths).unwrap();
+    std::fs::write(
+        auths.join("codex-x.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "type": "codex", "access_token": "at-1", "refresh_token": "rt-1",
+            "expired": switchyard_auth::timefmt::format_rfc3339(now + 10 * 86_400),
+            "last_refresh": switchyard_auth::timefmt::format_rfc3339(now - 86_400),
+            "extra": "kept"
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let yaml = format!(
+        "auth-dir: {}\noauth-overrides:\n  codex:\n    token-url: {token_url}\n    client-id: c\n",
+        auths.display()
+    );
+    let cfg = switchyard_conf::load_str(&yaml).unwrap().config;
+    let r = Refresher::new(&cfg, 2, Arc::new(Fixed(now))).unwrap();
+    (dir, r)
+}
+
+const NOW: i64 = 1_800_000_000;
+
+#[tokio::test]
+async fn due_follows_the_codex_lead_with_an_injected_clock() {
+    let (_dir, r) = setup("http://127.0.0.1:9/token", NOW);
+    // expiry = now + 10 d, lead 5 d: due at now + 5 d.
+    assert!(r.due(NOW).is_empty());
+    assert!(r.due(NOW + 5 * 86_400 - 1).is_empty());
+    assert_eq!(r.due(NOW + 5 * 86_400), ["codex-x.json"]);
+}
+
+#[tokio::test]
+async fn concurrent_401s_cause_one_grant_and_rotation_is_persisted_first() {
+    let (url, count, bodies) = token_endpoint(|n| {
+        (200, format!(r#"{{"access_token":"at-{}","refresh_token":"rt-{}","token_type":"Bearer","expires_in":3600}}"#, n + 1, n + 1))
+    })
+    .await;
+    let (dir, r) = setup(&url, NOW);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.refresh_after_401("codex-x.json", "at-1").await })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap().unwrap().expose(), "at-2");
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(bodies.lock().await[0].contains("refresh_token=rt-1"));
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("auths/codex-x.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["refresh_token"], "rt-2");
+    assert_eq!(file["access_token"], "at-2");
+    assert_eq!(file["extra"], "kept");
+    assert_eq!(r.token("codex-x.json").await.unwrap().expose(), "at-2");
+    // A 1-hour token: next due at half its life, not immediately.
+    assert!(r.due(NOW + 1799).is_empty());
+    assert_eq!(r.due(NOW + 1800), ["codex-x.json"]);
+}
+
+#[tokio::test]
+async fn invalid_grant_marks_unusable_once_and_never_retries() {
+    let (url, count, _) = token_endpoint(|_| {
+        (
+            400,
+            r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.into(),
+        )
+    })
+    .await;
+    let (dir, r) = setup(&url, NOW);
+    let before = std::fs::read(dir.path().join("auths/codex-x.json")).unwrap();
+    let err = r.refresh_now("codex-x.json").await.unwrap_err();
+    assert!(err.is_invalid_grant(), "{err}");
+    assert_eq!(
+        r.status("codex-x.json"),
+        Some(AccountStatus::Unusable(
+            "refresh token rejected by the provider (invalid_grant); log in again".into()
+        ))
+    );
+    assert!(r.token("codex-x.json").await.is_err());
+    assert!(r.refresh_now("codex-x.json").await.is_err());
+    assert!(r.due(i64::MAX / 2).is_empty());
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        std::fs::read(dir.path().join("auths/codex-x.json")).unwrap(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn other_failures_back_off() {
+    let (url, count, _) = token_endpoint(|_| (503, "{}".into())).await;
+    let (_dir, r) = setup(&url, NOW);
+    assert!(r.refresh_now("codex-x.json").await.is_err());
+    assert_eq!(r.status("codex-x.json"), Some(AccountStatus::Active));
+    // The first failure backs off 30 s from the (fixed) clock.
+    assert!(r.due(NOW + 29).is_empty());
+    assert_eq!(r.due(NOW + 30), ["codex-x.json"]);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(r.token("codex-x.json").await.unwrap().expose(), "at-1");
+}

@@ -1,0 +1,228 @@
+//! OAuth accounts from `auth-dir` in the pool: the usable Codex auth files become Codex
+//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`) and Qwen
+//! files OpenAI-compatible accounts (`resource_url` or the portal), with
+//! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
+//! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
+//! their current access token.
+//!
+//! Contract: built with the runtime snapshot, off the hot path. Per attempt, `upstream_peer`
+//! awaits [`OAuthLink::ready`] (so a request that arrives during a refresh waits for it) and
+//! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
+//! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
+//! token rewritten by `switchyard refresh` or a new login of the same file is used without a
+//! restart. Other providers' files are skipped with one log line each (not served yet).
+//!
+//! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
+//! puts the same account once more right after the current attempt; before that attempt
+//! ([`before_attempt`], in `upstream_peer`) the token that got the 401 is refreshed (single
+//! flight: concurrent requests that saw the same token share one grant). At most one such
+//! retry per request; a second 401 fails over as usual.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_auth::refresh::{Refresher, SystemClock};
+use switchyard_auth::{Provider, ProviderId};
+use switchyard_conf::{ApiKeyAccount, Config, ProviderKind, Secret};
+
+/// `originator` sent with Codex OAuth requests, as the Codex CLI does.
+const CODEX_ORIGINATOR: &str = "codex_cli_rs";
+/// Background refresh workers (CLIProxyAPI's default is 16; a gateway has few accounts).
+const REFRESH_WORKERS: usize = 4;
+/// How often the refresh service re-reads `auth-dir` and checks what is due.
+const REFRESH_TICK: Duration = Duration::from_secs(1);
+
+/// An account's link to its token in the refresh service.
+#[derive(Clone)]
+pub struct OAuthLink {
+    /// The file id in `auth-dir`.
+    pub file: String,
+    refresher: Arc<Refresher>,
+}
+
+impl fmt::Debug for OAuthLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthLink")
+            .field("file", &self.file)
+            .finish()
+    }
+}
+
+impl OAuthLink {
+    /// Waits while this account's token is being refreshed.
+    pub async fn ready(&self) {
+        let _ = self.refresher.token(&self.file).await;
+    }
+
+    /// The current access token (`None`: unusable or gone).
+    pub fn current(&self) -> Option<Secret> {
+        self.refresher.current_token(&self.file)
+    }
+}
+
+/// The per-request state of the 401 retry (one field of `Ctx`).
+#[derive(Debug, Default)]
+pub enum OAuthRetry {
+    #[default]
+    None,
+    /// The next attempt refreshes first; the token that got the 401.
+    Pending(Secret),
+    /// The one retry of this request is used.
+    Done,
+}
+
+/// Called with each upstream status: on a 401 from an OAuth account, when this request has not
+/// retried yet, schedules the retry and returns true (the caller turns the response into a
+/// retryable error before anything reaches the client).
+pub fn retry_after_401(status: u16, ctx: &mut crate::ctx::Ctx) -> bool {
+    if status != 401 || !matches!(ctx.oauth_retry, OAuthRetry::None) {
+        return false;
+    }
+    let Some(i) = ctx.current else { return false };
+    let Some(candidate) = ctx.candidates.get(i).cloned() else {
+        return false;
+    };
+    let Some(seen) = ctx.rt.accounts[candidate.account]
+        .oauth
+        .as_ref()
+        .and_then(OAuthLink::current)
+    else {
+        return false;
+    };
+    ctx.candidates.insert(i + 1, candidate);
+    ctx.oauth_retry = OAuthRetry::Pending(seen);
+    true
+}
+
+/// Before an attempt on an OAuth account: refresh after a 401, or wait for a refresh another
+/// caller started.
+pub async fn before_attempt(link: &OAuthLink, retry: &mut OAuthRetry) {
+    match std::mem::take(retry) {
+        OAuthRetry::Pending(seen) => {
+            *retry = OAuthRetry::Done;
+            if let Err(e) = link
+                .refresher
+                .refresh_after_401(&link.file, seen.expose())
+                .await
+            {
+                tracing::warn!(account = %link.file, "OAuth refresh after a 401 failed: {e}");
+            }
+        }
+        other => {
+            *retry = other;
+            link.ready().await;
+        }
+    }
+}
+
+/// The refresh service and the OAuth accounts to append to the configured ones.
+pub struct OAuthAccounts {
+    pub refresher: Option<Arc<Refresher>>,
+    pub accounts: Vec<(ApiKeyAccount, OAuthLink)>,
+}
+
+/// Loads `auth-dir`. A directory without OAuth files gives no service and no accounts.
+pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
+    let refresher = Refresher::new(config, REFRESH_WORKERS, Arc::new(SystemClock))
+        .map_err(|e| format!("auth-dir: {e}"))?;
+    let ids = refresher.reload();
+    if ids.is_empty() {
+        return Ok(OAuthAccounts {
+            refresher: None,
+            accounts: Vec::new(),
+        });
+    }
+    let mut accounts = Vec::new();
+    for file in ids {
+        let (Some(record), Some(provider)) = (refresher.record(&file), refresher.provider(&file))
+        else {
+            continue;
+        };
+        let account = match provider.id {
+            ProviderId::Codex => codex_account(&file, &record, &provider),
+            ProviderId::Qwen => qwen_account(&file, &record, &provider),
+            _ => {
+                tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
+                continue;
+            }
+        };
+        let link = OAuthLink {
+            file: file.clone(),
+            refresher: refresher.clone(),
+        };
+        accounts.push((account, link));
+    }
+    Ok(OAuthAccounts {
+        refresher: Some(refresher),
+        accounts,
+    })
+}
+
+fn codex_account(
+    file: &str,
+    record: &switchyard_auth::AuthRecord,
+    provider: &Provider,
+) -> ApiKeyAccount {
+    let m = &record.meta;
+    let mut headers = m.headers.clone();
+    headers.insert("originator".into(), CODEX_ORIGINATOR.into());
+    if let Some(id) = record.account_id() {
+        headers.insert("chatgpt-account-id".into(), id.to_owned());
+    }
+    ApiKeyAccount {
+        kind: ProviderKind::Codex,
+        id: format!("auth-dir/{file}"),
+        provider_name: String::new(),
+        api_key: Secret::default(),
+        base_url: provider.base_url.trim_end_matches('/').to_owned(),
+        prefix: m.prefix.clone(),
+        headers,
+        proxy_url: m.proxy_url.clone(),
+        models: Vec::new(),
+        excluded_models: m.excluded_models.clone(),
+        disable_cooling: m.disable_cooling,
+        priority: m.priority,
+        weight: m.weight.unwrap_or(1),
+        request_retry: m.request_retry,
+    }
+}
+
+/// A Qwen account: OpenAI Chat Completions at `oauth-overrides.qwen.base-url` when set, else
+/// the token's `resource_url` (`https://<resource_url>/v1`), else the portal.
+fn qwen_account(
+    file: &str,
+    record: &switchyard_auth::AuthRecord,
+    provider: &Provider,
+) -> ApiKeyAccount {
+    let overridden = provider.base_url != Provider::builtin(ProviderId::Qwen).base_url;
+    let base_url = match record.resource_url().filter(|_| !overridden) {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => u.to_owned(),
+        Some(host) => format!("https://{}/v1", host.trim_end_matches('/')),
+        None => provider.base_url.clone(),
+    };
+    let mut a = codex_account(file, record, provider);
+    a.kind = ProviderKind::OpenAiCompat;
+    a.provider_name = "qwen".into();
+    a.base_url = base_url.trim_end_matches('/').to_owned();
+    a.headers = record.meta.headers.clone();
+    a
+}
+
+/// Runs the refresh service on its own thread (a current-thread tokio runtime), for the life
+/// of the process.
+pub fn spawn_refresh(refresher: Arc<Refresher>) {
+    let spawned = std::thread::Builder::new()
+        .name("oauth-refresh".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(refresher.run(REFRESH_TICK)),
+                Err(e) => tracing::error!("OAuth refresh service not started: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("OAuth refresh service not started: {e}");
+    }
+}
