@@ -13,6 +13,7 @@ mod accounts;
 mod model;
 mod node;
 mod parse;
+mod proxy;
 mod redact;
 mod schema;
 mod top;
@@ -20,6 +21,7 @@ mod values;
 mod walk;
 
 pub use model::*;
+pub use proxy::{parse_proxy_url, ProxyCredentials, ProxyScheme, ProxySetting, ProxyUrl};
 
 use std::path::Path;
 
