@@ -2,6 +2,7 @@
 //!
 //! Built once per config snapshot, off the hot path. Runs nowhere on its own.
 
+use crate::upstream_proxy::AccountProxy;
 use switchyard_conf::{ApiKeyAccount, ProviderKind, Secret};
 
 /// Where an account's requests go.
@@ -80,6 +81,9 @@ pub struct Account {
     pub priority: i64,
     /// Share under `weighted-round-robin`.
     pub weight: u32,
+    /// `proxy-url` of this account (or of its auth file). `Runtime::build` replaces `Inherit`
+    /// with the global `proxy-url`, so on the request path it is `Direct` or `Via`.
+    pub proxy: AccountProxy,
 }
 
 impl Account {
@@ -93,6 +97,8 @@ impl Account {
                 .map_err(|_| format!("{}.headers.{k}: bad header value", a.id))?;
             headers.push((name, value));
         }
+        let proxy = AccountProxy::parse(a.proxy_url.as_deref())
+            .map_err(|e| format!("{}.proxy-url: {e}", a.id))?;
         Ok(Self {
             id: a.id.clone(),
             kind: a.kind,
@@ -102,6 +108,7 @@ impl Account {
             disable_cooling: a.disable_cooling,
             priority: a.priority,
             weight: a.weight,
+            proxy,
         })
     }
 }

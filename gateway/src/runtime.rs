@@ -8,6 +8,7 @@ use crate::accounts::Account;
 use crate::client_auth::ClientKeys;
 use crate::health::CoolingPolicy;
 use crate::routing::Router;
+use crate::upstream_proxy::AccountProxy;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_conf::Config;
@@ -38,23 +39,19 @@ impl Runtime {
     /// Build the snapshot; every problem is returned at once.
     pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
         let mut problems = Vec::new();
+        let global = AccountProxy::parse(config.proxy_url.as_deref()).unwrap_or_else(|e| {
+            problems.push(format!("proxy-url: {e}"));
+            AccountProxy::Direct
+        });
         let mut accounts = Vec::with_capacity(config.accounts.len());
         for a in &config.accounts {
             match Account::from_config(a) {
-                Ok(acc) => accounts.push(acc),
+                Ok(mut acc) => {
+                    acc.proxy = std::mem::take(&mut acc.proxy).or(&global);
+                    accounts.push(acc);
+                }
                 Err(e) => problems.push(e),
             }
-            if let Some(p) = a.proxy_url.as_deref().filter(|p| !is_direct(p)) {
-                problems.push(format!(
-                    "{}.proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`",
-                    a.id
-                ));
-            }
-        }
-        if let Some(p) = config.proxy_url.as_deref().filter(|p| !is_direct(p)) {
-            problems.push(format!(
-                "proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`"
-            ));
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -73,8 +70,4 @@ impl Runtime {
             },
         }))
     }
-}
-
-fn is_direct(p: &str) -> bool {
-    p.is_empty() || p.eq_ignore_ascii_case("direct") || p.eq_ignore_ascii_case("none")
 }

@@ -57,12 +57,14 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     });
     let account = &ctx.rt.accounts[account_index];
     let t = &account.target;
-    let addr = match resolver.resolve(&t.host, t.port).await {
+    // The proxy's host when the account has one (upstream_proxy.rs).
+    let (hop_host, hop_port) = crate::upstream_proxy::first_hop(account);
+    let addr = match resolver.resolve(hop_host, hop_port).await {
         Ok(a) => a,
         Err(e) => {
             let mut err = Error::explain(
                 ErrorType::ConnectNoRoute,
-                format!("resolving {}: {e}", t.host),
+                format!("resolving {hop_host}: {e}"),
             );
             ctx.record_cause(&err);
             ctx.record_outcome(Outcome::Transport);
@@ -75,6 +77,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     o.connection_timeout = Some(ctx.rt.connect_timeout);
     o.total_connection_timeout = Some(ctx.rt.connect_timeout);
     o.read_timeout = Some(ctx.rt.read_timeout);
+    crate::upstream_proxy::route(&mut peer, account, ctx.rt.connect_timeout);
     Ok(Box::new(peer))
 }
 
