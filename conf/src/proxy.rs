@@ -118,7 +118,7 @@ pub fn parse_proxy_url(s: &str) -> Result<Option<ProxySetting>, String> {
         Some((u, hp)) => (Some(u), hp),
         None => (None, authority),
     };
-    let (host, port) = host_and_port(host_port)?;
+    let (host, port) = host_and_port(host_port).map_err(|why| format!("{WANT} ({why})"))?;
     let credentials = userinfo.map(credentials).transpose()?;
     if let (ProxyScheme::Socks5 | ProxyScheme::Socks5h, Some(c)) = (scheme, &credentials) {
         if c.username.is_empty() || c.username.len() > 255 || c.password.expose().len() > 255 {
@@ -137,15 +137,13 @@ pub fn parse_proxy_url(s: &str) -> Result<Option<ProxySetting>, String> {
 
 fn host_and_port(host_port: &str) -> Result<(&str, Option<u16>), String> {
     let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
-        let (host, tail) = bracketed
-            .split_once(']')
-            .ok_or("unclosed [ in the proxy host")?;
+        let (host, tail) = bracketed.split_once(']').ok_or("unclosed [ in host")?;
         if host.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err("invalid IPv6 proxy host".into());
+            return Err("invalid IPv6 host".into());
         }
         match tail {
             "" => (host, None),
-            t => (host, Some(t.strip_prefix(':').ok_or("invalid proxy host")?)),
+            t => (host, Some(t.strip_prefix(':').ok_or("invalid host")?)),
         }
     } else {
         let (h, p) = match host_port.split_once(':') {
@@ -156,18 +154,18 @@ fn host_and_port(host_port: &str) -> Result<(&str, Option<u16>), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
         {
-            return Err("invalid proxy host".into());
+            return Err("invalid host".into());
         }
         (h, p)
     };
     if host.is_empty() {
-        return Err("missing proxy host".into());
+        return Err("missing host".into());
     }
     let port = match port {
         None => None,
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => Some(n),
-            _ => return Err("invalid proxy port".into()),
+            _ => return Err("invalid port".into()),
         },
     };
     Ok((host, port))
@@ -251,15 +249,15 @@ mod tests {
             ("u:secret@h:1", "(missing scheme, like https://)"),
             ("http://u:secret@h:1/path", "no path, query or fragment"),
             ("http://u:secret@h:1?x", "no path, query or fragment"),
-            ("http://u:secret@:1", "missing proxy host"),
-            ("http://u:secret@h:0", "invalid proxy port"),
-            ("http://u:secret@h:99999", "invalid proxy port"),
+            ("http://u:secret@:1", "missing host"),
+            ("http://u:secret@h:0", "invalid port"),
+            ("http://u:secret@h:99999", "invalid port"),
             (
                 "http://u:sec%zzret@h",
                 "invalid percent-encoding in the proxy password",
             ),
             ("socks5://:secret@h", "1 to 255 bytes"),
-            ("http://u:secret@[nothex]:1", "invalid IPv6 proxy host"),
+            ("http://u:secret@[nothex]:1", "invalid IPv6 host"),
         ] {
             let e = parse_proxy_url(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");

@@ -272,7 +272,7 @@ mod tests {
         assert!(e.ends_with("(missing scheme, like https://)"), "{e}");
         assert!(proxy_url("socks5://:1080")
             .unwrap_err()
-            .ends_with("missing proxy host"));
+            .ends_with("(missing host)"));
     }
 
     #[test]

@@ -19,21 +19,27 @@ fn creds(user: &str, pass: &str) -> ProxyCredentials {
     }
 }
 
-/// Runs `client` against a fake proxy that reads `expect_len` bytes, then answers `answer`.
-/// Returns the client's result and the bytes the proxy received.
-async fn against<F, Fut>(expect: usize, answer: &'static [u8], client: F) -> (Result<()>, Vec<u8>)
+/// Runs `client` against a fake proxy that follows `script`: for each step, read that many
+/// bytes, then write that answer. Returns the client's result and all bytes the proxy read.
+async fn against<F, Fut>(script: Vec<(usize, &'static [u8])>, client: F) -> (Result<()>, Vec<u8>)
 where
     F: FnOnce(DuplexStream) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
     let (c, mut s) = duplex(4096);
     let proxy = tokio::spawn(async move {
-        let mut got = vec![0u8; expect];
-        s.read_exact(&mut got).await.unwrap();
-        s.write_all(answer).await.unwrap();
+        let mut got = Vec::new();
+        for (n, answer) in script {
+            let mut buf = vec![0u8; n];
+            s.read_exact(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf);
+            s.write_all(answer).await.unwrap();
+        }
         (got, s)
     });
-    let r = client(c).await;
+    let r = tokio::time::timeout(Duration::from_secs(10), client(c))
+        .await
+        .expect("the client finished its handshake");
     let (got, _keep_open) = proxy.await.unwrap();
     (r, got)
 }
@@ -57,8 +63,7 @@ async fn http_connect_sends_authority_and_basic_credentials() {
     let want = "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\
                 Proxy-Authorization: Basic dXNlcjpwQHNz\r\n\r\n";
     let (r, got) = against(
-        want.len(),
-        b"HTTP/1.1 200 Connection established\r\n\r\n",
+        vec![(want.len(), b"HTTP/1.1 200 Connection established\r\n\r\n")],
         |mut c| async move {
             handshake::http_connect(&mut c, TARGET, Some(&creds("user", "p@ss"))).await
         },
@@ -90,8 +95,7 @@ async fn http_connect_407_and_403_are_proxy_failures() {
         ),
         (&b"SSH-2.0-OpenSSH\r\n\r\n"[..], "not HTTP/1.x"),
     ] {
-        let answer: &'static [u8] = Box::leak(answer.to_vec().into_boxed_slice());
-        let (r, got) = against(want.len(), answer, |mut c| async move {
+        let (r, got) = against(vec![(want.len(), answer)], |mut c| async move {
             handshake::http_connect(&mut c, v6, None).await
         })
         .await;
@@ -111,8 +115,15 @@ async fn socks5h_sends_the_name_and_socks5_login_follows_rfc_1929() {
     request.extend_from_slice(b"api.example.com");
     request.extend_from_slice(&443u16.to_be_bytes());
     let want = [&greeting[..], &login[..], &request[..]].concat();
-    let answer = b"\x05\x02\x01\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x1f\x90";
-    let (r, got) = against(want.len(), answer, |mut c| async move {
+    let script = vec![
+        (greeting.len(), &b"\x05\x02"[..]),
+        (login.len(), &b"\x01\x00"[..]),
+        (
+            request.len(),
+            &b"\x05\x00\x00\x01\x7f\x00\x00\x01\x1f\x90"[..],
+        ),
+    ];
+    let (r, got) = against(script, |mut c| async move {
         handshake::socks5(&mut c, TARGET, Some(&creds("user", "secret")), true).await
     })
     .await;
@@ -128,18 +139,20 @@ async fn socks5_resolves_locally_and_maps_failures() {
         port: 80,
     };
     let want = [5u8, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0, 80];
-    let (r, got) = against(
-        want.len(),
-        b"\x05\x00\x05\x05\x00\x01\0\0\0\0\0\0",
-        |mut c| async move { handshake::socks5(&mut c, ip, None, false).await },
-    )
+    let script = vec![
+        (3, &b"\x05\x00"[..]),
+        (want.len() - 3, &b"\x05\x05\x00\x01\0\0\0\0\0\0"[..]),
+    ];
+    let (r, got) = against(script, |mut c| async move {
+        handshake::socks5(&mut c, ip, None, false).await
+    })
     .await;
     assert_eq!(got, want);
     let e = r.unwrap_err();
     assert_eq!(e.etype(), &ErrorType::ConnectProxyFailure);
     assert!(e.to_string().contains("connection refused"), "{e}");
 
-    let (r, _) = against(3, b"\x05\xff", |mut c| async move {
+    let (r, _) = against(vec![(3, &b"\x05\xff"[..])], |mut c| async move {
         handshake::socks5(&mut c, ip, None, false).await
     })
     .await;
@@ -148,7 +161,8 @@ async fn socks5_resolves_locally_and_maps_failures() {
         .to_string()
         .contains("the proxy wants credentials"));
 
-    let (r, _) = against(3 + 2 + 1 + 2, b"\x05\x02\x01\x01", |mut c| async move {
+    let script = vec![(3, &b"\x05\x02"[..]), (2 + 1 + 2, &b"\x01\x01"[..])];
+    let (r, _) = against(script, |mut c| async move {
         handshake::socks5(&mut c, ip, Some(&creds("u", "p")), false).await
     })
     .await;
