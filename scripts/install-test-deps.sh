@@ -9,6 +9,7 @@
 #                 (tests/e2e/node/package.json + package-lock.json, installed with `npm ci`;
 #                 codex and claude-code bring their native binaries as per-platform
 #                 optional packages)
+#   apt packages  tinyproxy, dante-server (for the upstream proxy tests), when missing
 #
 # Idempotent: a stamp (.tools/.stamp) records a hash of every input; when it
 # matches and the tools answer, the script exits within a second or two.
@@ -71,8 +72,24 @@ need_node() {
     fi
 }
 
+# Real proxy servers for tests/e2e/test_upstream_proxy.py: tinyproxy (HTTP CONNECT) and
+# danted (SOCKS5), plus unshare (util-linux) and openssl, which that test uses to run danted
+# with its own passwd/hosts files. The test starts each proxy itself with a generated config
+# on an ephemeral port; the packages' system services are not used.
+need_proxies() {
+    local missing=()
+    command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+    command -v danted >/dev/null || [ -x /usr/sbin/danted ] || missing+=(dante-server)
+    command -v unshare >/dev/null || missing+=(util-linux)
+    command -v openssl >/dev/null || missing+=(openssl)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+}
+
 need_python
 need_node
+need_proxies
 
 # ----------------------------------------------------------------- stamp ---
 # Everything that changes what gets installed goes into the stamp.

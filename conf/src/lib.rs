@@ -15,6 +15,7 @@ mod node;
 mod oauth;
 mod parse;
 mod payload;
+mod proxy;
 mod redact;
 mod schema;
 mod top;
@@ -23,6 +24,7 @@ mod walk;
 
 pub use model::*;
 pub use oauth::OAUTH_PROVIDERS;
+pub use proxy::{parse_proxy_url, ProxyCredentials, ProxyScheme, ProxySetting, ProxyUrl};
 
 use std::path::Path;
 

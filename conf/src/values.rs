@@ -133,27 +133,14 @@ pub(crate) fn base_url(s: &str) -> Result<String, String> {
 }
 
 /// A `proxy-url`: empty means none; `direct` / `none` (any case) bypass every proxy;
-/// otherwise an `http`, `https`, `socks5` or `socks5h` URL with a host.
+/// otherwise an `http`, `https`, `socks5` or `socks5h` URL with a host (checked by
+/// [`crate::parse_proxy_url`], the parser the gateway uses too).
 pub(crate) fn proxy_url(s: &str) -> Result<Option<String>, String> {
-    if s.is_empty() {
-        return Ok(None);
+    match crate::parse_proxy_url(s)? {
+        None => Ok(None),
+        Some(crate::ProxySetting::Direct) => Ok(Some(s.to_ascii_lowercase())),
+        Some(crate::ProxySetting::Via(_)) => Ok(Some(s.to_owned())),
     }
-    let lower = s.to_ascii_lowercase();
-    if lower == "direct" || lower == "none" {
-        return Ok(Some(lower));
-    }
-    const WANT: &str = "expected an http, https, socks5 or socks5h URL, or direct or none";
-    let parts = split_url(s).map_err(|why| format!("{WANT} ({why})"))?;
-    if !matches!(
-        parts.scheme.as_str(),
-        "http" | "https" | "socks5" | "socks5h"
-    ) {
-        return Err(format!(
-            "{WANT} (scheme {:?} is not supported)",
-            parts.scheme
-        ));
-    }
-    Ok(Some(s.to_owned()))
 }
 
 /// A routing `prefix`: surrounding `/` trimmed; empty means none; no `/` or whitespace inside.

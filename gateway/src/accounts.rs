@@ -2,6 +2,7 @@
 //!
 //! Built once per config snapshot, off the hot path. Runs nowhere on its own.
 
+use crate::upstream_proxy::AccountProxy;
 use switchyard_conf::{ApiKeyAccount, ProviderKind, Secret};
 
 /// Where an account's requests go.
@@ -84,6 +85,9 @@ pub struct Account {
     pub request_retry: Option<u32>,
     /// OAuth accounts from `auth-dir`: where the current access token comes from.
     pub oauth: Option<crate::oauth::OAuthLink>,
+    /// `proxy-url` of this account (or of its auth file). `Runtime::build` replaces `Inherit`
+    /// with the global `proxy-url`, so on the request path it is `Direct` or `Via`.
+    pub proxy: AccountProxy,
 }
 
 impl Account {
@@ -97,6 +101,8 @@ impl Account {
                 .map_err(|_| format!("{}.headers.{k}: bad header value", a.id))?;
             headers.push((name, value));
         }
+        let proxy = AccountProxy::parse(a.proxy_url.as_deref())
+            .map_err(|e| format!("{}.proxy-url: {e}", a.id))?;
         Ok(Self {
             id: a.id.clone(),
             kind: a.kind,
@@ -108,6 +114,7 @@ impl Account {
             weight: a.weight,
             request_retry: a.request_retry,
             oauth: None,
+            proxy,
         })
     }
 }

@@ -24,3 +24,4 @@ pub mod runtime;
 pub mod server;
 pub mod time;
 pub mod translate;
+pub mod upstream_proxy;

@@ -9,6 +9,7 @@ use crate::client_auth::ClientKeys;
 use crate::health::CoolingPolicy;
 use crate::payload::Payload;
 use crate::routing::Router;
+use crate::upstream_proxy::AccountProxy;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_conf::Config;
@@ -67,26 +68,22 @@ impl Runtime {
     /// Build the snapshot; every problem is returned at once.
     pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
         let mut problems = Vec::new();
+        let global = AccountProxy::parse(config.proxy_url.as_deref()).unwrap_or_else(|e| {
+            problems.push(format!("proxy-url: {e}"));
+            AccountProxy::Direct
+        });
         let oauth = crate::oauth::load(config).map_err(|e| vec![e])?;
         let mut configs = config.accounts.clone();
         configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
         let mut accounts = Vec::with_capacity(configs.len());
         for a in &configs {
             match Account::from_config(a) {
-                Ok(acc) => accounts.push(acc),
+                Ok(mut acc) => {
+                    acc.proxy = std::mem::take(&mut acc.proxy).or(&global);
+                    accounts.push(acc);
+                }
                 Err(e) => problems.push(e),
             }
-            if let Some(p) = a.proxy_url.as_deref().filter(|p| !is_direct(p)) {
-                problems.push(format!(
-                    "{}.proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`",
-                    a.id
-                ));
-            }
-        }
-        if let Some(p) = config.proxy_url.as_deref().filter(|p| !is_direct(p)) {
-            problems.push(format!(
-                "proxy-url {p:?}: upstream proxies are not supported yet; remove it or use `direct`"
-            ));
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -124,8 +121,4 @@ impl Runtime {
             oauth: oauth.refresher,
         }))
     }
-}
-
-fn is_direct(p: &str) -> bool {
-    p.is_empty() || p.eq_ignore_ascii_case("direct") || p.eq_ignore_ascii_case("none")
 }

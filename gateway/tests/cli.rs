@@ -70,21 +70,27 @@ fn check_config_accepts_a_good_config_with_warnings() {
 }
 
 #[test]
-fn unsupported_proxies_are_refused_not_silently_bypassed() {
+fn proxy_urls_are_checked_at_load_with_their_key_path() {
+    let (code, out, err) = run(
+        &["check-config", "--config"],
+        "proxy-url: socks5h://user:pw@127.0.0.1:1080\nclaude-api-key:\n  - api-key: k\n    proxy-url: direct\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with(": ok"), "{out}");
     let (code, _out, err) = run(
         &["check-config", "--config"],
-        "proxy-url: socks5://127.0.0.1:1080\n",
+        "proxy-url: http://proxy:3128/path\nclaude-api-key:\n  - api-key: k\n    proxy-url: socks4://user:hunter2@h:1\n",
     );
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("upstream proxies are not supported yet"),
+        err.contains("proxy-url: a proxy URL has no path, query or fragment"),
         "{err}"
     );
-    let (code, _out, err) = run(
-        &["serve", "--config"],
-        "proxy-url: socks5://127.0.0.1:1080\nport: 1\n",
+    assert!(
+        err.contains("claude-api-key[0].proxy-url: expected an http, https, socks5 or socks5h URL, or direct or none (scheme \"socks4\" is not supported)"),
+        "{err}"
     );
-    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
 }
 
 #[test]

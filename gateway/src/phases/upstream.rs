@@ -80,12 +80,14 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     });
     let account = &ctx.rt.accounts[account_index];
     let t = &account.target;
-    let addr = match resolver.resolve(&t.host, t.port).await {
+    // The proxy's host when the account has one (upstream_proxy.rs).
+    let (hop_host, hop_port) = crate::upstream_proxy::first_hop(account);
+    let addr = match resolver.resolve(hop_host, hop_port).await {
         Ok(a) => a,
         Err(e) => {
             let mut err = Error::explain(
                 ErrorType::ConnectNoRoute,
-                format!("resolving {}: {e}", t.host),
+                format!("resolving {hop_host}: {e}"),
             );
             ctx.record_cause(&err);
             ctx.record_outcome(Outcome::Transport);
@@ -100,6 +102,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     // Until the response header; body reads then use `idle_timeout`
     // (`upstream_body_read_timeout`, the patched pingora-proxy hook).
     o.read_timeout = Some(ctx.rt.first_byte_timeout);
+    crate::upstream_proxy::route(&mut peer, account, ctx.rt.connect_timeout);
     Ok(Box::new(peer))
 }
 
