@@ -13,10 +13,15 @@
 //!   multi-byte UTF-8 character and between `\r` and `\n`;
 //! - chunks of 7 and 509 bytes: boundaries that leave a partial line (or character) and then
 //!   carry the rest of it and several whole events in the next chunk;
-//! - two pieces split at every offset, for streams up to [`TWO_PIECE_MAX`] bytes, compared at
-//!   the framing layer (the `SseEvent`s): the decoders and encoders behind it see only whole
-//!   events, so the same events give the same client bytes (which the passes above show for
-//!   the full pipeline), and a framing-only split costs a fraction of a full translation.
+//! - two pieces split at every offset, compared at the framing layer (the `SseEvent`s), event
+//!   by event: the framing decoder starts afresh after every blank line, so a split inside
+//!   event *i* can only change event *i*, and each event's bytes split at every offset must
+//!   give the same event (events over [`EVENT_ALL_OFFSETS`] bytes, a few encrypted search
+//!   results: every offset of the first and last 256 bytes, around every line break and
+//!   non-ASCII byte, and every 97th). The decoders and encoders behind the framing see only
+//!   whole events, so the same events give the same client bytes, as the passes above show
+//!   for the full pipeline; splitting the whole stream at every offset instead would be
+//!   quadratic (minutes in a debug build).
 //!
 //! About 10 s of CPU in debug mode, spread over four test threads (`cargo test -p
 //! switchyard-translators --test stream_splits`).
@@ -30,8 +35,8 @@ use switchyard_translators::ir::{EncodeContext, Protocol};
 use switchyard_translators::sse::{SseDecoder, SseEvent};
 use switchyard_translators::StreamOptions;
 
-/// Streams up to this size are also split in two at every byte offset (framing layer).
-const TWO_PIECE_MAX: usize = 4 * 1024;
+/// Events up to this size are split in two at every byte offset (framing layer).
+const EVENT_ALL_OFFSETS: usize = 4 * 1024;
 /// Fixed chunk sizes of the extra full-pipeline passes.
 const CHUNK_SIZES: [usize; 2] = [7, 509];
 
@@ -99,6 +104,48 @@ fn translate<'a>(
     out
 }
 
+/// The stream cut after every blank line (`\n\n` or `\r\n\r\n`), with each piece's offset.
+fn events_of(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let blank = if bytes[i..].starts_with(b"\r\n\r\n") {
+            4
+        } else if bytes[i..].starts_with(b"\n\n") {
+            2
+        } else {
+            0
+        };
+        if blank > 0 {
+            out.push((start, &bytes[start..i + blank]));
+            start = i + blank;
+            i = start;
+        } else {
+            i += 1;
+        }
+    }
+    if start < bytes.len() {
+        out.push((start, &bytes[start..]));
+    }
+    out
+}
+
+/// Where to split one event (see the module docs).
+fn split_points(event: &[u8]) -> Vec<usize> {
+    let n = event.len();
+    if n <= EVENT_ALL_OFFSETS {
+        return (1..n).collect();
+    }
+    let mut at: std::collections::BTreeSet<usize> = (1..256).chain(n - 256..n).collect();
+    at.extend((256..n - 256).step_by(97));
+    for (i, &b) in event.iter().enumerate() {
+        if b == b'\n' || b == b'\r' || b >= 0x80 {
+            at.extend([i, i + 1].into_iter().filter(|&o| o > 0 && o < n));
+        }
+    }
+    at.into_iter().collect()
+}
+
 /// The framing layer's events for the upstream bytes fed as `chunks`.
 fn sse_events<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<SseEvent> {
     let mut dec = SseDecoder::default();
@@ -152,12 +199,14 @@ fn every_split(upstream: Protocol) {
                 );
             }
         }
-        if bytes.len() <= TWO_PIECE_MAX {
-            let whole = sse_events([bytes.as_slice()]);
-            for i in 1..bytes.len() {
-                let (a, b) = bytes.split_at(i);
+        for (start, event) in events_of(&bytes) {
+            let whole = sse_events([event]);
+            for i in split_points(event) {
+                let (a, b) = event.split_at(i);
                 if sse_events([a, b]) != whole {
-                    failures.push(format!("{case}: framing split at {i} gives other events"));
+                    failures.push(format!(
+                        "{case}: the event at byte {start} split at {i} frames differently"
+                    ));
                 }
             }
         }
