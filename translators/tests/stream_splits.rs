@@ -25,6 +25,11 @@
 //!
 //! About 10 s of CPU in debug mode, spread over four test threads (`cargo test -p
 //! switchyard-translators --test stream_splits`).
+#![expect(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "test code (helpers included): a broken fixture or a failed check is a failed test"
+)]
 
 mod common;
 

@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(e.thinking.as_deref(), Some("let me \"see\""));
         assert!(e.unknown);
         assert!(!e.cache_usage);
-        assert_eq!(Extras::parse(b"MOCK_CACHE_USAGE").cache_usage, true);
+        assert!(Extras::parse(b"MOCK_CACHE_USAGE").cache_usage);
         assert_eq!(Extras::parse(b"nothing"), Extras::default());
         let u = Usage::new(&Extras::parse(b"MOCK_CACHE_USAGE"), 10, 3);
         assert_eq!((u.prompt(), u.completion()), (50, 11));

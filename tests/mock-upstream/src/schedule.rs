@@ -273,11 +273,19 @@ mod tests {
             json!({"steps": [{"stauts": 429}]}),
             json!({"steps": [{"status": 429, "hang": true}]}),
             json!({"steps": [{"inband_error": "boom"}]}),
+            json!({"steps": [{"after_events": 3}]}),
+            json!({"steps": [{"inband_error": "overloaded", "after_events": -1}]}),
             json!({"steps": ["nope"]}),
             json!({"then": 3}),
         ] {
             assert!(Schedule::parse(&bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            Step::parse(&json!({"inband_error": "rate_limit", "after_events": 4}))
+                .unwrap()
+                .action,
+            Action::InbandAfter(InbandKind::RateLimit, 4)
+        );
         assert_eq!(
             Step::parse(&json!({"delay_ms": 10})).unwrap(),
             Step {
