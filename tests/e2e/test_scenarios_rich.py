@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import anthropic
 import httpx2 as httpx
@@ -45,6 +46,9 @@ THINKING_SIGNATURE = "bW9jay10aGlua2luZy1zaWduYXR1cmU="
 REDACTED_DATA = "bW9jay1yZWRhY3RlZC10aGlua2luZw=="
 ENCRYPTED_CONTENT = "bW9jay1lbmNyeXB0ZWQtcmVhc29uaW5n"
 THOUGHT_SIGNATURE = "bW9jay10aG91Z2h0LXNpZ25hdHVyZQ=="
+# What an Anthropic client is shown for an OpenAI reasoning item (translators/src/anthropic/
+# blocks.rs), with the item id left out.
+OPENAI_REASONING_SIGNATURE = f"openai-reasoning:<id>:{ENCRYPTED_CONTENT}"
 CACHE_READ, CACHE_WRITE, REASONING = 40, 24, 8
 
 THINK = "Weigh the options first."
@@ -548,6 +552,11 @@ def test_thinking(clients, mock_upstream, client, model, stream, variant):
     c = clients[client]
     up = upstream_of(model)
     seen, raw = c.thinking(model, stream)
+    if (client, up) == ("anthropic", "openai_responses"):
+        # The mock's reasoning item id is not known here; the rest of the signature is exact.
+        sig = seen["thinking"][0][1]
+        assert re.fullmatch(rf"openai-reasoning:rs_[A-Za-z0-9]+:{ENCRYPTED_CONTENT}", sig), sig
+        seen["thinking"] = [(seen["thinking"][0][0], OPENAI_REASONING_SIGNATURE)]
     assert c.thinking_again(model, raw) == REPLY
     sent = up_thinking(up, bodies(mock_upstream, model, stream, False)[1])
     print(json.dumps({"case": [client, up, stream], "seen": seen, "sent": sent}))
@@ -744,9 +753,10 @@ def expected_thinking_seen(client: str, up: str) -> dict:
         return {"text": REPLY, "types": ["reasoning"] * len(reasoning) + ["message"],
                 "reasoning": reasoning}
     if client == "anthropic":
-        # A thinking block always has a signature string; the Chat upstream has none to give.
+        # A thinking block always has a signature string; the Chat upstream has none to give;
+        # an OpenAI reasoning item rides in it as `openai-reasoning:<item id>:<encrypted>`.
         sig = {"anthropic": THINKING_SIGNATURE, "gemini": THOUGHT_SIGNATURE,
-               "openai_responses": ENCRYPTED_CONTENT, "openai_chat": ""}[up]
+               "openai_responses": OPENAI_REASONING_SIGNATURE, "openai_chat": ""}[up]
         redacted = [REDACTED_DATA] if up == "anthropic" else []
         return {"text": REPLY, "types": ["thinking"] + ["redacted_thinking"] * len(redacted)
                 + ["text"], "thinking": [(THINK, sig)], "redacted": redacted}
@@ -768,10 +778,9 @@ def expected_thinking_sent(client: str, up: str) -> dict:
         sig = None if client == "openai_chat" else THOUGHT_SIGNATURE
         return {"thinking": [(THINK, sig)], "signatures": []}
     if up == "openai_responses":
-        # Only a Responses client gives the reasoning item back. An Anthropic client holds the
-        # encrypted content as a thinking signature, which the gateway cannot tell from a
-        # Claude signature, so it is not sent to an OpenAI upstream.
-        return {"reasoning": [([THINK], ENCRYPTED_CONTENT)] if client == "openai_responses"
-                else []}
+        # A Responses client gives the item back, an Anthropic client the thinking block that
+        # carries it; Chat and Gemini clients could not keep the encrypted content.
+        return {"reasoning": [([THINK], ENCRYPTED_CONTENT)]
+                if client in ("openai_responses", "anthropic") else []}
     # A Chat upstream gets `reasoning_content` back from every client.
     return {"thinking": [(THINK, None)]}

@@ -293,7 +293,7 @@ pub fn responses(ctx: &ReplyCtx<'_>, stream: bool) -> Planned {
         .extras
         .thinking
         .as_deref()
-        .map(|t| (ctx.ids.response_item(), t));
+        .map(|t| (ctx.ids.reasoning_item(), t));
     let unknown = ctx.extras.unknown.then(|| ctx.ids.response_item());
     let message_id = ctx.tools.is_empty().then(|| ctx.ids.response_item());
     let calls: Vec<(&ToolCall, String, String)> = ctx
