@@ -694,7 +694,8 @@ fn an_openai_reasoning_item_in_a_thinking_signature_comes_back_as_the_item() {
             {"role": "user", "content": "again"}
         ]
     });
-    let req = switchyard_translators::anthropic::decode_request(body.to_string().as_bytes()).unwrap();
+    let req =
+        switchyard_translators::anthropic::decode_request(body.to_string().as_bytes()).unwrap();
     assert_eq!(
         req.messages[1].parts[0],
         switchyard_translators::ir::Part::Reasoning(switchyard_translators::ir::ReasoningItem {
