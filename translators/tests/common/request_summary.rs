@@ -78,10 +78,12 @@ fn unsigned_tool_loop(r: &Request) -> bool {
         .any(|m| m.parts.iter().any(|p| matches!(p, Part::ToolResult(_))));
     let signed = matches!(
         turn.first(),
-        Some(Part::Thinking {
-            signature: Some(_),
-            ..
-        } | Part::RedactedThinking { .. })
+        Some(
+            Part::Thinking {
+                signature: Some(_),
+                ..
+            } | Part::RedactedThinking { .. }
+        )
     );
     calls && answered && !signed
 }
