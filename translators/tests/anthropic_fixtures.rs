@@ -1,7 +1,7 @@
 //! Anthropic recorded traffic (`shared/fixtures/upstream/anthropic-messages/`): every file
-//! decodes into the IR with the facts asserted below; every stream gives the same IR events
-//! at any split; decode → encode → decode gives the same IR (streams also pass the client
-//! validator); error bodies map by the ErrorKind table.
+//! decodes into the IR with the facts asserted below; decode → encode → decode gives the same
+//! IR (streams also pass the client validator); error bodies map by the ErrorKind table. Every
+//! stream at every chunk boundary: `stream_splits.rs`.
 //!
 //! Run: `cargo test -p switchyard-translators --test anthropic_fixtures`
 
@@ -532,119 +532,6 @@ fn error_bodies_map_by_the_table() {
 }
 
 /// SSE events of `body` fed in the given chunks (the framing layer alone).
-fn sse_events(chunks: &[&[u8]]) -> Vec<switchyard_translators::sse::SseEvent> {
-    let mut d = switchyard_translators::sse::SseDecoder::default();
-    let mut out = Vec::new();
-    for c in chunks {
-        d.feed(c, &mut out).expect("sse");
-    }
-    d.finish(&mut out);
-    out
-}
-
-/// Every stream gives the same IR events whatever the chunking. Splitting a whole 250 KB body
-/// at each of its offsets and decoding it each time is quadratic (minutes in a debug build),
-/// so this checks the same thing in two linear parts:
-/// - the framing decoder resets after every event, so a split inside event *i* can only
-///   change event *i*: each event's bytes, split at every offset, give the same `SseEvent`
-///   (events over 4 KB, the encrypted search results: the first and last 256 offsets and
-///   every 97th between);
-/// - the stream decoder is a function of the `SseEvent` sequence: the whole pipeline
-///   (`SseDecoder` + `StreamDecoder`) split around each event boundary (the blank line, inside
-///   `event: `, inside `data: `, mid-payload; over 70 KB: the first and last 40 events), and
-///   at every offset of every stream under 8 KB, gives identical IR events.
-#[test]
-fn every_stream_gives_the_same_events_at_every_split() {
-    for (label, body) in all_streams() {
-        let whole = sup::decode(&body);
-        assert!(
-            matches!(whole.last(), Some(StreamEvent::End)),
-            "{label}: {:?}",
-            whole.last()
-        );
-
-        let mut boundaries = vec![0];
-        for (i, w) in body.windows(2).enumerate() {
-            if w == b"\n\n" {
-                boundaries.push(i + 2);
-            }
-        }
-        for pair in boundaries.windows(2) {
-            let event = &body[pair[0]..pair[1]];
-            let expected = sse_events(&[event]);
-            let splits: Vec<usize> = if event.len() <= 4096 {
-                (0..=event.len()).collect()
-            } else {
-                (0..256)
-                    .chain((256..event.len() - 256).step_by(97))
-                    .chain(event.len() - 256..=event.len())
-                    .collect()
-            };
-            for at in splits {
-                let (a, b) = event.split_at(at);
-                assert_eq!(
-                    sse_events(&[a, b]),
-                    expected,
-                    "{label}: event at {} split at {at}",
-                    pair[0]
-                );
-            }
-        }
-
-        let offsets: Vec<usize> = if body.len() <= 8192 {
-            (0..=body.len()).collect()
-        } else {
-            // Over 70 KB (the pause_turn cassette): the first and last 40 boundaries.
-            let n = boundaries.len();
-            let picked: Vec<usize> = if body.len() <= 70_000 {
-                boundaries.clone()
-            } else {
-                boundaries[..40.min(n)]
-                    .iter()
-                    .chain(&boundaries[n.saturating_sub(40)..])
-                    .copied()
-                    .collect()
-            };
-            let mut o: Vec<usize> = picked
-                .iter()
-                .flat_map(|&b| {
-                    // Around the blank line, inside `event: `, inside `data: `, mid-payload.
-                    let data = body[b..]
-                        .windows(6)
-                        .position(|w| w == b"data: ")
-                        .map_or(b, |p| b + p);
-                    let next = boundaries
-                        .iter()
-                        .find(|&&x| x > b)
-                        .copied()
-                        .unwrap_or(body.len());
-                    [
-                        b.saturating_sub(3),
-                        b.saturating_sub(2),
-                        b.saturating_sub(1),
-                        b,
-                        b + 1,
-                        b + 3,
-                        b + 8,
-                        data + 3,
-                        data + 6,
-                        data + 7,
-                        (data + next) / 2,
-                    ]
-                })
-                .filter(|&o| o <= body.len())
-                .collect();
-            o.sort_unstable();
-            o.dedup();
-            o
-        };
-        for at in offsets {
-            let (a, b) = body.split_at(at);
-            assert_eq!(sup::decode_chunks(&[a, b]), whole, "{label} split at {at}");
-        }
-    }
-}
-
 fn without_repeated_usage(events: Vec<StreamEvent>) -> Vec<StreamEvent> {
     let mut last = None;
     events

@@ -679,3 +679,51 @@ fn thinking_is_left_off_when_the_tool_loop_has_no_signed_thinking() {
         json!({"type": "enabled", "budget_tokens": 2048})
     );
 }
+
+#[test]
+fn an_openai_reasoning_item_in_a_thinking_signature_comes_back_as_the_item() {
+    // What an Anthropic client was shown for an OpenAI reasoning item, sent back.
+    let body = serde_json::json!({
+        "model": "m", "max_tokens": 10,
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "plan", "signature": "openai-reasoning:rs_1:gAAAA"},
+                {"type": "text", "text": "ok"}
+            ]},
+            {"role": "user", "content": "again"}
+        ]
+    });
+    let req =
+        switchyard_translators::anthropic::decode_request(body.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        req.messages[1].parts[0],
+        switchyard_translators::ir::Part::Reasoning(switchyard_translators::ir::ReasoningItem {
+            id: Some("rs_1".into()),
+            summary: vec!["plan".into()],
+            encrypted_content: Some("gAAAA".into()),
+        })
+    );
+    // A Claude upstream never gets it (it cannot verify OpenAI's content) ...
+    let claude: serde_json::Value =
+        serde_json::from_slice(&switchyard_translators::anthropic::encode_request(&req).unwrap())
+            .unwrap();
+    assert_eq!(
+        claude["messages"][1]["content"],
+        serde_json::json!([{"type": "text", "text": "ok"}])
+    );
+    // ... an OpenAI Responses upstream gets its item back.
+    let openai: serde_json::Value = serde_json::from_slice(
+        &switchyard_translators::openai_responses::encode_request(&req).unwrap(),
+    )
+    .unwrap();
+    let item = openai["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "reasoning")
+        .unwrap()
+        .clone();
+    assert_eq!(item["id"], "rs_1");
+    assert_eq!(item["encrypted_content"], "gAAAA");
+}

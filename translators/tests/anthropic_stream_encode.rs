@@ -319,9 +319,15 @@ fn openai_reasoning_and_redacted_thinking_become_thinking_blocks() {
         stop(1),
         StreamEvent::End,
     ]);
+    // The item id and encrypted content ride in the signature, so the next turn can give an
+    // OpenAI upstream its reasoning item back.
     assert_eq!(
         a.blocks[0],
-        ("thinking".into(), "summary".into(), "gAAAA".into())
+        (
+            "thinking".into(),
+            "summary".into(),
+            "openai-reasoning:rs_1:gAAAA".into()
+        )
     );
     assert_eq!(a.blocks[1].0, "redacted_thinking");
     assert_eq!(a.stop_reason.as_deref(), Some("end_turn"));
@@ -594,7 +600,7 @@ fn whole_responses_from_other_protocols() {
             "id": "msg_sy1", "type": "message", "role": "assistant", "model": "gpt-5",
             "content": [
                 {"type": "thinking", "thinking": "t", "signature": ""},
-                {"type": "thinking", "thinking": "a\n\nb", "signature": "enc"},
+                {"type": "thinking", "thinking": "a\n\nb", "signature": "openai-reasoning:rs_1:enc"},
                 {"type": "text", "text": "x"},
                 {"type": "tool_use", "id": "call_1", "name": "f", "input": {"a": 1}}
             ],

@@ -1060,3 +1060,36 @@ fn arbitrary_bytes_never_panic() {
         let _ = gemini::decode_error(500, &input);
     }
 }
+
+#[test]
+fn a_streamed_thought_sent_back_part_by_part_is_one_thinking_part() {
+    // google-genai keeps one part per stream chunk; the signature comes on the last one.
+    let body = json!({"contents": [
+        {"role": "user", "parts": [{"text": "hi"}]},
+        {"role": "model", "parts": [
+            {"text": "Let me ", "thought": true},
+            {"text": "think.", "thought": true},
+            {"text": "", "thought": true, "thoughtSignature": "c2ln"},
+            {"text": "Hello."},
+            {"text": "Again", "thought": true}
+        ]}
+    ]});
+    let req = gemini::decode_request(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(
+        req.messages[1].parts,
+        [
+            Part::Thinking {
+                text: "Let me think.".into(),
+                signature: Some("c2ln".into())
+            },
+            Part::Text {
+                text: "Hello.".into(),
+                cache_control: None
+            },
+            Part::Thinking {
+                text: "Again".into(),
+                signature: None
+            },
+        ]
+    );
+}

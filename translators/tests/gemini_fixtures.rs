@@ -11,8 +11,10 @@
     reason = "test code: a failed expectation is a failed test"
 )]
 
-#[path = "gemini_support.rs"]
-mod support;
+#[path = "common/gzip.rs"]
+mod gzip;
+#[path = "common/yaml.rs"]
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
@@ -243,7 +245,7 @@ struct Interaction {
 }
 
 fn cassette(name: &str) -> Vec<Interaction> {
-    let doc = support::parse_yaml(&String::from_utf8(read(name)).unwrap()).unwrap();
+    let doc = yaml::parse(&String::from_utf8(read(name)).unwrap());
     let mut out = Vec::new();
     for it in doc["interactions"].as_array().unwrap() {
         let req = &it["request"];
@@ -268,11 +270,7 @@ fn body_bytes(response: &Value) -> Vec<u8> {
     if response["parsed_body"].is_object() {
         return serde_json::to_vec(&response["parsed_body"]).unwrap();
     }
-    let s = response["body"]["string"].as_str().unwrap();
-    if s.starts_with("H4sI") {
-        return support::gunzip(&support::base64_decode(s).unwrap()).unwrap();
-    }
-    s.as_bytes().to_vec()
+    yaml::body_bytes(&response["body"]["string"]).unwrap()
 }
 
 fn is_generate(it: &Interaction) -> bool {

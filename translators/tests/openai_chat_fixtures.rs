@@ -9,7 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "openai_chat_yaml.rs"]
+#[path = "common/gzip.rs"]
+mod gzip;
+#[path = "common/yaml.rs"]
 mod yaml;
 
 use std::path::{Path, PathBuf};

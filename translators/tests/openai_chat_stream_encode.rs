@@ -343,6 +343,22 @@ fn two_parallel_tool_calls_even_interleaved() {
     assert_eq!(seen.finish.as_deref(), Some("tool_calls"));
     // Usage that arrives after Finish is still reported.
     assert_eq!(seen.usage.unwrap()["prompt_tokens"], 10);
+    // One call after the other: the openai SDK's `.stream()` finalises (and JSON-parses) a
+    // call's arguments as soon as a delta for another index arrives.
+    let indexes: Vec<u64> = String::from_utf8(out)
+        .unwrap()
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .flat_map(|v| {
+            v["choices"][0]["delta"]["tool_calls"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|t| t["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, [0, 0, 0, 1, 1]);
 }
 
 #[test]

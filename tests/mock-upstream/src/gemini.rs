@@ -12,9 +12,13 @@
 //! Gemini API does not stream arguments in pieces): a stream sends it in one chunk, then a
 //! last chunk with an empty text part and `finishReason: "STOP"` (the tool stop reason
 //! Gemini uses), as `gemini/google-tool-call-gemini3.chunks.txt` does; `generateContent` sends
-//! the part with `finishReason: "STOP"`.
+//! the part with `finishReason: "STOP"`. Parallel calls are several `functionCall` parts in
+//! that one chunk. Extras ([`crate::extras`]) add, in a chunk of their own before the answer, a
+//! `thought: true` part with a `thoughtSignature` and an unknown `mockFuturePart` part;
+//! `MOCK_CACHE_USAGE` adds `cachedContentTokenCount` and `thoughtsTokenCount`.
 
 use crate::errors::{gemini_error, inband_status};
+use crate::extras::THOUGHT_SIGNATURE;
 use crate::ordered;
 use crate::ordered::Ordered;
 use crate::plan::{crlf_data_event, json_array_events, Planned, GEMINI_JSON, SSE};
@@ -24,24 +28,41 @@ use crate::schedule::InbandKind;
 use crate::tools::ToolCall;
 
 fn usage(ctx: &ReplyCtx<'_>, candidates: u64) -> Ordered {
-    ordered!({
-        "promptTokenCount": (ctx.input_tokens),
-        "candidatesTokenCount": candidates,
-        "totalTokenCount": (ctx.input_tokens + candidates),
-        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": (ctx.input_tokens)}]
-    })
-}
-
-fn chunk(ctx: &ReplyCtx<'_>, id: &str, text: &str, finish: bool, candidates: u64) -> Ordered {
-    chunk_of(ctx, id, ordered!({"text": text}), finish, candidates)
+    let u = ctx.usage;
+    let thoughts = u.reasoning;
+    let mut fields = vec![
+        ("promptTokenCount", Ordered::from(u.prompt())),
+        ("candidatesTokenCount", Ordered::from(candidates)),
+        (
+            "totalTokenCount",
+            Ordered::from(u.prompt() + candidates + thoughts),
+        ),
+    ];
+    if u.cache_read > 0 {
+        fields.push(("cachedContentTokenCount", Ordered::from(u.cache_read)));
+    }
+    fields.push((
+        "promptTokensDetails",
+        ordered!([{"modality": "TEXT", "tokenCount": (u.prompt())}]),
+    ));
+    if thoughts > 0 {
+        fields.push(("thoughtsTokenCount", Ordered::from(thoughts)));
+    }
+    Ordered::Obj(fields)
 }
 
 fn function_call_part(t: &ToolCall) -> Ordered {
     ordered!({"functionCall": {"name": (&t.name), "args": (t.args.clone())}})
 }
 
-fn chunk_of(ctx: &ReplyCtx<'_>, id: &str, part: Ordered, finish: bool, candidates: u64) -> Ordered {
-    let content = ordered!({"parts": [part], "role": "model"});
+fn chunk_of(
+    ctx: &ReplyCtx<'_>,
+    id: &str,
+    parts: Vec<Ordered>,
+    finish: bool,
+    candidates: u64,
+) -> Ordered {
+    let content = ordered!({"parts": (Ordered::Arr(parts)), "role": "model"});
     let candidate = if finish {
         ordered!({"content": content, "finishReason": "STOP", "index": 0})
     } else {
@@ -53,6 +74,25 @@ fn chunk_of(ctx: &ReplyCtx<'_>, id: &str, part: Ordered, finish: bool, candidate
         "modelVersion": (ctx.model),
         "responseId": id
     })
+}
+
+fn text_part(text: &str) -> Ordered {
+    ordered!({"text": text})
+}
+
+/// The parts before the answer: the thought (`MOCK_THINK`) and the unknown part
+/// (`MOCK_UNKNOWN`).
+fn leading_parts(ctx: &ReplyCtx<'_>) -> Vec<Ordered> {
+    let mut out = Vec::new();
+    if let Some(thinking) = &ctx.extras.thinking {
+        out.push(
+            ordered!({"text": thinking, "thought": true, "thoughtSignature": THOUGHT_SIGNATURE}),
+        );
+    }
+    if ctx.extras.unknown {
+        out.push(ordered!({"mockFuturePart": {"note": "a part type from the future"}}));
+    }
+    out
 }
 
 fn frame(chunks: &[Ordered], sse: bool) -> Planned {
@@ -72,54 +112,72 @@ fn frame(chunks: &[Ordered], sse: bool) -> Planned {
 
 /// `:generateContent`.
 pub fn generate(ctx: &ReplyCtx<'_>) -> Planned {
-    if let Some(t) = ctx.tool {
-        let body = chunk_of(
-            ctx,
-            &ctx.ids.gemini_response(),
-            function_call_part(t),
-            true,
-            ctx.output_tokens,
-        );
-        return Planned::json(200, GEMINI_JSON, body.pretty());
+    let mut parts = leading_parts(ctx);
+    if ctx.tools.is_empty() {
+        parts.push(text_part(ctx.text));
+    } else {
+        parts.extend(ctx.tools.iter().map(function_call_part));
     }
-    let body = chunk(
+    let body = chunk_of(
         ctx,
         &ctx.ids.gemini_response(),
-        ctx.text,
+        parts,
         true,
         ctx.output_tokens,
     );
     Planned::json(200, GEMINI_JSON, body.pretty())
 }
 
-/// `:streamGenerateContent`, SSE when `alt=sse`.
+/// `:streamGenerateContent`, SSE when `alt=sse`. The leading parts come in a chunk of their
+/// own; parallel calls are all in one chunk.
 pub fn stream(ctx: &ReplyCtx<'_>, sse: bool) -> Planned {
     let id = ctx.ids.gemini_response();
-    if let Some(t) = ctx.tool {
+    let mut chunks = Vec::new();
+    let leading = leading_parts(ctx);
+    if !leading.is_empty() {
+        chunks.push(chunk_of(ctx, &id, leading, false, 0));
+    }
+    if !ctx.tools.is_empty() {
         let n = ctx.output_tokens;
-        let chunks = [
-            chunk_of(ctx, &id, function_call_part(t), false, n),
-            chunk(ctx, &id, "", true, n),
-        ];
+        let calls = ctx.tools.iter().map(function_call_part).collect();
+        chunks.push(chunk_of(ctx, &id, calls, false, n));
+        chunks.push(chunk_of(ctx, &id, vec![text_part("")], true, n));
         return frame(&chunks, sse);
     }
     let last = ctx.pieces.len().saturating_sub(1);
-    let mut chunks: Vec<Ordered> = ctx
-        .pieces
-        .iter()
-        .enumerate()
-        .map(|(i, piece)| chunk(ctx, &id, piece, i == last, i as u64 + 1))
-        .collect();
-    if chunks.is_empty() {
-        chunks.push(chunk(ctx, &id, "", true, 0));
+    chunks.extend(
+        ctx.pieces
+            .iter()
+            .enumerate()
+            .map(|(i, piece)| chunk_of(ctx, &id, vec![text_part(piece)], i == last, i as u64 + 1)),
+    );
+    if ctx.pieces.is_empty() {
+        chunks.push(chunk_of(ctx, &id, vec![text_part("")], true, 0));
     }
     frame(&chunks, sse)
 }
 
+/// The in-band error element (`{"error": {...}}`), also used mid-stream.
+pub fn error_element(kind: InbandKind) -> Ordered {
+    let status = inband_status(kind, Protocol::Gemini);
+    ordered!({"error": (gemini_error(status, None))})
+}
+
+/// The in-band error as the stream's element after `index` others (`index` >= 1 for the JSON
+/// array: it continues the array and closes it).
+pub fn error_event(kind: InbandKind, sse: bool, index: usize) -> bytes::Bytes {
+    let element = error_element(kind);
+    if sse {
+        crlf_data_event(&element.compact())
+    } else {
+        let sep = if index == 0 { "[" } else { ",\r\n" };
+        bytes::Bytes::from(format!("{sep}{}\n]", element.pretty()))
+    }
+}
+
 /// The in-band error stream.
 pub fn inband(kind: InbandKind, sse: bool) -> Planned {
-    let status = inband_status(kind, Protocol::Gemini);
-    frame(&[ordered!({"error": (gemini_error(status, None))})], sse)
+    frame(&[error_element(kind)], sse)
 }
 
 /// `:countTokens`.

@@ -9,6 +9,7 @@
 
 use crate::body::{PacedBody, Pacing};
 use crate::errors::{error_body, inband_status};
+use crate::extras::{Extras, Usage};
 use crate::plan::{Planned, GEMINI_JSON, JSON};
 use crate::reply::{pieces, reply_override, ReplyCtx};
 use crate::routes::{self, Protocol, Route};
@@ -64,30 +65,41 @@ pub async fn handle(
 
     // MOCK_TOOL: a tool call until the request carries a tool result, then text about it.
     let tool_result = tools::tool_result(&route, request_ref);
-    let marker = tools::route_calls_tools(&route)
-        .then(|| tools::tool_marker(&body))
-        .flatten();
-    let (tool, echo) = match (&marker, &tool_result) {
-        (Some(call), None) => (Some(call), None),
-        (Some(_), Some(result)) => (None, Some(tools::result_echo(result))),
-        (None, _) => (None, None),
+    let markers = if tools::route_calls_tools(&route) {
+        tools::tool_markers(&body)
+    } else {
+        Vec::new()
     };
+    let (calls, echo): (&[tools::ToolCall], _) = match (markers.is_empty(), &tool_result) {
+        (false, None) => (&markers, None),
+        (false, Some(result)) => (&[], Some(tools::result_echo(result))),
+        (true, _) => (&[], None),
+    };
+    let extras = Extras::parse(&body);
     let text = reply_override(&body)
         .or(echo)
         .unwrap_or_else(|| state.opts.reply.clone());
     let pieces = pieces(&text, state.opts.words_per_event);
+    let input_tokens = body.len() as u64 / 4;
+    let output_tokens = if calls.is_empty() {
+        pieces.len()
+    } else {
+        calls.iter().map(|t| t.fragments.len()).sum()
+    } as u64;
     let ctx = ReplyCtx {
         model: model.as_deref().unwrap_or(""),
         text: &text,
         pieces: &pieces,
-        input_tokens: body.len() as u64 / 4,
-        output_tokens: tool.map_or(pieces.len(), |t| t.fragments.len()) as u64,
+        input_tokens,
+        output_tokens,
         created: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         ids: &state.ids,
         request: request_ref,
-        tool,
+        tools: calls,
+        extras: &extras,
+        usage: Usage::new(&extras, input_tokens, output_tokens),
     };
     let sse = routes::query_param(query, "alt").as_deref() == Some("sse");
     let (planned, outcome) = plan(&route, &step.action, &ctx, stream, sse, request.is_some());
@@ -157,7 +169,7 @@ fn plan(
             }
             return (p, format!("status:{status}"));
         }
-        Action::Inband(kind) if !stream => {
+        Action::Inband(kind) | Action::InbandAfter(kind, _) if !stream => {
             let status = inband_status(*kind, protocol);
             return (
                 error(protocol, status, ctx, None),
@@ -171,6 +183,18 @@ fn plan(
                 Route::GeminiStream(_) => gemini::inband(*kind, sse),
                 _ => openai::chat_inband(*kind),
             };
+            return (p, "inband_error".into());
+        }
+        Action::InbandAfter(kind, n) => {
+            let mut p = ok(route, ctx, stream, sse);
+            p.events.truncate(*n);
+            let n = p.events.len();
+            p.events.push(match route {
+                Route::Messages => anthropic::error_event(ctx, *kind),
+                Route::Responses => openai::responses_error_event(*kind, n),
+                Route::GeminiStream(_) => gemini::error_event(*kind, sse, n),
+                _ => openai::chat_error_event(*kind),
+            });
             return (p, "inband_error".into());
         }
         Action::Ok | Action::Drop(_) | Action::Hang => {}

@@ -74,6 +74,11 @@ impl IdGen {
         format!("msg_{}", self.chars(50, HEX))
     }
 
+    /// OpenAI Responses reasoning item id.
+    pub fn reasoning_item(&self) -> String {
+        format!("rs_{}", self.chars(50, HEX))
+    }
+
     /// Anthropic message id.
     pub fn anthropic_message(&self) -> String {
         format!("msg_01{}", self.chars(22, BASE62))

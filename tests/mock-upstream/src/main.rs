@@ -10,6 +10,7 @@ mod anthropic;
 mod body;
 mod control;
 mod errors;
+mod extras;
 mod gemini;
 mod handler;
 mod ids;

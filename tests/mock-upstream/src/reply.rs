@@ -9,6 +9,7 @@
 //! concatenate to the reply exactly. One piece is one delta event, and counts as one output
 //! token; input tokens are request body bytes / 4.
 
+use crate::extras::{Extras, Usage};
 use crate::ids::IdGen;
 use crate::tools::ToolCall;
 use serde_json::Value;
@@ -76,8 +77,24 @@ pub struct ReplyCtx<'a> {
     pub ids: &'a IdGen,
     /// The parsed request body (`Null` when absent).
     pub request: &'a Value,
-    /// Answer with this tool call instead of the text ([`crate::tools`]).
-    pub tool: Option<&'a ToolCall>,
+    /// Answer with these tool calls instead of the text ([`crate::tools`]); two or more are
+    /// parallel calls.
+    pub tools: &'a [ToolCall],
+    /// Thinking, unknown blocks, cache usage ([`crate::extras`]).
+    pub extras: &'a Extras,
+    /// Usage numbers of the answer.
+    pub usage: Usage,
+}
+
+impl ReplyCtx<'_> {
+    /// The thinking text cut into delta pieces (one word each).
+    pub fn thinking_pieces(&self) -> Vec<String> {
+        self.extras
+            .thinking
+            .as_deref()
+            .map(|t| pieces(t, 1))
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

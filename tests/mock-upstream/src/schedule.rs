@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `{"status": 429, "retry_after": "2", "body": {...}}` | that status; `retry-after` header if given; `body` replaces the protocol's default error body |
 //! | `{"inband_error": "overloaded"}` | stream answers 200, first event is the protocol's in-band error (`overloaded`, `rate_limit`, `server_error`); Responses streams send `response.created` and `response.in_progress` before `response.failed`; non-stream requests get the matching HTTP error |
+//! | `{"inband_error": "overloaded", "after_events": N}` | stream answers 200 with the normal answer's first N events, then the protocol's in-band error instead of the rest (Responses: an `error` event; Gemini JSON array: the error element closes the array); non-stream requests get the matching HTTP error |
 //! | `{"drop_after_events": N}` | 200, N events, then the connection is closed without ending the body |
 //! | `{"delay_ms": N}` | N ms more before the headers, then ok; may be added to any other step object |
 //! | `{"hang": true}` | never answers (until `POST /_mock/reset`, which closes the connection) |
@@ -65,6 +66,8 @@ pub enum Action {
     },
     /// 200 stream whose first event is an in-band error.
     Inband(InbandKind),
+    /// 200 stream: this many events of the answer, then an in-band error.
+    InbandAfter(InbandKind, usize),
     /// 200 stream cut after this many events.
     Drop(usize),
     /// No answer.
@@ -131,8 +134,16 @@ impl Step {
             });
         }
         if let Some(kind) = obj.get("inband_error") {
-            let kind = kind.as_str().ok_or("inband_error must be a string")?;
-            actions.push(Action::Inband(InbandKind::parse(kind)?));
+            let kind = InbandKind::parse(kind.as_str().ok_or("inband_error must be a string")?)?;
+            actions.push(match obj.get("after_events") {
+                None => Action::Inband(kind),
+                Some(n) => Action::InbandAfter(
+                    kind,
+                    n.as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or("after_events must be a non-negative integer")?,
+                ),
+            });
         }
         if let Some(n) = obj.get("drop_after_events") {
             let n = n.as_u64().and_then(|n| usize::try_from(n).ok());
@@ -145,8 +156,12 @@ impl Step {
             Some(Value::Bool(true)) => actions.push(Action::Hang),
             Some(_) => return Err("hang must be true or false".into()),
         }
-        const KNOWN: [&str; 7] = [
+        if obj.contains_key("after_events") && !obj.contains_key("inband_error") {
+            return Err("after_events goes with inband_error".into());
+        }
+        const KNOWN: [&str; 8] = [
             "status",
+            "after_events",
             "retry_after",
             "body",
             "inband_error",
@@ -258,11 +273,19 @@ mod tests {
             json!({"steps": [{"stauts": 429}]}),
             json!({"steps": [{"status": 429, "hang": true}]}),
             json!({"steps": [{"inband_error": "boom"}]}),
+            json!({"steps": [{"after_events": 3}]}),
+            json!({"steps": [{"inband_error": "overloaded", "after_events": -1}]}),
             json!({"steps": ["nope"]}),
             json!({"then": 3}),
         ] {
             assert!(Schedule::parse(&bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            Step::parse(&json!({"inband_error": "rate_limit", "after_events": 4}))
+                .unwrap()
+                .action,
+            Action::InbandAfter(InbandKind::RateLimit, 4)
+        );
         assert_eq!(
             Step::parse(&json!({"delay_ms": 10})).unwrap(),
             Step {

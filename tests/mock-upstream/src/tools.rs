@@ -1,7 +1,9 @@
 //! Tool calls: `MOCK_TOOL[name|{json args}]` in a request body makes the mock call a tool.
 //!
-//! The marker is found in the raw body like `MOCK_REPLY[...]` (first occurrence; it usually
-//! sits inside a JSON string, so its JSON escapes are decoded). The name runs to the first `|`;
+//! The marker is found in the raw body like `MOCK_REPLY[...]` (it usually sits inside a JSON
+//! string, so its JSON escapes are decoded). Every distinct marker is one call, in order of
+//! first occurrence: two different markers make two parallel calls in one turn (a marker
+//! repeated with the same name and arguments, e.g. a prompt sent again, still counts once). The name runs to the first `|`;
 //! the arguments run to the first `]` after which the text is a JSON object (so arguments may
 //! themselves contain `]`). While the request carries no tool result yet, the answer is one
 //! call of that tool with those arguments, in the protocol's own shape, with the protocol's
@@ -53,7 +55,23 @@ fn unescape(raw: &str) -> String {
     serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned())
 }
 
-/// The `MOCK_TOOL[name|args]` marker of a body, if any (and well formed).
+/// Every distinct well-formed `MOCK_TOOL[name|args]` marker of a body, in order.
+pub fn tool_markers(body: &[u8]) -> Vec<ToolCall> {
+    let mut out: Vec<ToolCall> = Vec::new();
+    let mut at = 0;
+    while let Some(found) = body[at..].windows(MARKER.len()).position(|w| w == MARKER) {
+        let start = at + found;
+        if let Some(call) = tool_marker(&body[start..]) {
+            if !out.contains(&call) {
+                out.push(call);
+            }
+        }
+        at = start + MARKER.len();
+    }
+    out
+}
+
+/// The first `MOCK_TOOL[name|args]` marker of a body, if any (and well formed).
 pub fn tool_marker(body: &[u8]) -> Option<ToolCall> {
     let start = body.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
     let rest = &body[start..];
@@ -174,6 +192,11 @@ mod tests {
         assert_eq!(tool_marker(br#"MOCK_TOOL[get|not json]"#), None);
         assert_eq!(tool_marker(br#"MOCK_TOOL[noargs]"#), None);
         assert_eq!(tool_marker(b"nothing"), None);
+        let all = tool_markers(body.as_bytes());
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].name, "b");
+        let twice = br#"MOCK_TOOL[a|{"x":1}] MOCK_TOOL[a|{"x":1}] MOCK_TOOL[a|{"x":2}]"#;
+        assert_eq!(tool_markers(twice).len(), 2);
     }
 
     #[test]

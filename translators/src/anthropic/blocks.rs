@@ -13,15 +13,28 @@
 //! | anything else (server tools, MCP, search results, `content` documents, ...) | `Part::Unknown { protocol: Anthropic }` |
 //!
 //! On the way out, `Part::Unknown` of another protocol is dropped (it means nothing here), and
-//! an OpenAI reasoning item becomes a `thinking` block whose signature is its
-//! `encrypted_content` (so the next turn can carry it back).
+//! an OpenAI reasoning item becomes a `thinking` block whose signature is
+//! `openai-reasoning:<item id>:<encrypted_content>` ([`reasoning_signature`]); a client that
+//! sends that block back gives the IR reasoning item again, so an OpenAI upstream gets its
+//! encrypted content back while a Claude upstream never sees it (the request encoder drops
+//! reasoning items: Claude cannot verify them).
 
 use serde_json::{Map, Value};
 
 use super::b64;
 use super::wire::{AnthropicContent, AnthropicContentBlock, AnthropicKnownBlock, AnthropicSource};
 use super::Lenient;
-use crate::ir::{CacheControl, Media, MediaSource, Part, Protocol, ToolCall, ToolResult};
+use crate::ir::{
+    CacheControl, Media, MediaSource, Part, Protocol, ReasoningItem, ToolCall, ToolResult,
+};
+
+/// Marks a thinking signature that carries an OpenAI reasoning item.
+const OPENAI_REASONING: &str = "openai-reasoning:";
+
+/// The thinking signature that carries an OpenAI reasoning item's id and encrypted content.
+pub(crate) fn reasoning_signature(id: Option<&str>, encrypted: &str) -> String {
+    format!("{OPENAI_REASONING}{}:{encrypted}", id.unwrap_or_default())
+}
 
 pub(crate) fn cache(v: Option<Value>) -> Option<CacheControl> {
     v.map(CacheControl)
@@ -95,9 +108,24 @@ pub(crate) fn block_to_part(block: AnthropicContentBlock) -> Part {
         AnthropicKnownBlock::Thinking {
             thinking,
             signature,
-        } => Part::Thinking {
-            text: thinking,
-            signature: signature.filter(|s| !s.is_empty()),
+        } => match signature
+            .as_deref()
+            .and_then(|s| s.strip_prefix(OPENAI_REASONING))
+            .and_then(|rest| rest.split_once(':'))
+        {
+            Some((id, encrypted)) => Part::Reasoning(ReasoningItem {
+                id: (!id.is_empty()).then(|| id.to_owned()),
+                summary: if thinking.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![thinking]
+                },
+                encrypted_content: Some(encrypted.to_owned()),
+            }),
+            None => Part::Thinking {
+                text: thinking,
+                signature: signature.filter(|s| !s.is_empty()),
+            },
         },
         AnthropicKnownBlock::RedactedThinking { data } => Part::RedactedThinking { data },
         AnthropicKnownBlock::ToolUse { id, name, input } => Part::ToolCall(ToolCall {
@@ -208,7 +236,10 @@ pub(crate) fn part_to_block(part: &Part) -> Option<AnthropicContentBlock> {
         }
         Part::Reasoning(r) => AnthropicKnownBlock::Thinking {
             thinking: r.summary.join("\n\n"),
-            signature: r.encrypted_content.clone(),
+            signature: r
+                .encrypted_content
+                .as_deref()
+                .map(|e| reasoning_signature(r.id.as_deref(), e)),
         },
         Part::ToolCall(c) => AnthropicKnownBlock::ToolUse {
             id: c.id.clone(),

@@ -268,13 +268,14 @@ fn role_out(r: Role) -> &'static str {
 /// Parts of one message as blocks, in the order Anthropic accepts: tool results first in a
 /// user message; unsigned thinking dropped (the API rejects thinking it cannot verify).
 fn message_blocks(role: Role, parts: &[Part]) -> Vec<AnthropicContentBlock> {
+    // Unsigned thinking and OpenAI reasoning items: Claude cannot verify them.
     let keep = |p: &&Part| {
         !matches!(
             p,
             Part::Thinking {
                 signature: None,
                 ..
-            }
+            } | Part::Reasoning(_)
         )
     };
     let mut blocks: Vec<AnthropicContentBlock> = Vec::with_capacity(parts.len());

@@ -49,6 +49,9 @@ struct Open {
     out_index: usize,
     kind: Kind,
     signature: String,
+    /// An OpenAI reasoning item (its id): its encrypted content goes into the signature as
+    /// [`super::blocks::reasoning_signature`].
+    reasoning: Option<Option<String>>,
 }
 
 /// A block started while another was open: its deltas wait here.
@@ -263,6 +266,7 @@ impl AnthropicStreamEncoder {
                     out_index,
                     kind: Kind::Opaque,
                     signature: String::new(),
+                    reasoning: None,
                 });
                 emit(
                     &AnthropicKnownEvent::ContentBlockStart {
@@ -288,6 +292,10 @@ impl AnthropicStreamEncoder {
             out_index,
             kind,
             signature: String::new(),
+            reasoning: match block {
+                BlockStart::Reasoning { id } => Some(id.clone()),
+                _ => None,
+            },
         });
         emit(
             &AnthropicKnownEvent::ContentBlockStart {
@@ -345,7 +353,12 @@ impl AnthropicStreamEncoder {
             Delta::Signature(s) | Delta::EncryptedReasoning(s) => {
                 // Kept for one signature_delta before the block closes; nowhere to go otherwise.
                 if let Some(o) = self.open.as_mut().filter(|o| o.kind == Kind::Thinking) {
-                    o.signature.push_str(s);
+                    match (&o.reasoning, delta) {
+                        (Some(id), Delta::EncryptedReasoning(_)) if o.signature.is_empty() => {
+                            o.signature = super::blocks::reasoning_signature(id.as_deref(), s);
+                        }
+                        _ => o.signature.push_str(s),
+                    }
                 }
                 return;
             }

@@ -3,7 +3,9 @@
 //!
 //! Rules (decoder ← / encoder →):
 //! - `text` → [`Part::Text`]; `text` + `thought: true` → [`Part::Thinking`] (signature =
-//!   `thoughtSignature`). A `thoughtSignature` on a non-thought text part (Gemini 3 puts it on
+//!   `thoughtSignature`). Consecutive thought parts (a streamed thought, which clients keep as
+//!   one part per chunk) join one `Thinking` until one carries a signature, so a Claude
+//!   upstream gets the whole text with its signature back. A `thoughtSignature` on a non-thought text part (Gemini 3 puts it on
 //!   the last part, often with empty text) becomes the text (if any) followed by a
 //!   `Thinking { text: "", signature }`; the encoder puts such a signature-only thinking back on
 //!   the preceding text part, or on the following function call if that has none, else emits
@@ -148,7 +150,17 @@ fn decode_part(part: GeminiPart, ids: &mut CallIds, out: &mut Vec<Part>) {
         out.push(decode_file_data(file));
     } else if let Some(text) = part.text {
         if part.thought == Some(true) {
-            out.push(Part::Thinking { text, signature });
+            match out.last_mut() {
+                // A thought streamed over several chunks, kept by the client as several parts.
+                Some(Part::Thinking {
+                    text: prev,
+                    signature: prev_signature @ None,
+                }) => {
+                    prev.push_str(&text);
+                    *prev_signature = signature;
+                }
+                _ => out.push(Part::Thinking { text, signature }),
+            }
         } else {
             if !text.is_empty() || signature.is_none() {
                 out.push(Part::Text {

@@ -12,6 +12,12 @@
 //! 4. with [`StreamOptions::include_usage`], a `choices: []` chunk with `usage`;
 //! 5. `data: [DONE]`.
 //!
+//! Tool calls an upstream interleaves (a Responses upstream may stream two calls' arguments
+//! alternately) are serialised: the first streams live, a later one is held (its arguments
+//! collected) until the one before it closes, then sent as its header and one fragment. The
+//! openai SDK's `.stream()` helper finalises a call as soon as a delta for another `index`
+//! arrives, so interleaved indexes would hand it half the arguments.
+//!
 //! An IR `Error` becomes `data: {"error":{...}}` and ends the output without `[DONE]`: the
 //! openai SDK raises `APIError` on it (`_streaming.py`: a data-only event whose JSON has an
 //! `error` key). Every chunk carries the same `id`, `created` and `model` (the client's model
@@ -55,6 +61,20 @@ pub struct StreamEncoder {
     blocks: Vec<(usize, Block)>,
     tool_count: usize,
     usage: Usage,
+    /// IR index of the tool call streaming live, until its `BlockStop`.
+    live_tool: Option<usize>,
+    /// Tool calls that started while another was live, in order.
+    held: Vec<HeldTool>,
+}
+
+/// A tool call held back while another streams (see the module docs).
+#[derive(Debug, Clone)]
+struct HeldTool {
+    index: usize,
+    id: String,
+    name: String,
+    arguments: String,
+    stopped: bool,
 }
 
 #[derive(Serialize)]
@@ -115,6 +135,8 @@ impl StreamEncoder {
             blocks: Vec::new(),
             tool_count: 0,
             usage: Usage::default(),
+            live_tool: None,
+            held: Vec::new(),
         }
     }
 
@@ -139,7 +161,8 @@ impl StreamEncoder {
             }
         }
         match ev {
-            StreamEvent::Start { .. } | StreamEvent::BlockStop { .. } | StreamEvent::Error(_) => {}
+            StreamEvent::Start { .. } | StreamEvent::Error(_) => {}
+            StreamEvent::BlockStop { index } => self.block_stop(*index, out),
             StreamEvent::BlockStart { index, block } => self.block_start(*index, block, out),
             StreamEvent::Delta { index, delta } => self.delta(*index, delta, out),
             StreamEvent::Usage(u) => self.usage = *u,
@@ -180,29 +203,69 @@ impl StreamEncoder {
         if self.phase != Phase::Streaming {
             return;
         }
-        let kind = match block {
-            BlockStart::ToolCall { id, name } => {
-                let n = self.tool_count;
-                self.tool_count += 1;
-                let delta = DeltaOut {
-                    tool_calls: Some([ToolOut {
-                        index: n,
-                        id: Some(id),
-                        kind: Some("function"),
-                        function: FunctionOut {
-                            name: Some(name),
-                            arguments: "",
-                        },
-                    }]),
-                    ..DeltaOut::default()
-                };
-                self.write_delta(delta, out);
-                Block::Tool(n)
+        match block {
+            BlockStart::ToolCall { id, name } if self.live_tool.is_some() => {
+                self.held.push(HeldTool {
+                    index,
+                    id: id.clone(),
+                    name: name.clone(),
+                    arguments: String::new(),
+                    stopped: false,
+                });
             }
-            _ => Block::Other,
+            BlockStart::ToolCall { id, name } => {
+                self.open_tool(index, id, name, out);
+                self.live_tool = Some(index);
+            }
+            _ => {
+                self.blocks.retain(|(i, _)| *i != index);
+                self.blocks.push((index, Block::Other));
+            }
+        }
+    }
+
+    /// Writes a tool call's header chunk and gives it the next Chat `index`.
+    fn open_tool(&mut self, index: usize, id: &str, name: &str, out: &mut Vec<u8>) {
+        let n = self.tool_count;
+        self.tool_count += 1;
+        let delta = DeltaOut {
+            tool_calls: Some([ToolOut {
+                index: n,
+                id: Some(id),
+                kind: Some("function"),
+                function: FunctionOut {
+                    name: Some(name),
+                    arguments: "",
+                },
+            }]),
+            ..DeltaOut::default()
         };
+        self.write_delta(delta, out);
         self.blocks.retain(|(i, _)| *i != index);
-        self.blocks.push((index, kind));
+        self.blocks.push((index, Block::Tool(n)));
+    }
+
+    fn block_stop(&mut self, index: usize, out: &mut Vec<u8>) {
+        if let Some(h) = self.held.iter_mut().find(|h| h.index == index) {
+            h.stopped = true;
+        } else if self.live_tool == Some(index) {
+            self.live_tool = None;
+            self.release(false, out);
+        }
+    }
+
+    /// Sends held tool calls in order while none is live (`all`: every one, at the finish).
+    fn release(&mut self, all: bool, out: &mut Vec<u8>) {
+        while (all || self.live_tool.is_none()) && !self.held.is_empty() {
+            let h = self.held.remove(0);
+            self.open_tool(h.index, &h.id, &h.name, out);
+            if !h.arguments.is_empty() {
+                self.delta(h.index, &Delta::ToolArguments(h.arguments), out);
+            }
+            if !h.stopped && !all {
+                self.live_tool = Some(h.index);
+            }
+        }
     }
 
     fn delta(&mut self, index: usize, delta: &Delta, out: &mut Vec<u8>) {
@@ -219,6 +282,10 @@ impl StreamEncoder {
                 ..DeltaOut::default()
             },
             Delta::ToolArguments(a) if !a.is_empty() => {
+                if let Some(h) = self.held.iter_mut().find(|h| h.index == index) {
+                    h.arguments.push_str(a);
+                    return;
+                }
                 let tool = self.blocks.iter().find_map(|(i, b)| match b {
                     Block::Tool(n) if *i == index => Some(*n),
                     _ => None,
@@ -247,6 +314,8 @@ impl StreamEncoder {
         if self.phase != Phase::Streaming {
             return;
         }
+        self.live_tool = None;
+        self.release(true, out);
         let reason = encode_stop(stop, self.tool_count > 0);
         let choice = Choice {
             index: 0,

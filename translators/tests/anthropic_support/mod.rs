@@ -9,7 +9,9 @@
     reason = "test helpers outside #[test] fns: a fixture they cannot read must fail loudly"
 )]
 
-pub mod inflate;
+#[path = "../common/gzip.rs"]
+pub mod gzip;
+#[path = "../common/yaml.rs"]
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -68,7 +70,6 @@ pub struct Interaction {
 pub fn cassette(name: &str) -> Vec<Interaction> {
     let text = String::from_utf8(read(name)).expect("utf-8");
     let doc = yaml::parse(&text);
-    let binary = text.contains("string: !!binary");
     let items = doc["interactions"]
         .as_array()
         .expect("interactions")
@@ -90,13 +91,7 @@ pub fn cassette(name: &str) -> Vec<Interaction> {
                     })
             };
             let resp = &it["response"];
-            let raw = resp["body"]["string"].as_str().map(|s| {
-                if binary {
-                    inflate::gunzip(&inflate::base64(s))
-                } else {
-                    s.as_bytes().to_vec()
-                }
-            });
+            let raw = yaml::body_bytes(&resp["body"]["string"]);
             Interaction {
                 request,
                 status: resp["status"]["code"].as_u64().expect("status") as u16,

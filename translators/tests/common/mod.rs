@@ -5,9 +5,6 @@
 
 pub mod codec;
 pub mod fixtures;
-/// base64 + gzip for simonw's compressed cassette bodies: the Gemini helper's committed
-/// decoder, shared rather than copied.
-#[path = "../gemini_support.rs"]
 pub mod gzip;
 pub mod replay;
 pub mod request_summary;

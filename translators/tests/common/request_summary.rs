@@ -16,7 +16,10 @@
 //! - `tool_choice` without any function tool is dropped (OpenAI rejects it; it means nothing).
 //! - Anthropic needs a user turn first: a conversation without one gets a placeholder user
 //!   turn (`Continue.`) from the Anthropic encoder.
-//! - the reasoning mode is `reasoning::for_target` of the client's (the level/budget table).
+//! - the reasoning mode is `reasoning::for_target` of the client's (the level/budget table);
+//!   for Anthropic, none when the assistant turn of an ongoing tool loop does not start with
+//!   signed Claude thinking (the API would reject thinking then; OpenAI reasoning items are
+//!   not sent to Claude).
 //! - the model name is compared when the source had one and the target carries it in the body
 //!   (Gemini's is in the URL).
 
@@ -44,6 +47,9 @@ pub struct RequestSummary {
     /// `text`, `json_object` or `json_schema:<name>`.
     pub output_format: Option<String>,
     pub stream: bool,
+    /// The last assistant turn called tools, a tool result follows it, and it does not start
+    /// with signed Claude thinking (used by `as_sent_to(Anthropic)`, then cleared).
+    pub unsigned_tool_loop: bool,
 }
 
 fn squash(s: &str) -> String {
@@ -60,6 +66,28 @@ fn text_of(parts: &[Part]) -> String {
         .collect()
 }
 
+/// See [`RequestSummary::unsigned_tool_loop`].
+fn unsigned_tool_loop(r: &Request) -> bool {
+    let Some(at) = r.messages.iter().rposition(|m| m.role == Role::Assistant) else {
+        return false;
+    };
+    let turn = &r.messages[at].parts;
+    let calls = turn.iter().any(|p| matches!(p, Part::ToolCall(_)));
+    let answered = r.messages[at + 1..]
+        .iter()
+        .any(|m| m.parts.iter().any(|p| matches!(p, Part::ToolResult(_))));
+    let signed = matches!(
+        turn.first(),
+        Some(
+            Part::Thinking {
+                signature: Some(_),
+                ..
+            } | Part::RedactedThinking { .. }
+        )
+    );
+    calls && answered && !signed
+}
+
 impl RequestSummary {
     pub fn of(r: &Request) -> Self {
         let mut s = RequestSummary {
@@ -74,6 +102,7 @@ impl RequestSummary {
             temperature: r.sampling.temperature,
             stop: r.sampling.stop.clone(),
             reasoning: r.reasoning.as_ref().map(|x| x.mode).unwrap_or_default(),
+            unsigned_tool_loop: unsigned_tool_loop(r),
             output_format: r.output_format.as_ref().map(|f| match f {
                 OutputFormat::Text => "text".to_string(),
                 OutputFormat::JsonObject => "json_object".to_string(),
@@ -164,12 +193,16 @@ impl RequestSummary {
             }
         }
         s.reasoning = for_target(s.reasoning, target);
+        if target == Protocol::Anthropic && s.unsigned_tool_loop {
+            s.reasoning = ReasoningMode::Default;
+        }
         s.normalized_for(target)
     }
 
     /// The normalisation both sides get.
     pub fn normalized_for(&self, target: Protocol) -> Self {
         let mut s = self.clone();
+        s.unsigned_tool_loop = false;
         if s.tools.is_empty() {
             s.tool_choice = None;
         }

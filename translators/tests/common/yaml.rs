@@ -395,10 +395,54 @@ fn plain(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
+/// A cassette body value as bytes: a string as is; `{"!!binary": base64}` decoded, and
+/// gunzipped when it is gzip (simonw's compressed bodies). Needs a sibling `gzip` module
+/// (`common/gzip.rs`).
+pub fn body_bytes(v: &Value) -> Option<Vec<u8>> {
+    if let Some(s) = v.as_str() {
+        return Some(s.as_bytes().to_vec());
+    }
+    let raw = super::gzip::base64_decode(v.get("!!binary")?.as_str()?).expect("base64");
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        Some(super::gzip::gunzip(&raw).expect("gzip"))
+    } else {
+        Some(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn gemini_cassette_shapes() {
+        let doc = "interactions:\n- request:\n    body: '{\"a\":1,\n      \"b\":''x''}'\n    parsed_body:\n      contents:\n      - parts:\n        - text: How do\n            I cross?\n        role: user\n      temperature: 0.0\n      n: 3\n      flag: true\n      empty: {}\n      list: []\n    uri: https://x/y:generateContent?alt=sse\n  response:\n    body:\n      string:\n        \"data: {\\\"a\\\": [1,\n        2]}\\r\\n\\r\\n\"\n    error: |-\n      line one\n\n      line three\n    bin: !!binary |\n      SGVs\n      bG8=\nversion: 1\n";
+        let v = parse(doc);
+        assert_eq!(
+            v,
+            json!({
+                "interactions": [{
+                    "request": {
+                        "body": "{\"a\":1, \"b\":'x'}",
+                        "parsed_body": {
+                            "contents": [{"parts": [{"text": "How do I cross?"}], "role": "user"}],
+                            "temperature": 0.0, "n": 3, "flag": true, "empty": {}, "list": []
+                        },
+                        "uri": "https://x/y:generateContent?alt=sse"
+                    },
+                    "response": {
+                        "body": {"string": "data: {\"a\": [1, 2]}\r\n\r\n"},
+                        "error": "line one\n\nline three",
+                        "bin": {"!!binary": "SGVsbG8="}
+                    }
+                }],
+                "version": 1
+            })
+        );
+        let bin = &v["interactions"][0]["response"]["bin"];
+        assert_eq!(body_bytes(bin).as_deref(), Some(&b"Hello"[..]));
+    }
 
     #[test]
     fn cassette_shapes() {

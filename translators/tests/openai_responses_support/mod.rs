@@ -9,8 +9,10 @@
     reason = "test helpers outside #[test] fns: a fixture they cannot read must fail loudly"
 )]
 
+#[path = "../common/gzip.rs"]
+pub mod gzip;
 pub mod validate;
-#[path = "../anthropic_support/yaml.rs"]
+#[path = "../common/yaml.rs"]
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -91,9 +93,7 @@ pub fn cassette(name: &str) -> Vec<Interaction> {
                     .cloned(),
                 status: resp["status"]["code"].as_u64().expect("status") as u16,
                 json: resp.get("parsed_body").filter(|v| !v.is_null()).cloned(),
-                raw: resp["body"]["string"]
-                    .as_str()
-                    .map(|s| s.as_bytes().to_vec()),
+                raw: yaml::body_bytes(&resp["body"]["string"]),
             }
         })
         .collect()
