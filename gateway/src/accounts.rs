@@ -91,6 +91,14 @@ pub struct Account {
 }
 
 impl Account {
+    /// The ChatGPT backend behind a Codex OAuth account only streams: a non-stream request is
+    /// sent as a stream and the answer aggregated (`ResponseMode::Aggregate`).
+    pub fn streams_only(&self) -> bool {
+        self.oauth.is_some() && self.kind == ProviderKind::Codex
+    }
+}
+
+impl Account {
     pub fn from_config(a: &ApiKeyAccount) -> Result<Self, String> {
         let target = UpstreamTarget::parse(&a.base_url).map_err(|e| format!("{}: {e}", a.id))?;
         let mut headers = Vec::with_capacity(a.headers.len());

@@ -170,3 +170,29 @@ fn a_request_scoped_404_goes_back_unchanged_and_cools_nothing() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!((mock.calls("first"), mock.calls("second")), (2, 0));
 }
+
+#[test]
+fn content_the_upstream_protocol_cannot_express_is_a_400_in_the_clients_protocol() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&format!(
+        "openai-compatibility:\n  - name: m\n    base-url: {}/v1\n    api-key-entries: [{{api-key: k}}]\n    models: [{{name: om}}]\n",
+        mock.url()
+    ));
+    // A PDF by URL: Chat `file` parts take inline data or a file id only.
+    let body = json!({"model": "om", "max_tokens": 10, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}},
+        {"type": "text", "text": "summarise"}]}]});
+    let r = gw.post("/v1/messages", &[JSON], body.to_string().as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be sent"),
+        "{v}"
+    );
+    assert_eq!(mock.calls("k"), 0);
+}

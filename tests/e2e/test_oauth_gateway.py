@@ -28,11 +28,23 @@ def test_codex_oauth_account_serves_requests_with_its_current_token(
     first = json.loads(path.read_text())["access_token"]
 
     gw = gateway(gateway_config() + cfg.read_text())
-    assert responses_request(gw) == 200
+    body = json.dumps({"model": "gpt-5-codex", "input": "MOCK_REPLY[from chatgpt]",
+                       "stream": False}).encode()
+    r = http_request("POST", f"{gw.url}/v1/responses", body,
+                     {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"})
+    assert r.status == 200, r.body
     [entry] = mock_upstream.journal()
     assert entry["path"] == "/v1/responses"
     assert entry["account"] == first
     assert entry["headers"].get("originator") == "codex_cli_rs"
+    # The ChatGPT backend only streams: the non-stream request went up as a stream and the
+    # client got one aggregated Responses object.
+    assert entry["stream"] is True
+    answer = json.loads(r.body)
+    assert answer["object"] == "response", answer
+    texts = [c["text"] for item in answer["output"] if item["type"] == "message"
+             for c in item["content"] if c["type"] == "output_text"]
+    assert texts == ["from chatgpt"], answer
 
     code, log = run_refresh(tmp_path, cfg)
     assert code == 0, log

@@ -367,11 +367,13 @@ def error_body(up: str, status: int) -> dict:
 
 
 # What the client sees for an upstream status: (status, SDK error class, message shown).
-def expected_status(client: str, status: int):
+def expected_status(client: str, status: int, upstream: str):
     if status == 529:
-        # The gateway keeps the upstream's status line (the body is in the client's shape);
-        # every SDK treats any 5xx as its server error.
-        return 529, {"openai_chat": openai.InternalServerError,
+        # Anthropic's "overloaded": a translated answer to another protocol's client says 503
+        # (the IR's error table); the same protocol passes 529 through. Every SDK treats any
+        # 5xx as its server error.
+        shown = 529 if client in ("anthropic", upstream) else 503
+        return shown, {"openai_chat": openai.InternalServerError,
                      "openai_responses": openai.InternalServerError,
                      "anthropic": anthropic.InternalServerError,
                      "gemini": genai_errors.ServerError}[client]
@@ -392,7 +394,7 @@ def test_upstream_status_before_stream(clients, mock_upstream, client, model, st
     if variant == 429:
         step["retry_after"] = "7"
     mock_upstream.schedule(UPSTREAMS[model][0], [step])
-    status, cls = expected_status(client, variant)
+    status, cls = expected_status(client, variant, up)
     with pytest.raises(cls) as ei:
         c.text_of(model, stream, f"MOCK_REPLY[{REPLY}]")
     e = ei.value

@@ -172,7 +172,10 @@ async fn prepare(
     };
     let accounts = &ctx.rt.accounts;
     let forced = (suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint);
-    let passthrough = |c: &Candidate| !forced && endpoint.passthrough_to(accounts[c.account].kind);
+    let passthrough = |c: &Candidate| {
+        let a = &accounts[c.account];
+        !forced && endpoint.passthrough_to(a.kind) && (stream || !a.streams_only())
+    };
     if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
         let has_passthrough = candidates.iter().any(passthrough);
         if translate::is_count_tokens(&endpoint) && has_passthrough {

@@ -139,6 +139,10 @@ fn translated_mode(
         "text/event-stream"
     };
     let (mode, content_type) = if status >= 400 {
+        // 529 is Anthropic's "overloaded"; other protocols say 503 (the IR's error table).
+        if status == 529 && pair.client != Protocol::Anthropic {
+            resp.set_status(503)?;
+        }
         let mode = ResponseMode::Whole {
             buf: Vec::new(),
             error_status: Some(status),

@@ -116,7 +116,10 @@ pub fn upstream_request_filter(
     };
     let account = &ctx.rt.accounts[candidate.account];
     let upstream_model = candidate.upstream_model.clone();
-    if ctx.force_ir || !endpoint.passthrough_to(account.kind) {
+    if ctx.force_ir
+        || !endpoint.passthrough_to(account.kind)
+        || (account.streams_only() && !ctx.stream)
+    {
         return translated_request(req, ctx);
     }
 
@@ -195,7 +198,7 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
     let rt = ctx.rt.clone();
     let account = &rt.accounts[candidate.account];
     let upstream_model = candidate.upstream_model.clone();
-    let stream = ctx.stream;
+    let stream = ctx.stream || account.streams_only();
     let Some(ir) = ctx.ir.as_mut() else {
         return Error::e_explain(
             ErrorType::InternalError,
@@ -212,12 +215,16 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         path.push('?');
         path.push_str(query);
     }
-    let body = translate::encode_request(ir, pair, &upstream_model, stream).map_err(|e| {
-        Error::explain(
-            ErrorType::InternalError,
-            format!("encoding the upstream request: {e}"),
-        )
-    })?;
+    let body = match translate::encode_request(ir, pair, &upstream_model, stream) {
+        Ok(b) => b,
+        Err(e) => {
+            // Content the account's protocol cannot express (a URL document to a Chat
+            // upstream, ...): the client's request, not the gateway, is at fault.
+            let msg = format!("this request cannot be sent to the model's upstream: {e}");
+            ctx.local_error = Some(GatewayError::MalformedBody(msg.clone()));
+            return Error::e_explain(ErrorType::InternalError, msg);
+        }
+    };
     let asked = ctx.model.as_deref().unwrap_or_default();
     let target = payload::Target::new(account.kind, endpoint, &upstream_model, asked);
     let body = match rt.payload.apply(&target, &body) {
@@ -239,7 +246,7 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
     req.insert_header("content-type", "application/json")?;
     req.insert_header(
         "accept",
-        if ctx.stream {
+        if stream {
             "text/event-stream"
         } else {
             "application/json"
@@ -333,6 +340,10 @@ pub async fn fail_to_proxy(session: &mut Session, e: &Error, ctx: &mut Ctx) -> F
         };
     }
     let gateway_error = match e.etype() {
+        // `translated_request` found content the upstream protocol cannot express.
+        _ if matches!(ctx.local_error, Some(GatewayError::MalformedBody(_))) => {
+            ctx.local_error.take().unwrap_or(GatewayError::Internal)
+        }
         ErrorType::ReadTimedout | ErrorType::WriteTimedout => GatewayError::UpstreamTimeout,
         _ if matches!(e.esource(), pingora_error::ErrorSource::Upstream) => {
             GatewayError::UpstreamUnreachable
