@@ -200,6 +200,7 @@ fn account(proxy: Option<&str>) -> Account {
         disable_cooling: false,
         priority: 0,
         weight: 1,
+        request_retry: None,
     };
     let mut acc = Account::from_config(&a).unwrap();
     acc.proxy = std::mem::take(&mut acc.proxy).or(&AccountProxy::Direct);
