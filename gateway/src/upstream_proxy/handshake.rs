@@ -53,7 +53,7 @@ where
     if let Some(c) = credentials {
         let pair = format!("{}:{}", c.username, c.password.expose());
         req.push_str("Proxy-Authorization: Basic ");
-        req.push_str(&base64(pair.as_bytes()));
+        req.push_str(&switchyard_translators::b64::encode(pair.as_bytes()));
         req.push_str("\r\n");
     }
     req.push_str("\r\n");
@@ -264,26 +264,4 @@ fn socks5_reply(code: u8) -> &'static str {
         0x08 => "address type not supported",
         _ => "unknown error",
     }
-}
-
-/// Standard base64 with padding (RFC 4648 §4), for `Proxy-Authorization: Basic`.
-pub(super) fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

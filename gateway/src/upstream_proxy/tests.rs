@@ -1,10 +1,11 @@
 //! Unit tests: the handshakes byte for byte against in-memory proxies, and the pool keys of
 //! proxied peers. The real proxies (tinyproxy, dante) are in `tests/e2e/test_upstream_proxy.py`.
 
-use super::handshake::{self, base64, Target};
+use super::handshake::{self, Target};
 use super::*;
 use pingora_core::upstreams::peer::Peer;
 use switchyard_conf::{ApiKeyAccount, ProviderKind, ProxyCredentials, Secret};
+use switchyard_translators::b64::encode as base64;
 use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 const TARGET: Target<'static> = Target {

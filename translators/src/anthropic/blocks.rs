@@ -21,9 +21,9 @@
 
 use serde_json::{Map, Value};
 
-use super::b64;
 use super::wire::{AnthropicContent, AnthropicContentBlock, AnthropicKnownBlock, AnthropicSource};
 use super::Lenient;
+use crate::b64;
 use crate::ir::{
     CacheControl, Media, MediaSource, Part, Protocol, ReasoningItem, ToolCall, ToolResult,
 };

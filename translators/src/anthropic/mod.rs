@@ -9,7 +9,6 @@
 //! (also usage, stop reasons and errors), `stream_decode`, `stream_encode`. Each opens with
 //! its mapping table.
 
-mod b64;
 mod blocks;
 mod request;
 mod response;

@@ -1,9 +1,10 @@
-//! Standard base64 (RFC 4648, padded), for plain-text documents: Anthropic sends them as
-//! text, the IR carries every inline document as base64. Pure; no dependency for 40 lines.
+//! Standard base64 (RFC 4648, padded): plain-text documents (Anthropic sends them as text, the
+//! IR carries every inline document as base64), and the gateway's proxy `Basic` credentials.
+//! Pure; no dependency for 40 lines.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-pub(crate) fn encode(bytes: &[u8]) -> String {
+pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -28,7 +29,7 @@ fn value(c: u8) -> Option<u32> {
 }
 
 /// Decode padded or unpadded base64 (whitespace ignored); `None` if it is not base64.
-pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
+pub fn decode(text: &str) -> Option<Vec<u8>> {
     let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let trimmed = clean
         .strip_suffix(b"==")
