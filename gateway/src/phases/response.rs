@@ -30,13 +30,7 @@ pub fn upstream_response_filter(
     let status = resp.status.as_u16();
     ctx.record_status(status);
     if ctx.downstream.can_fail_over() && crate::oauth::retry_after_401(status, ctx) {
-        ctx.retry_status = Some(status);
-        let mut e = Error::explain(
-            ErrorType::HTTPStatus(status),
-            "OAuth 401: refresh and retry",
-        );
-        e.set_retry(true);
-        return Err(e);
+        return fail_over(ctx, status, "OAuth 401: refresh and retry");
     }
     ctx.judge = None;
     if judged_by_body(status) {
@@ -46,13 +40,7 @@ pub fn upstream_response_filter(
         record_header_outcome(ctx, resp, status);
     }
     if fails_over(status) && ctx.has_next() && ctx.downstream.can_fail_over() {
-        ctx.retry_status = Some(status);
-        let mut e = Error::explain(
-            ErrorType::HTTPStatus(status),
-            "upstream status triggers failover",
-        );
-        e.set_retry(true);
-        return Err(e);
+        return fail_over(ctx, status, "upstream status triggers failover");
     }
     crate::response_headers::filter(resp, ctx.rt.passthrough_headers);
     let upstream_streams = resp
@@ -222,16 +210,14 @@ pub fn response_body_filter(
                 status,
                 retry_after: None,
             });
-            ctx.retry_status = Some(status);
-            let mut e = Error::explain(
-                ErrorType::HTTPStatus(status),
+            fail_over(
+                ctx,
+                status,
                 format!(
                     "in-band upstream error before the first content: {}",
                     err.message
                 ),
-            );
-            e.set_retry(true);
-            Err(e)
+            )
         }
     }
 }
@@ -262,13 +248,7 @@ fn judge(chunk: Option<&[u8]>, eos: bool, header_out: bool, ctx: &mut Ctx) -> Re
         if let Some(a) = ctx.attempts.last_mut() {
             a.cause = Some("model not supported");
         }
-        ctx.retry_status = Some(status);
-        let mut e = Error::explain(
-            ErrorType::HTTPStatus(status),
-            "upstream does not serve this model",
-        );
-        e.set_retry(true);
-        return Err(e);
+        return fail_over(ctx, status, "upstream does not serve this model");
     }
     Ok(())
 }
@@ -398,6 +378,15 @@ pub async fn keep_alive(session: &mut Session, ctx: &mut Ctx) -> Result<()> {
     session
         .write_response_body(Some(Bytes::from_static(bytes)), false)
         .await
+}
+
+/// Turn the attempt in flight into a retryable error: nothing of it reaches the client and
+/// `error_while_proxy` lets Pingora call `upstream_peer` for the next account.
+fn fail_over(ctx: &mut Ctx, status: u16, why: impl Into<pingora_error::ImmutStr>) -> Result<()> {
+    ctx.retry_status = Some(status);
+    let mut e = Error::explain(ErrorType::HTTPStatus(status), why);
+    e.set_retry(true);
+    Err(e)
 }
 
 /// Statuses that move a request to the next account (client errors never do).
