@@ -30,33 +30,33 @@ impl Downstream {
     }
 }
 
-/// Per-attempt bootstrap state.
+/// Per-attempt bootstrap state. Only the probe lives here: the attempt's output itself (the
+/// response header and body tasks) is held by `hold_response_tasks` while this is `Holding`.
 #[derive(Default)]
 pub enum Bootstrap {
     /// Output goes straight to the client.
     #[default]
     Off,
     /// Output is held until the probe sees content.
-    Holding {
-        probe: Box<StreamProbe>,
-        held: Vec<u8>,
-    },
+    Holding(Box<StreamProbe>),
 }
 
 impl std::fmt::Debug for Bootstrap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Off => f.write_str("Off"),
-            Self::Holding { held, .. } => write!(f, "Holding({} bytes)", held.len()),
+            Self::Holding(_) => f.write_str("Holding"),
         }
     }
 }
 
-/// What to do with one chunk of an attempt's output.
+/// What one upstream chunk decided.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Send these bytes (possibly empty) to the client.
-    Send(Vec<u8>),
+    /// Still preamble: keep holding.
+    Hold,
+    /// Content (or a final failure with no account left): release everything held.
+    Release,
     /// Nothing of this attempt may reach the client: fail over.
     FailOver(ir::StreamError),
 }
@@ -64,35 +64,22 @@ pub enum Step {
 impl Bootstrap {
     /// Start holding a stream from an upstream speaking `upstream`.
     pub fn hold(upstream: Protocol) -> Self {
-        Self::Holding {
-            probe: Box::new(StreamProbe::new(upstream)),
-            held: Vec::new(),
-        }
+        Self::Holding(Box::new(StreamProbe::new(upstream)))
     }
 
-    /// `raw`: the upstream chunk; `out`: what the attempt would send for it (the same bytes
-    /// when passed through, the translation otherwise). `may_fail_over`: another account is
-    /// left. Once content (or a final failure) is seen the state turns `Off`.
-    pub fn step(&mut self, raw: &[u8], eos: bool, out: Vec<u8>, may_fail_over: bool) -> Step {
-        let Self::Holding { probe, held } = self else {
-            return Step::Send(out);
+    /// `raw`: the upstream chunk. `may_fail_over`: another account is left (asked only when
+    /// the probe saw a failure). Once content or a final failure is seen the state turns `Off`.
+    pub fn step(&mut self, raw: &[u8], eos: bool, may_fail_over: impl FnOnce() -> bool) -> Step {
+        let Self::Holding(probe) = self else {
+            return Step::Release;
         };
-        match probe.feed(raw, eos) {
-            Verdict::Pending => {
-                held.extend_from_slice(&out);
-                Step::Send(Vec::new())
-            }
-            Verdict::Failed(e) if may_fail_over => {
-                *self = Self::Off;
-                Step::FailOver(e)
-            }
-            Verdict::Content | Verdict::Failed(_) => {
-                let mut all = std::mem::take(held);
-                all.extend_from_slice(&out);
-                *self = Self::Off;
-                Step::Send(all)
-            }
-        }
+        let step = match probe.feed(raw, eos) {
+            Verdict::Pending => return Step::Hold,
+            Verdict::Failed(e) if may_fail_over() => Step::FailOver(e),
+            Verdict::Content | Verdict::Failed(_) => Step::Release,
+        };
+        *self = Self::Off;
+        step
     }
 }
 
@@ -124,30 +111,27 @@ mod tests {
     #[test]
     fn preamble_is_held_then_released_with_the_first_content() {
         let mut b = Bootstrap::hold(Protocol::Anthropic);
-        let s1 = b.step(START.as_bytes(), false, START.into(), true);
-        assert_eq!(s1, Step::Send(Vec::new()));
-        let s2 = b.step(TEXT.as_bytes(), false, TEXT.into(), true);
-        assert_eq!(s2, Step::Send(format!("{START}{TEXT}").into_bytes()));
+        assert_eq!(b.step(START.as_bytes(), false, || true), Step::Hold);
+        assert_eq!(b.step(TEXT.as_bytes(), false, || true), Step::Release);
         // Off now: everything passes.
-        assert_eq!(
-            b.step(b"x", false, b"x".to_vec(), true),
-            Step::Send(b"x".to_vec())
-        );
+        assert_eq!(b.step(b"x", false, || true), Step::Release);
     }
 
     #[test]
     fn an_error_before_content_fails_over_only_when_an_account_is_left() {
         let mut b = Bootstrap::hold(Protocol::Anthropic);
-        b.step(START.as_bytes(), false, START.into(), true);
-        let Step::FailOver(e) = b.step(OVERLOAD.as_bytes(), false, OVERLOAD.into(), true) else {
+        b.step(START.as_bytes(), false, || true);
+        let Step::FailOver(e) = b.step(OVERLOAD.as_bytes(), false, || true) else {
             panic!("expected failover");
         };
         assert_eq!(error_status(&e), 529);
 
         let mut last = Bootstrap::hold(Protocol::Anthropic);
-        last.step(START.as_bytes(), false, START.into(), false);
-        let s = last.step(OVERLOAD.as_bytes(), false, OVERLOAD.into(), false);
-        assert_eq!(s, Step::Send(format!("{START}{OVERLOAD}").into_bytes()));
+        assert_eq!(last.step(START.as_bytes(), false, || false), Step::Hold);
+        assert_eq!(
+            last.step(OVERLOAD.as_bytes(), false, || false),
+            Step::Release
+        );
     }
 
     #[test]

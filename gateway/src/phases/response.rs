@@ -180,8 +180,10 @@ pub fn response_body_filter(
     if ctx.judge.is_some() {
         judge(body.as_deref(), end_of_stream, header_out, ctx)?;
     }
+    // While a stream is bootstrapping the probe reads the upstream's own bytes; the output
+    // (translated or not) stays in its tasks, which `hold_response_tasks` keeps back.
     let raw = match ctx.bootstrap {
-        Bootstrap::Holding { .. } => body.clone().unwrap_or_default(),
+        Bootstrap::Holding(_) => body.clone().unwrap_or_default(),
         Bootstrap::Off => Bytes::new(),
     };
     translate_chunk(body, end_of_stream, ctx);
@@ -191,13 +193,13 @@ pub fn response_body_filter(
         }
         return Ok(());
     }
-    let out = body.take().map(Vec::from).unwrap_or_default();
-    match ctx.bootstrap.step(&raw, end_of_stream, out, ctx.has_next()) {
-        Step::Send(bytes) => {
-            if !bytes.is_empty() {
-                ctx.downstream = Downstream::Committed;
-            }
-            *body = Some(Bytes::from(bytes));
+    let mut bootstrap = std::mem::take(&mut ctx.bootstrap);
+    let step = bootstrap.step(&raw, end_of_stream, || ctx.has_next());
+    ctx.bootstrap = bootstrap;
+    match step {
+        Step::Hold => Ok(()),
+        Step::Release => {
+            ctx.downstream = Downstream::Committed;
             Ok(())
         }
         Step::FailOver(err) => {
@@ -327,7 +329,7 @@ pub fn hold_response_tasks(
     ends: bool,
     ctx: &mut Ctx,
 ) {
-    let holding = matches!(ctx.bootstrap, Bootstrap::Holding { .. }) || ctx.judge.is_some();
+    let holding = matches!(ctx.bootstrap, Bootstrap::Holding(_)) || ctx.judge.is_some();
     if holding && !ends {
         ctx.held_tasks.append(tasks);
     } else if !ctx.held_tasks.is_empty() {
