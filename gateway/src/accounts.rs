@@ -94,7 +94,12 @@ impl Account {
     /// The ChatGPT backend behind a Codex OAuth account only streams: a non-stream request is
     /// sent as a stream and the answer aggregated (`ResponseMode::Aggregate`).
     pub fn streams_only(&self) -> bool {
-        self.oauth.is_some() && self.kind == ProviderKind::Codex
+        self.oauth_provider() == Some(switchyard_auth::ProviderId::Codex)
+    }
+
+    /// The OAuth provider behind this account (`None`: a configured API key).
+    pub fn oauth_provider(&self) -> Option<switchyard_auth::ProviderId> {
+        self.oauth.as_ref().map(|l| l.provider)
     }
 }
 

@@ -37,6 +37,8 @@ const REFRESH_TICK: Duration = Duration::from_secs(1);
 pub struct OAuthLink {
     /// The file id in `auth-dir`.
     pub file: String,
+    /// Whose file it is: decides the path, headers and envelope of the account's requests.
+    pub provider: ProviderId,
     refresher: Arc<Refresher>,
 }
 
@@ -44,6 +46,7 @@ impl fmt::Debug for OAuthLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthLink")
             .field("file", &self.file)
+            .field("provider", &self.provider)
             .finish()
     }
 }
@@ -148,6 +151,7 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
         };
         let link = OAuthLink {
             file: file.clone(),
+            provider: provider.id,
             refresher: refresher.clone(),
         };
         accounts.push((account, link));
