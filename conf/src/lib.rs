@@ -13,6 +13,7 @@ mod accounts;
 mod model;
 mod node;
 mod oauth;
+mod oauth_models;
 mod parse;
 mod payload;
 mod proxy;
@@ -24,6 +25,7 @@ mod walk;
 
 pub use model::*;
 pub use oauth::OAUTH_PROVIDERS;
+pub use oauth_models::{oauth_channel, wildcard_problem};
 pub use proxy::{parse_proxy_url, ProxyCredentials, ProxyScheme, ProxySetting, ProxyUrl};
 
 use std::path::Path;
