@@ -21,7 +21,11 @@ const IGNORED_CHANNELS: &[&str] = &["aistudio"];
 /// `None` for an unknown name.
 pub fn oauth_channel(key: &str) -> Option<&'static str> {
     let k = key.trim().to_ascii_lowercase();
-    let k = if k == "gemini-cli" { "gemini" } else { k.as_str() };
+    let k = if k == "gemini-cli" {
+        "gemini"
+    } else {
+        k.as_str()
+    };
     OAUTH_PROVIDERS.iter().copied().find(|p| *p == k)
 }
 
@@ -49,7 +53,10 @@ fn channels<T>(
     for (key, entry) in w.map(value, path).unwrap_or_default() {
         let p = key_path(path, key);
         if IGNORED_CHANNELS.contains(&key.to_ascii_lowercase().as_str()) {
-            w.warn(&p, "no OAuth accounts of this channel in Switchyard; ignored");
+            w.warn(
+                &p,
+                "no OAuth accounts of this channel in Switchyard; ignored",
+            );
             continue;
         }
         let Some(channel) = oauth_channel(key) else {
@@ -193,7 +200,10 @@ mod tests {
             ]
         );
         assert_eq!(c.oauth_model_alias["gemini"][0].alias, "pro");
-        assert_eq!(c.oauth_excluded_models["claude"], ["*-haiku-*", "claude-3-*"]);
+        assert_eq!(
+            c.oauth_excluded_models["claude"],
+            ["*-haiku-*", "claude-3-*"]
+        );
         assert!(!c.oauth_excluded_models.contains_key("aistudio"));
         let warned: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
         assert_eq!(
