@@ -1,7 +1,6 @@
 //! Tests of the model catalog: the embedded file is valid and has every channel, the override
 //! replaces whole channels, bad files are refused with every problem named, and Codex accounts
 //! get their plan's list.
-#![expect(clippy::unwrap_used, reason = "tests")]
 
 use super::*;
 use base64::Engine;
