@@ -1,7 +1,8 @@
 """OAuth accounts serve the models of the embedded catalog (a Codex account the list of its
 ChatGPT plan), renamed or forked by `oauth-model-alias` and filtered by
 `oauth-excluded-models` and the file's `excluded_models`; `/v1/models` lists them with the
-catalog's metadata in each client protocol's shape; a `model-catalog` file replaces a channel.
+catalog's metadata in each client protocol's shape; a `model-catalog` file replaces a channel
+and is re-read while the gateway runs.
 Checked by the mock's journal: an aliased name reaches the upstream as the catalog id, an
 excluded or renamed-away id gets the client protocol's model-not-found error and no upstream
 call."""
@@ -12,7 +13,7 @@ import base64
 import json
 from pathlib import Path
 
-from conftest import CLIENT_KEY, gateway_config, http_request
+from conftest import CLIENT_KEY, gateway_config, http_request, wait_until
 
 FAR_FUTURE = "2099-01-01T00:00:00Z"
 
@@ -139,3 +140,13 @@ def test_model_catalog_file_replaces_a_channel(tmp_path, mock_upstream, gateway)
         "/v1/responses", "house-model", "tok-pro")
     assert responses(gw, "gpt-5-codex").status == 400
     assert len(mock_upstream.journal()) == 1
+
+    # The file is re-read on reload: an edit changes the list without a restart, and a broken
+    # edit keeps the last good catalog (logged).
+    catalog.write_text(json.dumps({"codex-pro": [{"id": "house-model-2"}]}))
+    wait_until(lambda: model_ids(gw) == ["house-model-2"], 20, "the edited catalog", gw.proc,
+               interval=0.1)
+    catalog.write_text('{"codex-pro": [{"id": "x", "typo": 1}]}')
+    wait_until(lambda: "unknown field `typo`" in gw.log_text(), 20, "the refused catalog",
+               gw.proc, interval=0.1)
+    assert model_ids(gw) == ["house-model-2"]
