@@ -12,7 +12,8 @@
 //! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
 //! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
 //! token rewritten by `switchyard refresh` or a new login of the same file is used without a
-//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Other providers' files are skipped with one log line each (not served yet).
+//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Other
+//! providers' files are skipped with one log line each (not served yet).
 //!
 //! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
 //! puts the same account once more right after the current attempt; before that attempt

@@ -83,7 +83,11 @@ impl Runtime {
             problems.push(format!("proxy-url: {e}"));
             AccountProxy::Direct
         });
-        let catalog = Catalog::load(config.model_catalog.as_deref().map(std::path::Path::new))?;
+        let catalog = Catalog::load(config.model_catalog.as_deref().map(std::path::Path::new))
+            .unwrap_or_else(|p| {
+                problems.extend(p);
+                Catalog::embedded().unwrap_or_default()
+            });
         let oauth = crate::oauth::load(config, refresher, &catalog);
         let mut configs = config.accounts.clone();
         configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
