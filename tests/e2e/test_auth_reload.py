@@ -1,7 +1,8 @@
 """Auth files take effect without a restart: a Codex file added while the gateway runs serves
 the next request, `disabled: true` takes an account out, and a file deleted while a stream on
 it is in flight leaves that stream intact while later requests go elsewhere. A file that does
-not parse is logged once and skipped. Every wait polls `/v1/models` with a deadline (the second
+not parse is logged once and skipped. Account health (a cooldown) survives the reload. Every
+wait polls `/v1/models` with a deadline (the second
 account has `prefix: team`, so `team/<model>` is listed exactly while it is loaded)."""
 
 from __future__ import annotations
@@ -107,3 +108,17 @@ def test_deleted_file_finishes_its_stream_and_later_requests_go_elsewhere(
 
     assert served_by(gw, mock_upstream, "gpt-5-codex") == "tok-a"
     assert [e["account"] for e in mock_upstream.journal()] == ["tok-b", "tok-a"]
+
+
+def test_account_health_survives_a_reload(tmp_path, mock_upstream, gateway):
+    auth = tmp_path / "auths"
+    write_codex_file(auth, "codex-a.json", "tok-a", priority=5)
+    gw = gateway(oauth_config(auth, mock_upstream.url))
+    mock_upstream.schedule("tok-a", [{"status": 429, "retry_after": "600"}])
+    assert responses(gw, "gpt-5-codex").status == 429
+    # A new file rebuilds the snapshot; A (first by priority) is still cooling, so the next
+    # request goes straight to B without touching A.
+    write_codex_file(auth, "codex-b.json", "tok-b", prefix="team")
+    wait_listed(gw, True, "the added auth file's models")
+    assert served_by(gw, mock_upstream, "gpt-5-codex") == "tok-b"
+    assert [e["account"] for e in mock_upstream.journal()] == ["tok-a", "tok-b"]
