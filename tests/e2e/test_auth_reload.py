@@ -2,8 +2,8 @@
 the next request, `disabled: true` takes an account out, and a file deleted while a stream on
 it is in flight leaves that stream intact while later requests go elsewhere. A file that does
 not parse is logged once and skipped. Account health (a cooldown) survives the reload. Every
-wait polls `/v1/models` with a deadline (the second
-account has `prefix: team`, so `team/<model>` is listed exactly while it is loaded)."""
+wait polls `/v1/models` with a deadline (the second account has `prefix: team`, so
+`team/<model>` is listed exactly while it is loaded)."""
 
 from __future__ import annotations
 
