@@ -57,9 +57,10 @@ impl RuntimeHolder {
 }
 
 /// Rebuilds and swaps snapshots: the config they come from and the refresh service they share.
+/// Shared (`Arc`) between the auth-dir watcher and, later, the config reload.
 pub struct Reloader {
     holder: Arc<RuntimeHolder>,
-    config: Config,
+    config: RwLock<Config>,
     refresher: Arc<Refresher>,
 }
 
@@ -67,24 +68,47 @@ impl Reloader {
     pub fn new(holder: Arc<RuntimeHolder>, config: Config, refresher: Arc<Refresher>) -> Self {
         Self {
             holder,
-            config,
+            config: RwLock::new(config),
             refresher,
         }
     }
 
+    fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Builds a new snapshot from the config, `auth-dir` and `model-catalog` as they are now
     /// and swaps it in; on failure the current one stays and the problems are returned.
+    /// Returns the number of accounts.
     pub fn rebuild(&self) -> Result<usize, Vec<String>> {
-        let rt = Runtime::build_with(&self.config, self.refresher.clone())?;
+        let rt = Runtime::build_with(&self.config(), self.refresher.clone())?;
         let accounts = rt.accounts.len();
+        self.holder.swap(rt);
+        Ok(accounts)
+    }
+
+    /// The seam for config hot reload: builds with `config` and, only if that succeeds, swaps
+    /// the snapshot in and keeps `config` for later rebuilds. (The refresh service keeps the
+    /// `auth-dir` and `oauth-overrides` it was started with.)
+    pub fn replace_config(&self, config: Config) -> Result<usize, Vec<String>> {
+        let rt = Runtime::build_with(&config, self.refresher.clone())?;
+        let accounts = rt.accounts.len();
+        let mut current = self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = config;
         self.holder.swap(rt);
         Ok(accounts)
     }
 
     /// What the watcher compares between ticks.
     pub fn fingerprint(&self) -> u64 {
-        let dir = switchyard_auth::store::expand_home(&self.config.auth_dir);
-        fingerprint(&dir, self.config.model_catalog.as_deref().map(Path::new))
+        let config = self.config();
+        let dir = switchyard_auth::store::expand_home(&config.auth_dir);
+        fingerprint(&dir, config.model_catalog.as_deref().map(Path::new))
     }
 }
 
@@ -120,7 +144,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs the watcher on its own thread for the life of the process. `seen` is the fingerprint
 /// the current snapshot was built from (taken before building it, so no change is missed).
-pub fn spawn_auth_watch(reloader: Reloader, seen: u64, tick: Duration) {
+pub fn spawn_auth_watch(reloader: Arc<Reloader>, seen: u64, tick: Duration) {
     let spawned = std::thread::Builder::new()
         .name("auth-dir-watch".into())
         .spawn(move || {
@@ -149,6 +173,38 @@ pub fn spawn_auth_watch(reloader: Reloader, seen: u64, tick: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_rebuild_keeps_the_snapshot_and_a_good_one_swaps_it() {
+        let dir = std::env::temp_dir().join(format!("switchyard-rl-{}", std::process::id()));
+        let mut config = Config {
+            auth_dir: dir.display().to_string(),
+            ..Config::default()
+        };
+        let refresher = crate::oauth::new_refresher(&config).unwrap();
+        let first = Runtime::build_with(&config, refresher.clone()).unwrap();
+        let holder = Arc::new(RuntimeHolder::new(first.clone()));
+        let reloader = Reloader::new(holder.clone(), config.clone(), refresher);
+
+        config.model_catalog = Some(dir.join("missing.json").display().to_string());
+        let problems = reloader.replace_config(config.clone()).unwrap_err();
+        assert!(problems[0].contains("cannot read"), "{problems:?}");
+        assert!(
+            Arc::ptr_eq(&holder.load(), &first),
+            "the old snapshot stays"
+        );
+        assert!(reloader.rebuild().is_ok(), "the failed config was not kept");
+
+        config.model_catalog = None;
+        config.accounts = switchyard_conf::load_str(
+            "claude-api-key: [{api-key: k, base-url: \"http://127.0.0.1:9\"}]",
+        )
+        .unwrap()
+        .config
+        .accounts;
+        assert_eq!(reloader.replace_config(config).unwrap(), 1);
+        assert_eq!(holder.load().accounts[0].id, "claude-api-key[0]");
+    }
 
     #[test]
     fn fingerprint_sees_adds_edits_and_deletes_but_not_hidden_files() {

@@ -20,7 +20,11 @@ pub fn serve(config: &Config) -> Result<(), String> {
     let accounts = runtime.accounts.len();
     let holder = Arc::new(RuntimeHolder::new(runtime));
     crate::oauth::spawn_refresh(refresher.clone());
-    let reloader = reload::Reloader::new(holder.clone(), config.clone(), refresher);
+    let reloader = Arc::new(reload::Reloader::new(
+        holder.clone(),
+        config.clone(),
+        refresher,
+    ));
     reload::spawn_auth_watch(reloader, seen, reload::AUTH_WATCH_TICK);
     let threads = config
         .workers
