@@ -25,7 +25,6 @@ mod walk;
 
 pub use model::*;
 pub use oauth::OAUTH_PROVIDERS;
-pub use oauth_models::{oauth_channel, wildcard_problem};
 pub use proxy::{parse_proxy_url, ProxyCredentials, ProxyScheme, ProxySetting, ProxyUrl};
 
 use std::path::Path;

@@ -19,7 +19,7 @@ const IGNORED_CHANNELS: &[&str] = &["aistudio"];
 
 /// The channel name a key of these sections means (`gemini-cli` is `gemini`), case-insensitive;
 /// `None` for an unknown name.
-pub fn oauth_channel(key: &str) -> Option<&'static str> {
+pub(crate) fn oauth_channel(key: &str) -> Option<&'static str> {
     let k = key.trim().to_ascii_lowercase();
     let k = if k == "gemini-cli" {
         "gemini"
@@ -30,7 +30,7 @@ pub fn oauth_channel(key: &str) -> Option<&'static str> {
 }
 
 /// Why a model wildcard is not one of the forms CLIProxyAPI matches (`None`: it is fine).
-pub fn wildcard_problem(pattern: &str) -> Option<String> {
+pub(crate) fn wildcard_problem(pattern: &str) -> Option<String> {
     let inner = pattern.trim_start_matches('*').trim_end_matches('*');
     if inner.contains('*') {
         return Some(format!(
