@@ -4,11 +4,13 @@
 //! Layout: [`provider`] (the registry and `oauth-overrides`), [`record`] / [`meta`] (one auth
 //! file and its control metadata), [`store`] (the directory, atomic 0600 writes), [`login`]
 //! (`switchyard login`), [`refresh`] (single-flight refresh with backoff), [`oauth`] (the
-//! `oauth2` crate wired to a provider). No Pingora; tokio and reqwest for I/O.
+//! `oauth2` crate wired to a provider), [`catalog`] (the models each OAuth channel serves). No
+//! Pingora; tokio and reqwest for I/O.
 //!
 //! Tokens never reach a log line or an error message: they live in [`switchyard_conf::Secret`]
 //! or in the record's JSON, and errors carry OAuth error codes only.
 
+pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod jwt;

@@ -13,6 +13,7 @@ mod accounts;
 mod model;
 mod node;
 mod oauth;
+mod oauth_models;
 mod parse;
 mod payload;
 mod proxy;

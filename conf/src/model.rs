@@ -200,6 +200,24 @@ pub struct Config {
     /// `oauth-overrides` (Switchyard key), by provider name (`codex`, `qwen`, ...); default
     /// empty: every provider uses its real endpoints.
     pub oauth_overrides: BTreeMap<String, OAuthOverride>,
+    /// `model-catalog` (Switchyard key): a JSON file in the embedded catalog's format whose
+    /// channels replace the embedded ones; read at startup and on every reload. Default none.
+    pub model_catalog: Option<String>,
+    /// `oauth-model-alias`, by channel (`claude`, `codex`, `gemini` (also spelled
+    /// `gemini-cli`), `qwen`, `kimi`, `iflow`, `antigravity`, `vertex`), in file order.
+    pub oauth_model_alias: BTreeMap<String, Vec<OAuthModelAlias>>,
+    /// `oauth-excluded-models`, by channel: wildcards (exact, `prefix-*`, `*-suffix`,
+    /// `*substring*`, case-insensitive) of catalog model ids an OAuth channel does not serve.
+    pub oauth_excluded_models: BTreeMap<String, Vec<String>>,
+}
+
+/// One `oauth-model-alias.<channel>[]` entry: the catalog model `name` is served to clients
+/// as `alias`; `fork: true` keeps `name` too, `false` (default) renames it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthModelAlias {
+    pub name: String,
+    pub alias: String,
+    pub fork: bool,
 }
 
 /// `payload:`: CLIProxyAPI's request-body rules, each list in file order.
@@ -321,6 +339,9 @@ impl Default for Config {
             payload: PayloadRules::default(),
             model_fallback: Vec::new(),
             oauth_overrides: BTreeMap::new(),
+            model_catalog: None,
+            oauth_model_alias: BTreeMap::new(),
+            oauth_excluded_models: BTreeMap::new(),
         }
     }
 }

@@ -99,6 +99,9 @@ impl fmt::Debug for Config {
             .field("payload", &self.payload)
             .field("model_fallback", &self.model_fallback)
             .field("oauth_overrides", &self.oauth_overrides)
+            .field("model_catalog", &self.model_catalog)
+            .field("oauth_model_alias", &self.oauth_model_alias)
+            .field("oauth_excluded_models", &self.oauth_excluded_models)
             .finish()
     }
 }

@@ -100,6 +100,9 @@ pub(crate) const TOP: Section = Section {
         "payload",
         "model-fallback",
         "oauth-overrides",
+        "model-catalog",
+        "oauth-model-alias",
+        "oauth-excluded-models",
     ],
     unsupported: &[
         // v6.9.25
@@ -120,8 +123,6 @@ pub(crate) const TOP: Section = Section {
         "codex-header-defaults",
         "vertex-api-key",
         "ampcode",
-        "oauth-model-alias",
-        "oauth-excluded-models",
         "request-log",
         // HEAD (v7.2.140)
         "plugins",
@@ -217,6 +218,13 @@ pub(crate) const OAUTH_OVERRIDE: Section = Section {
         "base-url",
     ],
     unsupported: &[],
+};
+
+/// One `oauth-model-alias.<channel>[]` entry (HEAD's `display-name` and `force-mapping` are
+/// accepted and ignored).
+pub(crate) const OAUTH_MODEL_ALIAS: Section = Section {
+    supported: &["name", "alias", "fork"],
+    unsupported: &["display-name", "force-mapping"],
 };
 
 /// Keys every `*-api-key[]` entry reads.
@@ -337,6 +345,7 @@ mod tests {
             &ROUTING,
             &UPSTREAM_TIMEOUTS,
             &OAUTH_OVERRIDE,
+            &OAUTH_MODEL_ALIAS,
             &GEMINI_ENTRY,
             &CLAUDE_ENTRY,
             &CODEX_ENTRY,

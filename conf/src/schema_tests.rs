@@ -30,6 +30,12 @@ const CASES: &[(&str, &Section, &str, &str)] = &[
         "oauth-overrides.codex.KEY",
     ),
     (
+        "oauth model alias",
+        &schema::OAUTH_MODEL_ALIAS,
+        "oauth-model-alias: {codex: [{KEY: null}]}",
+        "oauth-model-alias.codex[0].KEY",
+    ),
+    (
         "gemini",
         &schema::GEMINI_ENTRY,
         "gemini-api-key: [{KEY: null}]",

@@ -124,6 +124,15 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 set(&mut cfg.shutdown_grace_secs, w.u64_at_least(value, &p, 0))
             }
             "oauth-overrides" => cfg.oauth_overrides = crate::oauth::overrides(w, value, &p),
+            "model-catalog" => {
+                cfg.model_catalog = w.string(value, &p).filter(|s| !s.is_empty());
+            }
+            "oauth-model-alias" => {
+                cfg.oauth_model_alias = crate::oauth_models::aliases(w, value, &p);
+            }
+            "oauth-excluded-models" => {
+                cfg.oauth_excluded_models = crate::oauth_models::excluded(w, value, &p);
+            }
             other => w.other_key(&schema::TOP, other, &p),
         }
     }

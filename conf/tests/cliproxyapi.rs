@@ -56,11 +56,27 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "openai-compatibility[0].models[0].thinking",
             "vertex-api-key",
             "ampcode",
-            "oauth-model-alias",
-            "oauth-excluded-models",
         ]
     );
     let c = &loaded.config;
+    // The OAuth channel keys are read (CLIProxyAPI's `gemini-cli` is our `gemini`).
+    let aliases: Vec<(&str, &str, &str, bool)> = c
+        .oauth_model_alias
+        .iter()
+        .flat_map(|(ch, list)| {
+            list.iter()
+                .map(move |a| (ch.as_str(), a.name.as_str(), a.alias.as_str(), a.fork))
+        })
+        .collect();
+    assert_eq!(
+        aliases,
+        [
+            ("claude", "claude-sonnet-4-5-20250929", "cs4.5", true),
+            ("gemini", "gemini-2.5-pro", "g2.5p", false),
+        ]
+    );
+    assert_eq!(c.oauth_excluded_models["gemini"], ["gemini-2.5-pro"]);
+    assert_eq!(c.oauth_excluded_models["codex"], ["gpt-5-codex-mini"]);
     assert_eq!(c.port, 8317);
     assert_eq!(c.api_keys.len(), 3);
     assert_eq!(c.request_retry, 3);

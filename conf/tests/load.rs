@@ -172,6 +172,9 @@ shutdown-grace-seconds: 10
         payload: Default::default(),
         model_fallback: vec![],
         oauth_overrides: BTreeMap::new(),
+        model_catalog: None,
+        oauth_model_alias: BTreeMap::new(),
+        oauth_excluded_models: BTreeMap::new(),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(

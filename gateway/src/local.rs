@@ -33,23 +33,21 @@ fn owner(kind: ProviderKind) -> &'static str {
     }
 }
 
-/// Fixed `created` stamp: the list must not change between calls (clients cache it).
+/// Fixed `created` stamp for models without catalog metadata: the list must not change
+/// between calls (clients cache it).
 const CREATED: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
-/// The model list in the caller's protocol.
+/// The model list in the caller's protocol. Catalog metadata (OAuth channels) fills the
+/// fields each shape has: OpenAI `created`/`owned_by`; Anthropic `display_name`/`created_at`;
+/// Gemini `displayName`/`inputTokenLimit`/`outputTokenLimit`.
 pub fn models(protocol: ClientProtocol, models: &[&ListedModel]) -> Value {
     match protocol {
         ClientProtocol::OpenAi => json!({
             "object": "list",
-            "data": models.iter().map(|m| json!({
-                "id": m.id, "object": "model", "created": CREATED, "owned_by": owner(m.kind)
-            })).collect::<Vec<_>>()
+            "data": models.iter().map(|m| openai_model(m)).collect::<Vec<_>>()
         }),
         ClientProtocol::Anthropic => json!({
-            "data": models.iter().map(|m| json!({
-                "type": "model", "id": m.id, "display_name": m.id,
-                "created_at": "2026-01-01T00:00:00Z"
-            })).collect::<Vec<_>>(),
+            "data": models.iter().map(|m| anthropic_model(m)).collect::<Vec<_>>(),
             "has_more": false,
             "first_id": models.first().map(|m| m.id.as_str()),
             "last_id": models.last().map(|m| m.id.as_str()),
@@ -60,12 +58,40 @@ pub fn models(protocol: ClientProtocol, models: &[&ListedModel]) -> Value {
     }
 }
 
-pub fn gemini_model(m: &ListedModel) -> Value {
+fn openai_model(m: &ListedModel) -> Value {
+    let (created, owned_by) = match &m.meta {
+        Some(c) => (c.created, c.owned_by.as_str()),
+        None => (CREATED, owner(m.kind)),
+    };
+    json!({"id": m.id, "object": "model", "created": created, "owned_by": owned_by})
+}
+
+fn anthropic_model(m: &ListedModel) -> Value {
+    let (name, created) = match &m.meta {
+        Some(c) => (c.display_name.as_str(), c.created),
+        None => (m.id.as_str(), CREATED),
+    };
     json!({
-        "name": format!("models/{}", m.id),
-        "displayName": m.id,
-        "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"]
+        "type": "model", "id": m.id, "display_name": name,
+        "created_at": switchyard_auth::timefmt::format_rfc3339(created)
     })
+}
+
+pub fn gemini_model(m: &ListedModel) -> Value {
+    let mut v = json!({
+        "name": format!("models/{}", m.id),
+        "displayName": m.meta.as_ref().map_or(m.id.as_str(), |c| c.display_name.as_str()),
+        "supportedGenerationMethods": ["generateContent", "streamGenerateContent", "countTokens"]
+    });
+    if let Some(c) = &m.meta {
+        if let Some(n) = c.context_length {
+            v["inputTokenLimit"] = json!(n);
+        }
+        if let Some(n) = c.max_output_tokens {
+            v["outputTokenLimit"] = json!(n);
+        }
+    }
+    v
 }
 
 /// Who is asking for `GET /v1/models`: Gemini callers send `x-goog-api-key` or `?key=`;

@@ -3,14 +3,17 @@
 //! files OpenAI-compatible accounts (`resource_url` or the portal), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
-//! their current access token.
+//! their current access token. Each account serves its channel's catalog models
+//! (`oauth_models.rs`: `oauth-model-alias`, `oauth-excluded-models`, the file's
+//! `excluded_models`).
 //!
 //! Contract: built with the runtime snapshot, off the hot path. Per attempt, `upstream_peer`
 //! awaits [`OAuthLink::ready`] (so a request that arrives during a refresh waits for it) and
 //! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
 //! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
 //! token rewritten by `switchyard refresh` or a new login of the same file is used without a
-//! restart. Other providers' files are skipped with one log line each (not served yet).
+//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Other
+//! providers' files are skipped with one log line each (not served yet).
 //!
 //! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
 //! puts the same account once more right after the current attempt; before that attempt
@@ -21,6 +24,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_auth::catalog::Catalog;
 use switchyard_auth::refresh::{Refresher, SystemClock};
 use switchyard_auth::{Provider, ProviderId};
 use switchyard_conf::{ApiKeyAccount, Config, ProviderKind, Secret};
@@ -39,6 +43,8 @@ pub struct OAuthLink {
     pub file: String,
     /// Whose file it is: decides the path, headers and envelope of the account's requests.
     pub provider: ProviderId,
+    /// The catalog channel its models come from (`codex-plus`, `qwen`, ...).
+    pub channel: &'static str,
     refresher: Arc<Refresher>,
 }
 
@@ -47,6 +53,7 @@ impl fmt::Debug for OAuthLink {
         f.debug_struct("OAuthLink")
             .field("file", &self.file)
             .field("provider", &self.provider)
+            .field("channel", &self.channel)
             .finish()
     }
 }
@@ -124,24 +131,24 @@ pub struct OAuthAccounts {
     pub accounts: Vec<(ApiKeyAccount, OAuthLink)>,
 }
 
-/// Loads `auth-dir`. A directory without OAuth files gives no service and no accounts.
-pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
-    let refresher = Refresher::new(config, REFRESH_WORKERS, Arc::new(SystemClock))
-        .map_err(|e| format!("auth-dir: {e}"))?;
+/// The refresh service for `auth-dir` (one per process: reloads reuse it, so tokens and
+/// refreshes in flight survive them).
+pub fn new_refresher(config: &Config) -> Result<Arc<Refresher>, String> {
+    Refresher::new(config, REFRESH_WORKERS, Arc::new(SystemClock))
+        .map_err(|e| format!("auth-dir: {e}"))
+}
+
+/// Re-reads `auth-dir` into `refresher` and builds an account for each usable file, with its
+/// models from `catalog` ([`crate::oauth_models::apply`]).
+pub fn load(config: &Config, refresher: Arc<Refresher>, catalog: &Catalog) -> OAuthAccounts {
     let ids = refresher.reload();
-    if ids.is_empty() {
-        return Ok(OAuthAccounts {
-            refresher: None,
-            accounts: Vec::new(),
-        });
-    }
     let mut accounts = Vec::new();
     for file in ids {
         let (Some(record), Some(provider)) = (refresher.record(&file), refresher.provider(&file))
         else {
             continue;
         };
-        let account = match provider.id {
+        let mut account = match provider.id {
             ProviderId::Codex => codex_account(&file, &record, &provider),
             ProviderId::Qwen => qwen_account(&file, &record, &provider),
             _ => {
@@ -149,17 +156,24 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
                 continue;
             }
         };
+        let Some(channel) =
+            crate::oauth_models::apply(&mut account, provider.id, &record, catalog, config)
+        else {
+            tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: no catalog model left after the exclusions");
+            continue;
+        };
         let link = OAuthLink {
             file: file.clone(),
             provider: provider.id,
+            channel,
             refresher: refresher.clone(),
         };
         accounts.push((account, link));
     }
-    Ok(OAuthAccounts {
+    OAuthAccounts {
         refresher: Some(refresher),
         accounts,
-    })
+    }
 }
 
 fn codex_account(

@@ -5,6 +5,7 @@ use crate::ctx::Ctx;
 use crate::dns::Resolver;
 use crate::health::Health;
 use crate::phases;
+use crate::reload::RuntimeHolder;
 use crate::runtime::Runtime;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -12,29 +13,27 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// The gateway service. Holds the current runtime snapshot; hot reload will swap it.
+/// The gateway service. Holds the current runtime snapshot; a reload swaps it
+/// (`reload.rs`), and each request keeps the one it started with.
 pub struct Gateway {
-    runtime: RwLock<Arc<Runtime>>,
+    runtime: Arc<RuntimeHolder>,
     resolver: Resolver,
     health: Arc<Health>,
 }
 
 impl Gateway {
-    pub fn new(runtime: Arc<Runtime>) -> Self {
+    pub fn new(runtime: Arc<RuntimeHolder>) -> Self {
         Self {
-            runtime: RwLock::new(runtime),
+            runtime,
             resolver: Resolver::default(),
             health: Arc::default(),
         }
     }
 
     fn snapshot(&self) -> Arc<Runtime> {
-        match self.runtime.read() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.runtime.load()
     }
 }
 

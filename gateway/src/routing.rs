@@ -20,6 +20,8 @@
 use crate::accounts::Account;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use switchyard_auth::catalog::CatalogModel;
 use switchyard_conf::{ApiKeyAccount, Config, ModelFallback, ProviderKind, RoutingStrategy};
 
 /// One way to serve a model: an account and the model name it is sent upstream as.
@@ -40,6 +42,8 @@ struct Pool {
 pub struct ListedModel {
     pub id: String,
     pub kind: ProviderKind,
+    /// What the catalog says about the model (OAuth channels), for the listing.
+    pub meta: Option<Arc<CatalogModel>>,
 }
 
 /// The outcome of resolving a model name.
@@ -148,6 +152,7 @@ impl Router {
                         r.listed.push(ListedModel {
                             id: name.clone(),
                             kind: a.kind,
+                            meta: None,
                         });
                     }
                     r.pools.entry(name).or_default().candidates.push(Candidate {
@@ -163,6 +168,16 @@ impl Router {
     /// Models to list, in config order.
     pub fn listed(&self) -> &[ListedModel] {
         &self.listed
+    }
+
+    /// Attaches catalog metadata to the listed models: `lookup(account, upstream model)` for the
+    /// first account that serves each one.
+    pub fn describe(&mut self, lookup: impl Fn(usize, &str) -> Option<Arc<CatalogModel>>) {
+        for m in &mut self.listed {
+            if let Some(c) = self.pools.get(&m.id).and_then(|p| p.candidates.first()) {
+                m.meta = lookup(c.account, &c.upstream_model);
+            }
+        }
     }
 
     /// Resolve `model` for a client whose protocol `servable` accepts the account kind.

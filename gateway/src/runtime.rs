@@ -12,6 +12,7 @@ use crate::routing::Router;
 use crate::upstream_proxy::AccountProxy;
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_auth::catalog::Catalog;
 use switchyard_conf::Config;
 
 #[derive(Debug)]
@@ -44,7 +45,7 @@ pub struct Runtime {
     pub payload: Payload,
     /// `passthrough-headers`: forward the upstream's response headers (filtered).
     pub passthrough_headers: bool,
-    /// The OAuth refresh service, when `auth-dir` holds OAuth accounts.
+    /// The OAuth refresh service (shared by every snapshot of the process).
     pub oauth: Option<Arc<switchyard_auth::refresh::Refresher>>,
 }
 
@@ -65,14 +66,29 @@ impl Runtime {
 }
 
 impl Runtime {
-    /// Build the snapshot; every problem is returned at once.
+    /// Build the snapshot with a new OAuth refresh service; every problem is returned at once.
     pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
+        let refresher = crate::oauth::new_refresher(config).map_err(|e| vec![e])?;
+        Self::build_with(config, refresher)
+    }
+
+    /// Build the snapshot around an existing refresh service (a reload keeps its tokens and
+    /// refreshes in flight). Re-reads `auth-dir` and the `model-catalog` file.
+    pub fn build_with(
+        config: &Config,
+        refresher: Arc<switchyard_auth::refresh::Refresher>,
+    ) -> Result<Arc<Self>, Vec<String>> {
         let mut problems = Vec::new();
         let global = AccountProxy::parse(config.proxy_url.as_deref()).unwrap_or_else(|e| {
             problems.push(format!("proxy-url: {e}"));
             AccountProxy::Direct
         });
-        let oauth = crate::oauth::load(config).map_err(|e| vec![e])?;
+        let catalog = Catalog::load(config.model_catalog.as_deref().map(std::path::Path::new))
+            .unwrap_or_else(|p| {
+                problems.extend(p);
+                Catalog::embedded().unwrap_or_default()
+            });
+        let oauth = crate::oauth::load(config, refresher, &catalog);
         let mut configs = config.accounts.clone();
         configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
         let mut accounts = Vec::with_capacity(configs.len());
@@ -93,9 +109,15 @@ impl Runtime {
         for (account, link) in accounts.iter_mut().skip(skip).zip(links) {
             account.oauth = link;
         }
+        let mut router = Router::from_config(config, &configs);
+        router.describe(|account, upstream| {
+            let link = accounts.get(account)?.oauth.as_ref()?;
+            let models = catalog.channel(link.channel);
+            models.iter().find(|m| m.id == upstream).cloned()
+        });
         let t = &config.upstream_timeouts;
         Ok(Arc::new(Self {
-            router: Router::from_config(config, &configs),
+            router,
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,

@@ -41,6 +41,8 @@ pub struct PacedBody {
     yield_next: bool,
     exact_len: Option<u64>,
     done: bool,
+    /// Wait for the gate after this many events ([`crate::hold`]).
+    hold: Option<(usize, crate::hold::Gate)>,
 }
 
 impl PacedBody {
@@ -59,7 +61,14 @@ impl PacedBody {
             yield_next: !exact,
             exact_len: (exact && pacing.abort_after.is_none()).then_some(len),
             done: false,
+            hold: None,
         }
+    }
+
+    /// Pauses the body after `n` events until `gate` opens.
+    pub fn hold_after(mut self, n: usize, gate: crate::hold::Gate) -> Self {
+        self.hold = Some((n, gate));
+        self
     }
 
     /// An empty body.
@@ -109,6 +118,14 @@ impl Body for PacedBody {
                 }
                 this.sleep = None;
                 this.slept = true;
+            }
+            if let Some((n, gate)) = this.hold.as_mut() {
+                if *n == this.emitted {
+                    if gate.poll_open(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    this.hold = None;
+                }
             }
             if this.pacing.abort_after == Some(this.emitted) {
                 this.done = true;

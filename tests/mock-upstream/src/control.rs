@@ -3,6 +3,7 @@
 //! | request | answer |
 //! |---|---|
 //! | `POST /_mock/reset` | clears journal, counters and schedules, closes hung requests; `{"ok":true}` |
+//! | `POST /_mock/release` | lets every held stream (`hold_after_events`) go on; `{"ok":true}` |
 //! | `POST /_mock/schedule` `{"account","steps","then"}` | installs the account's schedule; `{"ok":true,"account":K,"steps":n}`, 400 `{"error":..}` if invalid |
 //! | `GET /_mock/journal[?account=K]` | array of journal entries in arrival order |
 //! | `GET /_mock/count[?account=K]` | `{"count": n}` requests since the last reset |
@@ -20,6 +21,10 @@ pub fn handle(state: &State, method: &Method, path: &str, query: &str, body: &[u
     match (method.as_str(), path) {
         ("POST", "/_mock/reset") => {
             state.reset();
+            Planned::json(200, JSON, ordered!({"ok": true}).compact())
+        }
+        ("POST", "/_mock/release") => {
+            state.holds.release();
             Planned::json(200, JSON, ordered!({"ok": true}).compact())
         }
         ("POST", "/_mock/schedule") => {
@@ -45,7 +50,7 @@ pub fn handle(state: &State, method: &Method, path: &str, query: &str, body: &[u
         _ => Planned::json(
             404,
             JSON,
-            ordered!({"error": (format!("unknown control endpoint {method} {path}: use POST /_mock/reset, POST /_mock/schedule, GET /_mock/journal, GET /_mock/count"))})
+            ordered!({"error": (format!("unknown control endpoint {method} {path}: use POST /_mock/reset, POST /_mock/release, POST /_mock/schedule, GET /_mock/journal, GET /_mock/count"))})
                 .compact(),
         ),
     }

@@ -135,7 +135,11 @@ pub async fn handle(
         chunk_size: state.opts.chunk_size,
         abort_after: None,
     };
-    Ok(planned.into_response(pacing))
+    let response = planned.into_response(pacing);
+    Ok(match step.action {
+        Action::Hold(n) => response.map(|b| b.hold_after(n, state.holds.gate())),
+        _ => response,
+    })
 }
 
 /// The response and the journal outcome for a request.
@@ -197,7 +201,7 @@ fn plan(
             });
             return (p, "inband_error".into());
         }
-        Action::Ok | Action::Drop(_) | Action::Hang => {}
+        Action::Ok | Action::Drop(_) | Action::Hang | Action::Hold(_) => {}
     }
     if route.needs_json_body() && !body_ok {
         return (
@@ -214,6 +218,7 @@ fn plan(
     match action {
         Action::Drop(n) => (p.drop_after(*n), "drop".into()),
         Action::Hang => (p, "hang".into()),
+        Action::Hold(_) => (p, "hold".into()),
         _ => (p, "ok".into()),
     }
 }

@@ -13,6 +13,7 @@ mod errors;
 mod extras;
 mod gemini;
 mod handler;
+mod hold;
 mod ids;
 mod openai;
 mod ordered;

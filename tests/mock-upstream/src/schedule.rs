@@ -11,6 +11,7 @@
 //! | `{"inband_error": "overloaded", "after_events": N}` | stream answers 200 with the normal answer's first N events, then the protocol's in-band error instead of the rest (Responses: an `error` event; Gemini JSON array: the error element closes the array); non-stream requests get the matching HTTP error |
 //! | `{"drop_after_events": N}` | 200, N events, then the connection is closed without ending the body |
 //! | `{"delay_ms": N}` | N ms more before the headers, then ok; may be added to any other step object |
+//! | `{"hold_after_events": N}` | 200 stream: N events of the answer, then a pause until `POST /_mock/release` (or reset), then the rest ([`crate::hold`]) |
 //! | `{"hang": true}` | never answers (until `POST /_mock/reset`, which closes the connection) |
 
 use serde_json::Value;
@@ -72,6 +73,8 @@ pub enum Action {
     Drop(usize),
     /// No answer.
     Hang,
+    /// 200 stream: this many events, then wait for `/_mock/release`, then the rest.
+    Hold(usize),
 }
 
 /// One schedule step.
@@ -151,6 +154,12 @@ impl Step {
                 n.ok_or("drop_after_events must be a non-negative integer")?,
             ));
         }
+        if let Some(n) = obj.get("hold_after_events") {
+            let n = n.as_u64().and_then(|n| usize::try_from(n).ok());
+            actions.push(Action::Hold(
+                n.ok_or("hold_after_events must be a non-negative integer")?,
+            ));
+        }
         match obj.get("hang") {
             None | Some(Value::Bool(false)) => {}
             Some(Value::Bool(true)) => actions.push(Action::Hang),
@@ -159,7 +168,7 @@ impl Step {
         if obj.contains_key("after_events") && !obj.contains_key("inband_error") {
             return Err("after_events goes with inband_error".into());
         }
-        const KNOWN: [&str; 8] = [
+        const KNOWN: [&str; 9] = [
             "status",
             "after_events",
             "retry_after",
@@ -168,6 +177,7 @@ impl Step {
             "drop_after_events",
             "delay_ms",
             "hang",
+            "hold_after_events",
         ];
         if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!(
@@ -177,7 +187,7 @@ impl Step {
         }
         if actions.len() > 1 {
             return Err(
-                "a step has at most one of status, inband_error, drop_after_events, hang".into(),
+                "a step has at most one of status, inband_error, drop_after_events, hang, hold_after_events".into(),
             );
         }
         Ok(Step {

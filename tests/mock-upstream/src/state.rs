@@ -38,7 +38,7 @@ pub struct Entry {
     pub model: Option<String>,
     /// Whether a stream was asked for.
     pub stream: bool,
-    /// `ok`, `status:NNN`, `inband_error`, `drop` or `hang`.
+    /// `ok`, `status:NNN`, `inband_error`, `drop`, `hang` or `hold`.
     pub outcome: String,
     /// Whether the request carries a tool result (see [`crate::tools`]).
     pub has_tool_result: bool,
@@ -63,6 +63,8 @@ pub struct State {
     pub ids: IdGen,
     /// Woken by `/_mock/reset` to release hung requests.
     pub reset: Notify,
+    /// Held streams (`hold_after_events`), released by `/_mock/release` and `/_mock/reset`.
+    pub holds: crate::hold::Holds,
     journal: Mutex<Journal>,
     schedules: Mutex<HashMap<String, Schedule>>,
 }
@@ -78,16 +80,19 @@ impl State {
             opts,
             ids: IdGen::new(),
             reset: Notify::new(),
+            holds: crate::hold::Holds::default(),
             journal: Mutex::new(Journal::default()),
             schedules: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Clears the journal, the counters and every schedule, and releases hung requests.
+    /// Clears the journal, the counters and every schedule, and releases hung and held
+    /// requests.
     pub fn reset(&self) {
         *lock(&self.journal) = Journal::default();
         lock(&self.schedules).clear();
         self.reset.notify_waiters();
+        self.holds.release();
     }
 
     /// Installs (replaces) an account's schedule.
