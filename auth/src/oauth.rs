@@ -116,6 +116,7 @@ pub fn token_set(t: &Tokens) -> TokenSet {
             .scopes()
             .map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" ")),
         resource_url: t.extra_fields().resource_url.clone(),
+        email: None,
     }
 }
 
@@ -164,6 +165,9 @@ pub async fn refresh(
     http: &reqwest::Client,
     refresh_token: &str,
 ) -> Result<TokenSet, AuthError> {
+    if p.id == crate::provider::ProviderId::Claude {
+        return crate::login::claude::refresh(p, http, refresh_token).await;
+    }
     let c = client(p)?;
     let rt = RefreshToken::new(refresh_token.to_owned());
     let req = c

@@ -25,6 +25,9 @@ pub struct TokenSet {
     pub scope: Option<String>,
     /// Qwen: the API host the account must use.
     pub resource_url: Option<String>,
+    /// The account's email when the token response names it (Claude's `account`, iFlow's
+    /// user info); otherwise it comes from the `id_token`.
+    pub email: Option<String>,
 }
 
 /// A loaded auth file.
@@ -109,6 +112,31 @@ impl AuthRecord {
     /// Qwen: the API host for this account.
     pub fn resource_url(&self) -> Option<&str> {
         self.field("resource_url")
+    }
+
+    /// iFlow: the API key the account's requests carry.
+    pub fn api_key(&self) -> Option<&str> {
+        self.field("api_key")
+    }
+
+    /// What the account's upstream requests carry: iFlow's API key, otherwise the access
+    /// token.
+    pub fn credential(&self) -> Option<&str> {
+        match self.provider {
+            Some(ProviderId::Iflow) => self.api_key().or_else(|| self.access_token()),
+            _ => self.access_token(),
+        }
+    }
+
+    /// Whether a new access token can be obtained without the user: a refresh token, or
+    /// Vertex's service-account key (a JWT-bearer grant).
+    pub fn can_refresh(&self) -> bool {
+        self.refresh_token().is_some()
+            || (self.provider == Some(ProviderId::Vertex)
+                && self
+                    .raw
+                    .get("service_account")
+                    .is_some_and(Value::is_object))
     }
 
     /// Access-token expiry, Unix seconds: top-level `expired` or nested `token.expiry`.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod body;
 pub mod bootstrap;
+pub mod claude_oauth;
 pub mod client_auth;
 pub mod ctx;
 pub mod dns;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod json_path;
 pub mod local;
 pub mod oauth;
+pub mod oauth_openai;
 pub mod payload;
 pub mod phases;
 pub mod pool;

@@ -144,6 +144,9 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
         let account = match provider.id {
             ProviderId::Codex => codex_account(&file, &record, &provider),
             ProviderId::Qwen => qwen_account(&file, &record, &provider),
+            ProviderId::Claude => crate::claude_oauth::account(&file, &record, &provider),
+            ProviderId::Kimi => crate::oauth_openai::kimi_account(&file, &record, &provider),
+            ProviderId::Iflow => crate::oauth_openai::iflow_account(&file, &record, &provider),
             _ => {
                 tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
                 continue;

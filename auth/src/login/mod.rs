@@ -7,8 +7,10 @@
 //! refused or state-mismatched login returns an error and writes no file.
 
 mod callback;
+pub mod claude;
 mod device;
 mod import;
+pub mod kimi;
 
 pub use import::import_vertex;
 
@@ -144,6 +146,18 @@ async fn auth_code(
     }
     let code = server.wait(state.secret()).await?;
     let http = oauth::http_client()?;
+    if p.id == ProviderId::Claude {
+        let code = claude::split_code(&code, state.secret())?;
+        return claude::exchange(
+            p,
+            &http,
+            &code,
+            state.secret(),
+            &redirect,
+            verifier.secret(),
+        )
+        .await;
+    }
     let t = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?
@@ -182,7 +196,7 @@ pub fn auth_file(p: &Provider, t: &TokenSet, now: i64) -> (String, Map<String, V
         .as_ref()
         .map(|i| jwt::claims(i.expose()))
         .unwrap_or_default();
-    let email = jwt::string_claim(&claims, "email");
+    let email = jwt::string_claim(&claims, "email").or_else(|| t.email.clone());
     let subject = jwt::string_claim(&claims, "sub");
     let account_id = jwt::openai_auth_claim(&claims, "chatgpt_account_id");
     let plan = jwt::openai_auth_claim(&claims, "chatgpt_plan_type");

