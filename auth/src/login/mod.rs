@@ -8,7 +8,7 @@
 
 mod callback;
 pub mod claude;
-mod device;
+pub mod device;
 mod import;
 pub mod kimi;
 
@@ -75,11 +75,18 @@ pub async fn login(
             "iflow login (its API-key fetch after the OAuth step)".into(),
         ));
     }
+    // Kimi: one device id for the login, the file and every later request.
+    let device_id = (provider.id == ProviderId::Kimi).then(kimi::new_device_id);
+    let headers = device_id
+        .as_deref()
+        .map(kimi::device_headers)
+        .unwrap_or_default();
+    let sleep = tokio::time::sleep;
     let work = async {
         match flow {
             Flow::AuthCode => auth_code(provider, opts, out).await,
-            Flow::Device => device::run(provider, false, out).await,
-            Flow::DevicePkce => device::run(provider, true, out).await,
+            Flow::Device => device::run(provider, false, &headers, out, sleep).await,
+            Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
             Flow::Import => Err(AuthError::Config(
                 "vertex has no OAuth login; use `switchyard login vertex --import FILE`".into(),
             )),
@@ -95,7 +102,10 @@ pub async fn login(
         r = work => r?,
     };
     let now = now_secs();
-    let (name, raw) = auth_file(provider, &tokens, now);
+    let (name, mut raw) = auth_file(provider, &tokens, now);
+    if let Some(id) = device_id {
+        raw.insert("device_id".into(), Value::String(id));
+    }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {
         return Err(AuthError::Protocol("no file type".into()));

@@ -23,5 +23,16 @@ pub(crate) async fn renew(
             record.id
         )));
     };
-    oauth::refresh(p, http, refresh_token).await
+    match p.id {
+        ProviderId::Kimi => {
+            let device_id = record
+                .raw()
+                .get("device_id")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let http = oauth::http_client_with(&crate::login::kimi::device_headers(device_id))?;
+            oauth::refresh(p, &http, refresh_token).await
+        }
+        _ => oauth::refresh(p, http, refresh_token).await,
+    }
 }
