@@ -131,6 +131,7 @@ pub fn token_set(t: &Tokens) -> TokenSet {
             .map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" ")),
         resource_url: t.extra_fields().resource_url.clone(),
         email: None,
+        api_key: None,
     }
 }
 

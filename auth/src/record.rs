@@ -28,6 +28,8 @@ pub struct TokenSet {
     /// The account's email when the token response names it (Claude's `account`, iFlow's
     /// user info); otherwise it comes from the `id_token`.
     pub email: Option<String>,
+    /// iFlow: the API key the account's requests carry (written as `api_key`).
+    pub api_key: Option<Secret>,
 }
 
 /// A loaded auth file.
@@ -186,6 +188,9 @@ impl AuthRecord {
         }
         if let Some(id) = &t.id_token {
             self.raw.insert("id_token".into(), s(id.expose()));
+        }
+        if let Some(k) = &t.api_key {
+            self.raw.insert("api_key".into(), s(k.expose()));
         }
         if let Some(u) = &t.resource_url {
             self.raw.insert("resource_url".into(), s(u));

@@ -183,6 +183,7 @@ fn parse_tokens(bytes: &[u8]) -> Result<TokenSet, AuthError> {
             .account
             .and_then(|a| a.email_address)
             .filter(|e| !e.is_empty()),
+        api_key: None,
     })
 }
 

@@ -9,6 +9,7 @@
 mod callback;
 pub mod claude;
 pub mod device;
+pub mod iflow;
 mod import;
 pub mod kimi;
 
@@ -40,6 +41,8 @@ pub struct LoginOptions {
     pub device: bool,
     /// Give up after this long.
     pub timeout: Duration,
+    /// iFlow: a logged-in browser cookie to exchange for the API key instead of OAuth.
+    pub cookie: Option<String>,
 }
 
 impl Default for LoginOptions {
@@ -49,6 +52,7 @@ impl Default for LoginOptions {
             callback_port: None,
             device: false,
             timeout: Duration::from_secs(300),
+            cookie: None,
         }
     }
 }
@@ -70,11 +74,11 @@ pub async fn login(
         }
         (f, false) => f,
     };
-    if matches!(provider.id, ProviderId::Iflow) {
-        return Err(AuthError::Unsupported(
-            "iflow login (its API-key fetch after the OAuth step)".into(),
-        ));
-    }
+    let cookie = match (&opts.cookie, provider.id) {
+        (Some(c), ProviderId::Iflow) => Some(c.as_str()),
+        (Some(_), _) => return Err(AuthError::Config("--cookie is only for iflow".into())),
+        (None, _) => None,
+    };
     // Kimi: one device id for the login, the file and every later request.
     let device_id = (provider.id == ProviderId::Kimi).then(kimi::new_device_id);
     let headers = device_id
@@ -84,6 +88,10 @@ pub async fn login(
     let sleep = tokio::time::sleep;
     let work = async {
         match flow {
+            _ if cookie.is_some() => {
+                let http = oauth::http_client()?;
+                iflow::cookie_login(provider, &http, cookie.unwrap_or_default()).await
+            }
             Flow::AuthCode => auth_code(provider, opts, out).await,
             Flow::Device => device::run(provider, false, &headers, out, sleep).await,
             Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
@@ -105,6 +113,9 @@ pub async fn login(
     let (name, mut raw) = auth_file(provider, &tokens, now);
     if let Some(id) = device_id {
         raw.insert("device_id".into(), Value::String(id));
+    }
+    if let Some(kept) = cookie.and_then(iflow::kept_cookie) {
+        raw.insert("cookie".into(), Value::String(kept));
     }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {
@@ -142,6 +153,11 @@ async fn auth_code(
     for (k, v) in &p.auth_params {
         req = req.add_extra_param(*k, *v);
     }
+    if p.id == ProviderId::Iflow {
+        for (k, v) in iflow::auth_params(&redirect) {
+            req = req.add_extra_param(k, v);
+        }
+    }
     let (url, state) = req.url();
     let _ = writeln!(
         out,
@@ -156,6 +172,9 @@ async fn auth_code(
     }
     let code = server.wait(state.secret()).await?;
     let http = oauth::http_client()?;
+    if p.id == ProviderId::Iflow {
+        return iflow::exchange(p, &http, &code, &redirect).await;
+    }
     if p.id == ProviderId::Claude {
         let code = claude::split_code(&code, state.secret())?;
         return claude::exchange(

@@ -5,12 +5,12 @@
 //! |---|---|
 //! | `POST /_auth/device/code` (form `client_id`) | RFC 8628 device authorization, `interval` 2 s, `device_code` `dc-<client_id>` |
 //! | `POST /_auth/device/token` | by `client_id`: `slow` answers `authorization_pending`, then `slow_down`, then tokens; `expire` answers `expired_token`; anything else tokens at once. A `refresh_token` grant answers rotated tokens |
-//! | `POST /_auth/iflow/token` | iFlow's code and refresh grants; requires HTTP Basic `client_id:client_secret` (else 401 `invalid_client`) |
+//! | `POST /_auth/oauth/token` | iFlow's code and refresh grants; requires HTTP Basic `client_id:client_secret` (else 401 `invalid_client`) |
 //! | `GET /_auth/api/oauth/getUserInfo?accessToken=T` | `{"success":true,"data":{"apiKey":"sk-iflow-<T>","email":..}}` |
 //! | `GET/POST /_auth/api/openapi/apikey` with `Cookie: BXAuth=..` | iFlow's cookie key API: GET masks the key, POST `{"name"}` returns it whole |
 //!
-//! Tokens are `at-<client_id>-<n>` / `rt-<client_id>-<n>` with `n` counting the grants of that
-//! client since the last reset.
+//! Tokens are `at-<client_id>-<n>` / `rt-<client_id>-<n>` (`<client_id>-refreshed` for a
+//! refresh grant) with `n` counting the grants of that route since the last reset.
 
 use crate::handler::{headers_map, sha256_hex};
 use crate::plan::{Planned, JSON};
@@ -60,7 +60,7 @@ pub fn handle(state: &State, parts: &http::request::Parts, body: &[u8]) -> Plann
         ("POST", "/_auth/device/token") => {
             let grants = seen("device/token", &format!("client_id={client_id}"));
             if form("grant_type") == "refresh_token" {
-                return tokens(&client_id, grants);
+                return tokens(&format!("{client_id}-refreshed"), grants);
             }
             match (client_id.as_str(), grants) {
                 ("slow", 1) => oauth_error("authorization_pending"),
@@ -69,12 +69,15 @@ pub fn handle(state: &State, parts: &http::request::Parts, body: &[u8]) -> Plann
                 _ => tokens(&client_id, grants),
             }
         }
-        ("POST", "/_auth/iflow/token") => {
+        ("POST", "/_auth/oauth/token") => {
             let Some((id, _secret)) = basic_auth(parts) else {
                 return Planned::json(401, JSON, json!({"error": "invalid_client"}).to_string());
             };
-            let grants = seen("iflow/token", "grant_type=");
-            tokens(&id, grants)
+            let grants = seen("oauth/token", "grant_type=");
+            match form("grant_type").as_str() {
+                "refresh_token" => tokens(&format!("{id}-refreshed"), grants),
+                _ => tokens(&id, grants),
+            }
         }
         ("GET", "/_auth/api/oauth/getUserInfo") => {
             let token = query_param(query, "accessToken").unwrap_or_default();
