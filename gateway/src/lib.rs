@@ -27,3 +27,4 @@ pub mod server;
 pub mod time;
 pub mod translate;
 pub mod upstream_proxy;
+pub mod vertex;

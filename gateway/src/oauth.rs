@@ -147,6 +147,7 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
             ProviderId::Claude => crate::claude_oauth::account(&file, &record, &provider),
             ProviderId::Kimi => crate::oauth_openai::kimi_account(&file, &record, &provider),
             ProviderId::Iflow => crate::oauth_openai::iflow_account(&file, &record, &provider),
+            ProviderId::Vertex => crate::vertex::account(&file, &record, &provider),
             _ => {
                 tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
                 continue;

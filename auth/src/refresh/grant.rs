@@ -16,7 +16,9 @@ pub(crate) async fn renew(
     record: &AuthRecord,
     now: i64,
 ) -> Result<TokenSet, AuthError> {
-    let _ = now;
+    if p.id == ProviderId::Vertex {
+        return crate::service_account::grant(p, http, record, now).await;
+    }
     let Some(refresh_token) = record.refresh_token() else {
         return Err(AuthError::Config(format!(
             "account {} has no refresh token",

@@ -15,6 +15,7 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::RequestHeader;
 use pingora_proxy::{FailToProxy, Session};
+use switchyard_auth::ProviderId;
 use switchyard_conf::ProviderKind;
 
 /// Default `anthropic-version` when the client sends none.
@@ -125,7 +126,7 @@ pub fn upstream_request_filter(
 
     let mut path = String::with_capacity(64);
     path.push_str(&account.target.base_path);
-    path.push_str(endpoint.upstream_suffix());
+    path.push_str(&crate::vertex::suffix(account, endpoint.upstream_suffix()));
     if let Endpoint::Gemini { method, .. } = endpoint {
         path.push_str(&encode_path_segment(&upstream_model));
         path.push(':');
@@ -182,7 +183,7 @@ pub fn upstream_request_filter(
         ctx.translated = Some(out); // sent whole by `request_body_filter`
     }
     // Claude OAuth: Claude Code's identity for other clients (claude_oauth.rs).
-    if account.oauth_provider() == Some(switchyard_auth::ProviderId::Claude) {
+    if account.oauth_provider() == Some(ProviderId::Claude) {
         let body = ctx.translated.clone().unwrap_or_else(|| {
             let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
             match (&ctx.splice, &ctx.model_span) {
@@ -228,6 +229,7 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
     };
     let (suffix, query) = translate::upstream_path(account.kind, &upstream_model, stream);
     let query = crate::claude_oauth::query(account, query.to_owned());
+    let suffix = crate::vertex::suffix(account, &suffix);
     let mut path = format!("{}{suffix}", account.target.base_path);
     if !query.is_empty() {
         path.push('?');
@@ -290,6 +292,9 @@ fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) 
             if !req.headers.contains_key("anthropic-version") {
                 req.insert_header("anthropic-version", ANTHROPIC_VERSION)?;
             }
+        }
+        ProviderKind::Gemini if account.oauth_provider() == Some(ProviderId::Vertex) => {
+            crate::vertex::set_headers(req, key)?;
         }
         ProviderKind::Gemini => req.insert_header("x-goog-api-key", key)?,
         ProviderKind::Codex | ProviderKind::OpenAiCompat => {

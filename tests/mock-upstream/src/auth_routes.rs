@@ -8,6 +8,8 @@
 //! | `POST /_auth/oauth/token` | iFlow's code and refresh grants; requires HTTP Basic `client_id:client_secret` (else 401 `invalid_client`) |
 //! | `GET /_auth/api/oauth/getUserInfo?accessToken=T` | `{"success":true,"data":{"apiKey":"sk-iflow-<T>","email":..}}` |
 //! | `GET/POST /_auth/api/openapi/apikey` with `Cookie: BXAuth=..` | iFlow's cookie key API: GET masks the key, POST `{"name"}` returns it whole |
+//! | `POST /_auth/google/keys` `{"client_email","n","e"}` (base64url big-endian) | registers a service account's RSA public key (kept in the journal) |
+//! | `POST /_auth/google/token` (RFC 7523 JWT-bearer grant) | verifies the RS256 assertion with the key registered for its `iss`, and its `aud`: `{"access_token":"ya29.<iss>-<n>","expires_in":3600}`, else 400 `invalid_grant` |
 //!
 //! Tokens are `at-<client_id>-<n>` / `rt-<client_id>-<n>` (`<client_id>-refreshed` for a
 //! refresh grant) with `n` counting the grants of that route since the last reset.
@@ -105,6 +107,10 @@ pub fn handle(state: &State, parts: &http::request::Parts, body: &[u8]) -> Plann
                 "name": "cookie-user", "apiKey": key, "expireTime": "2099-01-01 00:00",
             }}))
         }
+        ("POST", "/_auth/google/keys") => ok(json!({"ok": true})),
+        ("POST", "/_auth/google/token") => {
+            google_token(state, &form("grant_type"), &form("assertion"))
+        }
         _ => Planned::json(
             404,
             JSON,
@@ -163,6 +169,59 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// The JWT-bearer grant: the assertion must verify with the key registered for its `iss`.
+fn google_token(state: &State, grant_type: &str, assertion: &str) -> Planned {
+    if grant_type != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+        return oauth_error("unsupported_grant_type");
+    }
+    let mut parts = assertion.split('.');
+    let (Some(h), Some(c), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return oauth_error("invalid_grant");
+    };
+    let json_part = |p: &str| -> Value {
+        decode_base64(p)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null)
+    };
+    let (header, claims) = (json_part(h), json_part(c));
+    let iss = claims["iss"].as_str().unwrap_or_default().to_owned();
+    let key = state
+        .journal(Some("auth:google/keys"))
+        .into_iter()
+        .rev()
+        .filter_map(|e| serde_json::from_str::<Value>(e.body.as_deref().unwrap_or("")).ok())
+        .find(|k| k["client_email"] == iss.as_str());
+    let (Some(key), Some(sig)) = (key, decode_base64(sig)) else {
+        return oauth_error("invalid_grant");
+    };
+    let field = |k: &str| decode_base64(key[k].as_str().unwrap_or_default()).unwrap_or_default();
+    let public = ring::signature::RsaPublicKeyComponents {
+        n: field("n"),
+        e: field("e"),
+    };
+    let verified = public
+        .verify(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            format!("{h}.{c}").as_bytes(),
+            &sig,
+        )
+        .is_ok();
+    let aud_ok = claims["aud"]
+        .as_str()
+        .is_some_and(|a| a.ends_with("/_auth/google/token"));
+    if !verified || header["alg"] != "RS256" || !aud_ok || claims["scope"].as_str().is_none() {
+        return oauth_error("invalid_grant");
+    }
+    let n = state.journal(Some("auth:google/token")).len();
+    ok(json!({
+        "access_token": format!("ya29.{iss}-{n}"),
+        "expires_in": 3600,
+        "token_type": "Bearer",
+    }))
 }
 
 #[cfg(test)]
