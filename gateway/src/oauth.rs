@@ -3,14 +3,16 @@
 //! files OpenAI-compatible accounts (`resource_url` or the portal), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
-//! their current access token.
+//! their current access token. Claude (`claude_oauth.rs`), Kimi and iFlow (`oauth_openai.rs`)
+//! and Vertex (`vertex.rs`) files are built by their own modules.
 //!
 //! Contract: built with the runtime snapshot, off the hot path. Per attempt, `upstream_peer`
 //! awaits [`OAuthLink::ready`] (so a request that arrives during a refresh waits for it) and
 //! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
 //! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
 //! token rewritten by `switchyard refresh` or a new login of the same file is used without a
-//! restart. Other providers' files are skipped with one log line each (not served yet).
+//! restart. Gemini CLI and Antigravity files are skipped with one log line each (not served
+//! yet).
 //!
 //! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
 //! puts the same account once more right after the current attempt; before that attempt

@@ -17,7 +17,7 @@ import anthropic
 import openai
 
 from conftest import CLIENT_KEY, free_port, gateway_config, http_request
-from test_login_oauth import CLIENT_ID, Browser, Login, auth_files, oidc  # noqa: F401
+from test_login_oauth import CLIENT_ID, Browser, Login, auth_files, oidc, run_refresh  # noqa: F401
 
 IDENTITY = "You are Claude Code, Anthropic's official CLI for Claude."
 BASE_BETAS = ["claude-code-20250219", "oauth-2025-04-20", "interleaved-thinking-2025-05-14",
@@ -62,7 +62,7 @@ def login_claude(request, tmp_path: Path, oidc, cfg: Path, *, hash_state: bool =
     return path
 
 
-def test_login_claude_accepts_code_hash_state_and_saves_a_claude_file(request, tmp_path, oidc):
+def test_login_claude_accepts_code_hash_state_saves_a_claude_file_and_refreshes(request, tmp_path, oidc):
     cfg = claude_config(tmp_path, oidc, "http://127.0.0.1:9")
     path = login_claude(request, tmp_path, oidc, cfg, hash_state=True)
     # No email in this provider's answer (Claude's names `account.email_address`) and no
@@ -72,6 +72,12 @@ def test_login_claude_accepts_code_hash_state_and_saves_a_claude_file(request, t
     assert data["type"] == "claude"
     for k in ("access_token", "refresh_token", "expired", "last_refresh"):
         assert data[k], k
+    # Refresh goes through the same JSON-then-form token request and rotates both tokens.
+    code, log = run_refresh(tmp_path, cfg)
+    assert code == 0, log
+    after = json.loads(path.read_text())
+    assert after["access_token"] != data["access_token"]
+    assert after["refresh_token"] != data["refresh_token"]
 
 
 def _gateway(request, tmp_path, oidc, mock_upstream, gateway):

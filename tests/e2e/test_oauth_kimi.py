@@ -13,7 +13,7 @@ from pathlib import Path
 import openai
 
 from conftest import CLIENT_KEY, gateway_config
-from test_login_oauth import Login, auth_files
+from test_login_oauth import Login, auth_files, run_refresh
 
 
 def kimi_config(tmp_path: Path, mock, client_id: str) -> Path:
@@ -62,6 +62,16 @@ def test_kimi_login_keeps_the_device_id_and_the_account_serves_chat(
     assert (e["path"], e["account"]) == ("/v1/chat/completions", "at-ok-1")
     assert e["headers"]["x-msh-device-id"] == device_id
     assert e["headers"]["x-msh-platform"] == "cli-proxy-api"
+
+    # A refresh carries the same device identity.
+    mock_upstream.reset()
+    code, log = run_refresh(tmp_path, cfg)
+    assert code == 0, log
+    [grant] = mock_upstream.journal()
+    assert "grant_type=refresh_token" in grant["body"]
+    assert grant["headers"]["x-msh-device-id"] == device_id
+    after = json.loads(path.read_text())
+    assert (after["access_token"], after["device_id"]) == ("at-ok-refreshed-1", device_id)
 
 
 def test_kimi_expired_device_code_says_so_and_writes_nothing(request, tmp_path, mock_upstream):

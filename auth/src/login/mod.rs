@@ -1,6 +1,9 @@
 //! `switchyard login <provider>`: runs the provider's flow (authorization code + PKCE with a
 //! loopback callback, or the RFC 8628 device grant), turns the tokens into an auth file in
-//! CLIProxyAPI's format, and saves it atomically in `auth-dir`.
+//! CLIProxyAPI's format, and saves it atomically in `auth-dir`. Provider quirks live in their
+//! own modules: [`claude`] (JSON token endpoint, `code#state`), [`kimi`] (`X-Msh-*` device
+//! headers, `device_id` in the file), [`iflow`] (Basic client auth, the API key from user info,
+//! `--cookie`).
 //!
 //! Contract: user-facing lines go to the `out` writer (stdout in the CLI); nothing else is
 //! printed and no token is ever written there or logged. A cancelled (Ctrl-C), timed-out,
