@@ -104,8 +104,14 @@ def test_claude_oauth_serves_anthropic_sdk_cloaked_as_claude_code(
     count = client.messages.count_tokens(
         model="claude-sonnet-4-5", messages=[{"role": "user", "content": "hi"}])
     assert count.input_tokens > 0
+    with client.messages.stream(
+            model="claude-sonnet-4-5", max_tokens=64,
+            messages=[{"role": "user", "content": "MOCK_REPLY[streamed from the subscription]"}]) as s:
+        assert s.get_final_text() == "streamed from the subscription"
 
-    sent, counted = mock_upstream.journal()
+    sent, counted, streamed = mock_upstream.journal()
+    assert (streamed["query"], streamed["stream"], streamed["account"]) == ("beta=true", True, token)
+    assert json.loads(streamed["body"])["system"] == [{"type": "text", "text": IDENTITY}]
     assert (sent["path"], sent["query"]) == ("/v1/messages", "beta=true")
     assert (counted["path"], counted["query"]) == ("/v1/messages/count_tokens", "beta=true")
     for e in (sent, counted):
@@ -171,3 +177,28 @@ def test_openai_client_reaches_the_claude_subscription_through_the_ir(
     assert body["system"][0] == {"type": "text", "text": IDENTITY}
     assert [b["text"] for b in body["system"][1:]] == ["Be kind."]
     assert USER_ID.fullmatch(body["metadata"]["user_id"])
+
+
+def test_real_claude_code_reaches_the_subscription_with_its_own_request(
+        request, tmp_path, oidc, mock_upstream, gateway):
+    from test_claude_code import run_claude
+
+    gw, token = _gateway(request, tmp_path, oidc, mock_upstream, gateway)
+    text = "Claude Code on a subscription"
+    p = run_claude(gw.url, CLIENT_KEY, f"Reply with exactly this. MOCK_REPLY[{text}]",
+                   tmp_path / "home")
+    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    assert p.stdout == text + "\n"
+    [e] = [e for e in mock_upstream.journal() if e["method"] == "POST"]
+    assert (e["path"], e["query"], e["account"]) == ("/v1/messages", "beta=true", token)
+    assert e["headers"]["authorization"] == f"Bearer {token}"
+    assert "x-api-key" not in e["headers"]
+    assert e["headers"]["user-agent"].startswith("claude-cli/")
+    assert "claude-cli/2.1.81" not in e["headers"]["user-agent"]
+    betas = _betas(e)
+    assert betas[:len(BASE_BETAS)] == BASE_BETAS and len(betas) > len(BASE_BETAS)
+    # Its own identity headers stay (ours would say MacOS/arm64); its ~115 KB body is past the
+    # journal's text limit, so byte-for-byte passthrough of a Claude Code body is asserted by
+    # the hand-built request above.
+    assert e["headers"]["x-stainless-package-version"] != "0.74.0"
+    assert "x-claude-code-session-id" in e["headers"]
