@@ -130,6 +130,7 @@ def test_claude_oauth_serves_anthropic_sdk_cloaked_as_claude_code(
                               {"type": "text", "text": "Answer tersely."}]
     assert USER_ID.fullmatch(body["metadata"]["user_id"]), body["metadata"]
     assert body["messages"] == [{"role": "user", "content": "MOCK_REPLY[subscription ok]"}]
+    assert token not in gw.log_text()
     counted_body = json.loads(counted["body"])
     assert counted_body["system"] == [{"type": "text", "text": IDENTITY}]
     assert "metadata" not in counted_body

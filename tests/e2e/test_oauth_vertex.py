@@ -92,6 +92,7 @@ def test_vertex_account_gets_a_jwt_bearer_token_and_uses_the_regional_path(
     data = json.loads((tmp_path / "auths" / "vertex-proj-1.json").read_text())
     assert data["access_token"] == token and data["expired"]
     assert data["service_account"]["client_email"] == EMAIL
+    assert token not in gw.log_text() and form["assertion"] not in gw.log_text()
 
     # The mock's check is real: the same assertion with a altered signature is refused.
     h, c, sig = form["assertion"].split(".")
