@@ -113,11 +113,7 @@ pub fn run_refresh(
             .reload()
             .into_iter()
             .filter(|id| account.is_none_or(|a| a == id))
-            .filter(|id| {
-                refresher
-                    .record(id)
-                    .is_some_and(|r| r.refresh_token().is_some())
-            })
+            .filter(|id| refresher.record(id).is_some_and(|r| r.can_refresh()))
             .collect();
         if ids.is_empty() {
             let _ = writeln!(

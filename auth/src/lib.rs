@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod provider;
 pub mod record;
 pub mod refresh;
+pub mod service_account;
 pub mod store;
 pub mod timefmt;
 

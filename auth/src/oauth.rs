@@ -61,7 +61,21 @@ pub type OAuthClient = oauth2::Client<
 
 /// The HTTP client for token endpoints: rustls, no redirects (the oauth2 crate's advice).
 pub fn http_client() -> Result<reqwest::Client, AuthError> {
+    http_client_with(&[])
+}
+
+/// [`http_client`] sending `headers` with every request (Kimi's `X-Msh-*` device headers).
+pub fn http_client_with(headers: &[(&str, String)]) -> Result<reqwest::Client, AuthError> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (k, v) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| AuthError::Config(format!("bad header name {k:?}")))?;
+        let value = reqwest::header::HeaderValue::from_str(v)
+            .map_err(|_| AuthError::Config(format!("bad value for header {k}")))?;
+        map.insert(name, value);
+    }
     reqwest::Client::builder()
+        .default_headers(map)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .build()
@@ -116,6 +130,8 @@ pub fn token_set(t: &Tokens) -> TokenSet {
             .scopes()
             .map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(" ")),
         resource_url: t.extra_fields().resource_url.clone(),
+        email: None,
+        api_key: None,
     }
 }
 
@@ -164,6 +180,9 @@ pub async fn refresh(
     http: &reqwest::Client,
     refresh_token: &str,
 ) -> Result<TokenSet, AuthError> {
+    if p.id == crate::provider::ProviderId::Claude {
+        return crate::login::claude::refresh(p, http, refresh_token).await;
+    }
     let c = client(p)?;
     let rt = RefreshToken::new(refresh_token.to_owned());
     let req = c

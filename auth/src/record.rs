@@ -25,6 +25,11 @@ pub struct TokenSet {
     pub scope: Option<String>,
     /// Qwen: the API host the account must use.
     pub resource_url: Option<String>,
+    /// The account's email when the token response names it (Claude's `account`, iFlow's
+    /// user info); otherwise it comes from the `id_token`.
+    pub email: Option<String>,
+    /// iFlow: the API key the account's requests carry (written as `api_key`).
+    pub api_key: Option<Secret>,
 }
 
 /// A loaded auth file.
@@ -111,6 +116,31 @@ impl AuthRecord {
         self.field("resource_url")
     }
 
+    /// iFlow: the API key the account's requests carry.
+    pub fn api_key(&self) -> Option<&str> {
+        self.field("api_key")
+    }
+
+    /// What the account's upstream requests carry: iFlow's API key, otherwise the access
+    /// token.
+    pub fn credential(&self) -> Option<&str> {
+        match self.provider {
+            Some(ProviderId::Iflow) => self.api_key().or_else(|| self.access_token()),
+            _ => self.access_token(),
+        }
+    }
+
+    /// Whether a new access token can be obtained without the user: a refresh token, or
+    /// Vertex's service-account key (a JWT-bearer grant).
+    pub fn can_refresh(&self) -> bool {
+        self.refresh_token().is_some()
+            || (self.provider == Some(ProviderId::Vertex)
+                && self
+                    .raw
+                    .get("service_account")
+                    .is_some_and(Value::is_object))
+    }
+
     /// Access-token expiry, Unix seconds: top-level `expired` or nested `token.expiry`.
     pub fn expiry(&self) -> Option<i64> {
         let text = self.raw.get("expired").and_then(Value::as_str);
@@ -158,6 +188,9 @@ impl AuthRecord {
         }
         if let Some(id) = &t.id_token {
             self.raw.insert("id_token".into(), s(id.expose()));
+        }
+        if let Some(k) = &t.api_key {
+            self.raw.insert("api_key".into(), s(k.expose()));
         }
         if let Some(u) = &t.resource_url {
             self.raw.insert("resource_url".into(), s(u));

@@ -52,6 +52,9 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 300)]
         timeout_seconds: u64,
+        /// iflow: a logged-in browser cookie (with BXAuth) to exchange for the API key.
+        #[arg(long)]
+        cookie: Option<String>,
     },
     /// Refresh the OAuth accounts in auth-dir now (or only --account ID).
     Refresh {
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
             device,
             import,
             timeout_seconds,
+            cookie,
         } => {
             let Some(cfg) = auth_config(config.as_deref()) else {
                 return ExitCode::FAILURE;
@@ -148,6 +152,7 @@ fn main() -> ExitCode {
                 callback_port,
                 device,
                 timeout: std::time::Duration::from_secs(timeout_seconds),
+                cookie,
             };
             exit(switchyard_auth::cli::run_login(
                 &provider,

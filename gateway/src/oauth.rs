@@ -3,17 +3,18 @@
 //! files OpenAI-compatible accounts (`resource_url` or the portal), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
-//! their current access token. Each account serves its channel's catalog models
-//! (`oauth_models.rs`: `oauth-model-alias`, `oauth-excluded-models`, the file's
-//! `excluded_models`).
+//! their current access token. Claude (`claude_oauth.rs`), Kimi and iFlow (`oauth_openai.rs`)
+//! and Vertex (`vertex.rs`) files are built by their own modules. Each account serves its
+//! channel's catalog models (`oauth_models.rs`: `oauth-model-alias`, `oauth-excluded-models`,
+//! the file's `excluded_models`).
 //!
 //! Contract: built with the runtime snapshot, off the hot path. Per attempt, `upstream_peer`
 //! awaits [`OAuthLink::ready`] (so a request that arrives during a refresh waits for it) and
 //! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
 //! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
 //! token rewritten by `switchyard refresh` or a new login of the same file is used without a
-//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Other
-//! providers' files are skipped with one log line each (not served yet).
+//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Gemini CLI
+//! and Antigravity files are skipped with one log line each (not served yet).
 //!
 //! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
 //! puts the same account once more right after the current attempt; before that attempt
@@ -151,6 +152,10 @@ pub fn load(config: &Config, refresher: Arc<Refresher>, catalog: &Catalog) -> OA
         let mut account = match provider.id {
             ProviderId::Codex => codex_account(&file, &record, &provider),
             ProviderId::Qwen => qwen_account(&file, &record, &provider),
+            ProviderId::Claude => crate::claude_oauth::account(&file, &record, &provider),
+            ProviderId::Kimi => crate::oauth_openai::kimi_account(&file, &record, &provider),
+            ProviderId::Iflow => crate::oauth_openai::iflow_account(&file, &record, &provider),
+            ProviderId::Vertex => crate::vertex::account(&file, &record, &provider),
             _ => {
                 tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
                 continue;

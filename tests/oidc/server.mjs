@@ -41,7 +41,9 @@ const provider = new Provider(issuer, {
       'http://localhost/oauth-callback',
     ],
   }],
-  scopes: ['openid', 'offline_access', 'profile', 'email', 'model.completion'],
+  // Claude's scopes too: without `openid` a request is granted only scopes the provider knows.
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'model.completion',
+    'org:create_api_key', 'user:profile', 'user:inference'],
   claims: { openid: ['sub'], email: ['email'] },
   features: {
     devInteractions: { enabled: true },

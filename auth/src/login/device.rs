@@ -12,11 +12,20 @@ use oauth2::{DeviceCodeErrorResponseType, StandardDeviceAuthorizationResponse};
 use oauth2::{PkceCodeChallenge, RequestTokenError, Scope};
 use std::io::Write;
 
-pub(crate) async fn run(
+/// The device login of `p`. `headers` go with every request (Kimi's device identity);
+/// `sleep` waits between polls (`tokio::time::sleep`; a test passes one that records the
+/// intervals and returns at once).
+pub async fn run<S, SF>(
     p: &Provider,
     pkce: bool,
+    headers: &[(&str, String)],
     out: &mut (dyn Write + Send),
-) -> Result<TokenSet, AuthError> {
+    sleep: S,
+) -> Result<TokenSet, AuthError>
+where
+    S: Fn(std::time::Duration) -> SF,
+    SF: std::future::Future<Output = ()>,
+{
     if p.device_url.is_empty() {
         return Err(AuthError::Unsupported(format!(
             "{} device login without oauth-overrides.{}.device-url (the provider's own device \
@@ -26,7 +35,7 @@ pub(crate) async fn run(
         )));
     }
     let client = oauth::client(p)?;
-    let http = oauth::http_client()?;
+    let http = oauth::http_client_with(headers)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut req = client
         .exchange_device_code()
@@ -65,7 +74,7 @@ pub(crate) async fn run(
         poll = poll.add_extra_param("code_verifier", verifier.secret().clone());
     }
     let t = poll
-        .request_async(&http, tokio::time::sleep, None)
+        .request_async(&http, sleep, None)
         .await
         .map_err(|e| match e {
             RequestTokenError::ServerResponse(r) => match r.error() {

@@ -1,14 +1,20 @@
 //! `switchyard login <provider>`: runs the provider's flow (authorization code + PKCE with a
 //! loopback callback, or the RFC 8628 device grant), turns the tokens into an auth file in
-//! CLIProxyAPI's format, and saves it atomically in `auth-dir`.
+//! CLIProxyAPI's format, and saves it atomically in `auth-dir`. Provider quirks live in their
+//! own modules: [`claude`] (JSON token endpoint, `code#state`), [`kimi`] (`X-Msh-*` device
+//! headers, `device_id` in the file), [`iflow`] (Basic client auth, the API key from user info,
+//! `--cookie`).
 //!
 //! Contract: user-facing lines go to the `out` writer (stdout in the CLI); nothing else is
 //! printed and no token is ever written there or logged. A cancelled (Ctrl-C), timed-out,
 //! refused or state-mismatched login returns an error and writes no file.
 
 mod callback;
-mod device;
+pub mod claude;
+pub mod device;
+pub mod iflow;
 mod import;
+pub mod kimi;
 
 pub use import::import_vertex;
 
@@ -38,6 +44,8 @@ pub struct LoginOptions {
     pub device: bool,
     /// Give up after this long.
     pub timeout: Duration,
+    /// iFlow: a logged-in browser cookie to exchange for the API key instead of OAuth.
+    pub cookie: Option<String>,
 }
 
 impl Default for LoginOptions {
@@ -47,6 +55,7 @@ impl Default for LoginOptions {
             callback_port: None,
             device: false,
             timeout: Duration::from_secs(300),
+            cookie: None,
         }
     }
 }
@@ -68,16 +77,27 @@ pub async fn login(
         }
         (f, false) => f,
     };
-    if matches!(provider.id, ProviderId::Iflow) {
-        return Err(AuthError::Unsupported(
-            "iflow login (its API-key fetch after the OAuth step)".into(),
-        ));
-    }
+    let cookie = match (&opts.cookie, provider.id) {
+        (Some(c), ProviderId::Iflow) => Some(c.as_str()),
+        (Some(_), _) => return Err(AuthError::Config("--cookie is only for iflow".into())),
+        (None, _) => None,
+    };
+    // Kimi: one device id for the login, the file and every later request.
+    let device_id = (provider.id == ProviderId::Kimi).then(kimi::new_device_id);
+    let headers = device_id
+        .as_deref()
+        .map(kimi::device_headers)
+        .unwrap_or_default();
+    let sleep = tokio::time::sleep;
     let work = async {
         match flow {
+            _ if cookie.is_some() => {
+                let http = oauth::http_client()?;
+                iflow::cookie_login(provider, &http, cookie.unwrap_or_default()).await
+            }
             Flow::AuthCode => auth_code(provider, opts, out).await,
-            Flow::Device => device::run(provider, false, out).await,
-            Flow::DevicePkce => device::run(provider, true, out).await,
+            Flow::Device => device::run(provider, false, &headers, out, sleep).await,
+            Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
             Flow::Import => Err(AuthError::Config(
                 "vertex has no OAuth login; use `switchyard login vertex --import FILE`".into(),
             )),
@@ -93,7 +113,13 @@ pub async fn login(
         r = work => r?,
     };
     let now = now_secs();
-    let (name, raw) = auth_file(provider, &tokens, now);
+    let (name, mut raw) = auth_file(provider, &tokens, now);
+    if let Some(id) = device_id {
+        raw.insert("device_id".into(), Value::String(id));
+    }
+    if let Some(kept) = cookie.and_then(iflow::kept_cookie) {
+        raw.insert("cookie".into(), Value::String(kept));
+    }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {
         return Err(AuthError::Protocol("no file type".into()));
@@ -130,6 +156,11 @@ async fn auth_code(
     for (k, v) in &p.auth_params {
         req = req.add_extra_param(*k, *v);
     }
+    if p.id == ProviderId::Iflow {
+        for (k, v) in iflow::auth_params(&redirect) {
+            req = req.add_extra_param(k, v);
+        }
+    }
     let (url, state) = req.url();
     let _ = writeln!(
         out,
@@ -144,6 +175,21 @@ async fn auth_code(
     }
     let code = server.wait(state.secret()).await?;
     let http = oauth::http_client()?;
+    if p.id == ProviderId::Iflow {
+        return iflow::exchange(p, &http, &code, &redirect).await;
+    }
+    if p.id == ProviderId::Claude {
+        let code = claude::split_code(&code, state.secret())?;
+        return claude::exchange(
+            p,
+            &http,
+            &code,
+            state.secret(),
+            &redirect,
+            verifier.secret(),
+        )
+        .await;
+    }
     let t = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?
@@ -182,7 +228,7 @@ pub fn auth_file(p: &Provider, t: &TokenSet, now: i64) -> (String, Map<String, V
         .as_ref()
         .map(|i| jwt::claims(i.expose()))
         .unwrap_or_default();
-    let email = jwt::string_claim(&claims, "email");
+    let email = jwt::string_claim(&claims, "email").or_else(|| t.email.clone());
     let subject = jwt::string_claim(&claims, "sub");
     let account_id = jwt::openai_auth_claim(&claims, "chatgpt_account_id");
     let plan = jwt::openai_auth_claim(&claims, "chatgpt_plan_type");

@@ -10,9 +10,14 @@
 //! - `invalid_grant` marks the account unusable with a status and one warning line (its id,
 //!   never a token); it is never retried until its file changes. Other failures back off
 //!   ([`schedule::backoff`]).
+//! - A renewal is per provider ([`grant`]): the refresh-token grant (JSON first for Claude,
+//!   Kimi's device headers), iFlow's API-key re-fetch after it, Vertex's JWT-bearer grant
+//!   from the service-account key (a Vertex file without a token gets one on first use).
+//! - The credential handed out is the access token, or iFlow's API key.
 //! - Background work runs on at most `workers` concurrent refreshes. Timing rules live in
 //!   [`schedule`] and take the clock as an argument.
 
+mod grant;
 pub mod schedule;
 mod service;
 

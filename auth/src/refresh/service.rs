@@ -216,9 +216,18 @@ impl Refresher {
     /// The current access token; waits for a refresh in progress on this account.
     pub async fn token(&self, id: &str) -> Result<Secret, AuthError> {
         let slot = self.slot(id)?;
-        let _wait = slot.flight.lock().await;
-        let st = read(&slot.state);
-        current(&st)
+        {
+            let _wait = slot.flight.lock().await;
+            let st = read(&slot.state);
+            // A file without a credential yet (an imported Vertex key) gets its first one now.
+            if st.record.credential().is_some()
+                || !st.record.can_refresh()
+                || st.status != AccountStatus::Active
+            {
+                return current(&st);
+            }
+        }
+        self.refresh_inner(id, Refresh::IfDue).await
     }
 
     /// After an upstream 401 with `seen`: refresh once, unless another caller already replaced
@@ -240,7 +249,7 @@ impl Refresher {
     async fn refresh_inner(&self, id: &str, why: Refresh<'_>) -> Result<Secret, AuthError> {
         let slot = self.slot(id)?;
         let _flight = slot.flight.lock().await;
-        let (provider, refresh_token, record) = {
+        let (provider, record) = {
             let st = read(&slot.state);
             let seen = match why {
                 Refresh::After401(seen) => Some(seen),
@@ -258,18 +267,18 @@ impl Refresher {
                 )));
             }
             if let Some(seen) = seen {
-                if st.record.access_token().is_some_and(|t| t != seen) {
+                if st.record.credential().is_some_and(|t| t != seen) {
                     return current(&st);
                 }
             }
-            let Some(rt) = st.record.refresh_token().map(str::to_owned) else {
+            if !st.record.can_refresh() {
                 return Err(AuthError::Config(format!(
                     "account {id} has no refresh token"
                 )));
-            };
-            (st.provider.clone(), rt, st.record.clone())
+            }
+            (st.provider.clone(), st.record.clone())
         };
-        match oauth::refresh(&provider, &self.http, &refresh_token).await {
+        match super::grant::renew(&provider, &self.http, &record, self.clock.now()).await {
             Ok(tokens) => {
                 let mut updated = record;
                 updated.apply_tokens(&tokens, self.clock.now());
@@ -333,7 +342,7 @@ impl Refresher {
             .filter(|(_, slot)| {
                 let st = read(&slot.state);
                 st.status == AccountStatus::Active
-                    && st.record.refresh_token().is_some()
+                    && st.record.can_refresh()
                     && is_due(&timing(&st), st.retry_at, now)
                     && slot.flight.try_lock().is_ok()
             })
@@ -364,7 +373,11 @@ impl Refresher {
 
 fn timing(st: &State) -> Timing {
     Timing {
-        expiry: st.record.expiry(),
+        // No credential yet: due at once.
+        expiry: st
+            .record
+            .expiry()
+            .or_else(|| st.record.credential().is_none().then_some(0)),
         last_refresh: st.record.last_refresh(),
         lead: st.provider.refresh_lead,
         interval_secs: st.record.meta.refresh_interval_seconds,
@@ -379,7 +392,7 @@ fn current(st: &State) -> Result<Secret, AuthError> {
         )));
     }
     st.record
-        .access_token()
+        .credential()
         .map(Secret::new)
         .ok_or_else(|| AuthError::Config(format!("account {} has no access token", st.record.id)))
 }

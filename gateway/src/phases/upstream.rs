@@ -15,6 +15,7 @@ use pingora_core::upstreams::peer::HttpPeer;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::RequestHeader;
 use pingora_proxy::{FailToProxy, Session};
+use switchyard_auth::ProviderId;
 use switchyard_conf::ProviderKind;
 
 /// Default `anthropic-version` when the client sends none.
@@ -125,7 +126,7 @@ pub fn upstream_request_filter(
 
     let mut path = String::with_capacity(64);
     path.push_str(&account.target.base_path);
-    path.push_str(endpoint.upstream_suffix());
+    path.push_str(&crate::vertex::suffix(account, endpoint.upstream_suffix()));
     if let Endpoint::Gemini { method, .. } = endpoint {
         path.push_str(&encode_path_segment(&upstream_model));
         path.push(':');
@@ -137,6 +138,7 @@ pub fn upstream_request_filter(
         .query()
         .map(strip_credential_params)
         .unwrap_or_default();
+    let query = crate::claude_oauth::query(account, query);
     if !query.is_empty() {
         path.push('?');
         path.push_str(&query);
@@ -180,6 +182,22 @@ pub fn upstream_request_filter(
         ctx.splice = None;
         ctx.translated = Some(out); // sent whole by `request_body_filter`
     }
+    // Claude OAuth: Claude Code's identity for other clients (claude_oauth.rs).
+    if account.oauth_provider() == Some(ProviderId::Claude) {
+        let body = ctx.translated.clone().unwrap_or_else(|| {
+            let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
+            match (&ctx.splice, &ctx.model_span) {
+                (Some(literal), Some(span)) => body::splice(&raw, span, literal),
+                _ => raw,
+            }
+        });
+        let client = session.req_header();
+        if let Some(out) = crate::claude_oauth::cloak(&body, client, account, endpoint) {
+            len = out.len();
+            ctx.splice = None;
+            ctx.translated = Some(out);
+        }
+    }
     req.insert_header("content-length", len.to_string())?;
     Ok(())
 }
@@ -210,10 +228,12 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         upstream: translate::upstream_wire(account.kind),
     };
     let (suffix, query) = translate::upstream_path(account.kind, &upstream_model, stream);
+    let query = crate::claude_oauth::query(account, query.to_owned());
+    let suffix = crate::vertex::suffix(account, &suffix);
     let mut path = format!("{}{suffix}", account.target.base_path);
     if !query.is_empty() {
         path.push('?');
-        path.push_str(query);
+        path.push_str(&query);
     }
     let body = match translate::encode_request(ir, pair, &upstream_model, stream) {
         Ok(b) => b,
@@ -231,6 +251,8 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         Some(edited) => Bytes::from(edited),
         None => body,
     };
+    let messages = Endpoint::AnthropicMessages;
+    let body = crate::claude_oauth::cloak(&body, req, account, &messages).unwrap_or(body);
     let uri: http::Uri = path
         .parse()
         .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
@@ -262,11 +284,17 @@ fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) 
     let oauth_token = account.oauth.as_ref().and_then(|o| o.current());
     let key = oauth_token.as_ref().unwrap_or(&account.key).expose();
     match account.kind {
+        ProviderKind::Claude if account.oauth.is_some() => {
+            crate::claude_oauth::set_headers(req, key)?;
+        }
         ProviderKind::Claude => {
             req.insert_header("x-api-key", key)?;
             if !req.headers.contains_key("anthropic-version") {
                 req.insert_header("anthropic-version", ANTHROPIC_VERSION)?;
             }
+        }
+        ProviderKind::Gemini if account.oauth_provider() == Some(ProviderId::Vertex) => {
+            crate::vertex::set_headers(req, key)?;
         }
         ProviderKind::Gemini => req.insert_header("x-goog-api-key", key)?,
         ProviderKind::Codex | ProviderKind::OpenAiCompat => {

@@ -41,6 +41,10 @@ pub async fn handle(
         return Ok(control::handle(&state, &parts.method, path, query, &body)
             .into_response(Pacing::default()));
     }
+    if path.starts_with("/_auth/") {
+        let planned = crate::auth_routes::handle(&state, &parts, &body);
+        return Ok(planned.into_response(Pacing::default()));
+    }
 
     let route = Route::classify(&parts.method, path, &parts.headers, query);
     let account = routes::account(&parts.headers, query);
@@ -267,7 +271,7 @@ fn error(protocol: Protocol, status: u16, ctx: &ReplyCtx<'_>, message: Option<&s
     Planned::json(status, content_type(protocol), text).with_header(header, request_id)
 }
 
-fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
+pub(crate) fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes());
@@ -281,7 +285,7 @@ fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
     out
 }
 
-fn sha256_hex(body: &[u8]) -> String {
+pub(crate) fn sha256_hex(body: &[u8]) -> String {
     Sha256::digest(body)
         .iter()
         .fold(String::with_capacity(64), |mut s, b| {

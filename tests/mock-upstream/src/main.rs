@@ -7,6 +7,7 @@
 //! ([`control`]). Streams are played event by event with real timing ([`body`]).
 
 mod anthropic;
+mod auth_routes;
 mod body;
 mod control;
 mod errors;

@@ -8,6 +8,7 @@
 //! | `GET /v1/models` | OpenAI list; Anthropic's with an `anthropic-version` header; Gemini's with `x-goog-api-key` or `?key=` |
 //! | `POST /v1/messages`, `POST /v1/messages/count_tokens` (any query) | Anthropic |
 //! | `POST /{v1beta,v1}/models/{model}:{generateContent,streamGenerateContent,countTokens}`, `GET /v1beta/models` | Gemini |
+//! | `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:{method}` | Gemini (Vertex) |
 //!
 //! The account is the credential: `Authorization: Bearer K` (or a bare `Authorization: K`),
 //! then `x-api-key`, then `x-goog-api-key`, then `?key=K`; none means account "".
@@ -76,9 +77,15 @@ impl Route {
             }
             _ => {}
         }
+        // Vertex: `/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}`.
+        let vertex = path
+            .strip_prefix("/v1/projects/")
+            .and_then(|r| r.split_once("/publishers/google/models/"))
+            .map(|(_, rest)| rest);
         let rest = path
             .strip_prefix("/v1beta/models/")
-            .or_else(|| path.strip_prefix("/v1/models/"));
+            .or_else(|| path.strip_prefix("/v1/models/"))
+            .or(vertex);
         if let (true, Some((model, method))) = (post, rest.and_then(|r| r.rsplit_once(':'))) {
             if !model.is_empty() && !model.contains('/') {
                 let model = model.to_owned();
@@ -200,6 +207,13 @@ mod tests {
             Route::GeminiCountTokens("g".into())
         );
         assert_eq!(c(Method::POST, "/v1/models/g:nope"), Route::NotFound);
+        assert_eq!(
+            c(
+                Method::POST,
+                "/v1/projects/p/locations/l/publishers/google/models/g:generateContent"
+            ),
+            Route::GeminiGenerate("g".into())
+        );
         assert_eq!(c(Method::HEAD, "/"), Route::NotFound);
         let mut a = HeaderMap::new();
         a.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
