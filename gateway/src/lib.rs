@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod body;
 pub mod bootstrap;
 pub mod client_auth;
+pub mod codeassist;
 pub mod ctx;
 pub mod dns;
 pub mod errors;

@@ -1,6 +1,7 @@
 //! OAuth accounts from `auth-dir` in the pool: the usable Codex auth files become Codex
-//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`) and Qwen
-//! files OpenAI-compatible accounts (`resource_url` or the portal), with
+//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`), Qwen
+//! files OpenAI-compatible accounts (`resource_url` or the portal), Gemini CLI and Antigravity
+//! files Code Assist accounts (`codeassist.rs`, one per project), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
 //! their current access token.
@@ -39,6 +40,8 @@ pub struct OAuthLink {
     pub file: String,
     /// Whose file it is: decides the path, headers and envelope of the account's requests.
     pub provider: ProviderId,
+    /// Gemini CLI and Antigravity accounts: project, hosts and envelope (`codeassist.rs`).
+    pub channel: Option<Arc<crate::codeassist::Channel>>,
     refresher: Arc<Refresher>,
 }
 
@@ -144,6 +147,18 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
         let account = match provider.id {
             ProviderId::Codex => codex_account(&file, &record, &provider),
             ProviderId::Qwen => qwen_account(&file, &record, &provider),
+            ProviderId::Gemini | ProviderId::Antigravity => {
+                for (account, channel) in crate::codeassist::accounts(&file, &record, &provider) {
+                    let link = OAuthLink {
+                        file: file.clone(),
+                        provider: provider.id,
+                        channel: Some(channel),
+                        refresher: refresher.clone(),
+                    };
+                    accounts.push((account, link));
+                }
+                continue;
+            }
             _ => {
                 tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
                 continue;
@@ -152,6 +167,7 @@ pub fn load(config: &Config) -> Result<OAuthAccounts, String> {
         let link = OAuthLink {
             file: file.clone(),
             provider: provider.id,
+            channel: None,
             refresher: refresher.clone(),
         };
         accounts.push((account, link));

@@ -65,9 +65,10 @@ pub fn wrap_request(inner: &[u8], env: &Envelope<'_>) -> Result<Vec<u8>, Transla
         request.insert("sessionId".into(), Value::from(ids.session_id));
         out.insert("userAgent".into(), Value::from("antigravity"));
         out.insert("requestType".into(), Value::from("agent"));
-        out.insert("project".into(), Value::from(env.project));
         out.insert("requestId".into(), Value::from(ids.request_id));
-    } else {
+    }
+    // Antigravity accounts may have no project (the upstream then picks one).
+    if !env.project.is_empty() || env.antigravity.is_none() {
         out.insert("project".into(), Value::from(env.project));
     }
     out.insert("request".into(), Value::Object(request));

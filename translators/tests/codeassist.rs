@@ -2,6 +2,12 @@
 //! Assist's `{"response": ...}` envelope, then unwrapped again by `StreamRewrap`: every event
 //! comes back as the recorded JSON value wherever the stream is split, and the
 //! unwrapped stream decodes like the plain recording.
+//!
+//! Run: `cargo test -p switchyard-translators --test codeassist`
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation is a failed test"
+)]
 
 use serde_json::Value;
 use std::path::Path;

@@ -174,7 +174,10 @@ async fn prepare(
     let forced = (suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint);
     let passthrough = |c: &Candidate| {
         let a = &accounts[c.account];
-        !forced && endpoint.passthrough_to(a.kind) && (stream || !a.streams_only())
+        !forced
+            && endpoint.passthrough_to(a.kind)
+            && (stream || !a.streams_only())
+            && !crate::codeassist::enveloped(a)
     };
     if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
         let has_passthrough = candidates.iter().any(passthrough);

@@ -8,6 +8,7 @@
 
 mod anthropic;
 mod body;
+mod codeassist;
 mod control;
 mod errors;
 mod extras;

@@ -63,6 +63,8 @@ pub struct State {
     pub ids: IdGen,
     /// Woken by `/_mock/reset` to release hung requests.
     pub reset: Notify,
+    /// Code Assist onboarding progress per account.
+    pub onboarding: crate::codeassist::Onboarding,
     journal: Mutex<Journal>,
     schedules: Mutex<HashMap<String, Schedule>>,
 }
@@ -78,6 +80,7 @@ impl State {
             opts,
             ids: IdGen::new(),
             reset: Notify::new(),
+            onboarding: Default::default(),
             journal: Mutex::new(Journal::default()),
             schedules: Mutex::new(HashMap::new()),
         }
