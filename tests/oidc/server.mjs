@@ -41,7 +41,11 @@ const provider = new Provider(issuer, {
       'http://localhost/oauth-callback',
     ],
   }],
-  scopes: ['openid', 'offline_access', 'profile', 'email', 'model.completion'],
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'model.completion',
+    // Google's (`login gemini`, `login antigravity`).
+    'https://www.googleapis.com/auth/cloud-platform',
+    'https://www.googleapis.com/auth/userinfo.email',
+    'https://www.googleapis.com/auth/userinfo.profile'],
   claims: { openid: ['sub'], email: ['email'] },
   features: {
     devInteractions: { enabled: true },

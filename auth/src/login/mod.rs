@@ -8,6 +8,7 @@
 
 mod callback;
 mod device;
+pub mod gemini;
 mod import;
 
 pub use import::import_vertex;
@@ -36,6 +37,8 @@ pub struct LoginOptions {
     pub callback_port: Option<u16>,
     /// Codex: use the device grant instead of the browser flow.
     pub device: bool,
+    /// Gemini: the Google Cloud project to use (`ALL`: every project, one file).
+    pub project_id: Option<String>,
     /// Give up after this long.
     pub timeout: Duration,
 }
@@ -46,6 +49,7 @@ impl Default for LoginOptions {
             no_browser: false,
             callback_port: None,
             device: false,
+            project_id: None,
             timeout: Duration::from_secs(300),
         }
     }
@@ -68,6 +72,9 @@ pub async fn login(
         }
         (f, false) => f,
     };
+    if opts.project_id.is_some() && provider.id != ProviderId::Gemini {
+        return Err(AuthError::Config("--project-id is only for gemini".into()));
+    }
     if matches!(provider.id, ProviderId::Iflow) {
         return Err(AuthError::Unsupported(
             "iflow login (its API-key fetch after the OAuth step)".into(),
@@ -93,7 +100,25 @@ pub async fn login(
         r = work => r?,
     };
     let now = now_secs();
-    let (name, raw) = auth_file(provider, &tokens, now);
+    let (mut name, mut raw) = auth_file(provider, &tokens, now);
+    if provider.id == ProviderId::Gemini {
+        let token = tokens.access_token.expose();
+        let project = opts.project_id.as_deref();
+        let done = gemini::onboard(provider, token, project, out).await?;
+        let email = raw.get("email").and_then(Value::as_str).map(str::to_owned);
+        name = file_name(
+            provider.file_type,
+            &NameParts {
+                email: email.as_deref(),
+                project: Some(if done.all { "all" } else { &done.project_id }),
+                now_ms: now.saturating_mul(1000),
+                ..NameParts::default()
+            },
+        );
+        raw.insert("project_id".into(), Value::String(done.project_id));
+        raw.insert("auto".into(), Value::Bool(done.auto));
+        raw.insert("checked".into(), Value::Bool(true));
+    }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {
         return Err(AuthError::Protocol("no file type".into()));

@@ -6,7 +6,7 @@
 //! | `POST /v1internal:generateContent` | the Gemini answer for `request` (model from `model`), as `{"response": ...}` |
 //! | `POST /v1internal:streamGenerateContent` | the Gemini stream, each SSE `data:` as `{"response": ...}` |
 //! | `POST /v1internal:countTokens` | `{"totalTokens": n}` (not wrapped) |
-//! | `POST /v1internal:loadCodeAssist` | `currentTier` and `cloudaicompanionProject` once onboarded, else `allowedTiers` |
+//! | `POST /v1internal:loadCodeAssist` | once onboarded `currentTier` and `cloudaicompanionProject` (the one asked for, else `mock-onboarded-project`), else `allowedTiers` |
 //! | `POST /v1internal:onboardUser` | a long-running operation: `done: false` the first time, then `done: true` with the project |
 //! | `GET /v1/projects` | Cloud Resource Manager's project list (`mock-project-1`, `mock-project-2`) |
 //!
@@ -105,13 +105,18 @@ pub fn onboarding(
     let post = method == http::Method::POST;
     let mut guard = state.inner.lock().unwrap_or_else(|e| e.into_inner());
     let (done, pending) = &mut *guard;
+    let asked = body
+        .and_then(|b| b.get("cloudaicompanionProject"))
+        .and_then(Value::as_str)
+        .unwrap_or("mock-onboarded-project")
+        .to_owned();
     let answer = match path {
         "/v1internal:loadCodeAssist" if post => {
             if done.contains(account) {
                 json!({
                     "currentTier": {"id": "free-tier", "name": "Gemini Code Assist for individuals"},
                     "allowedTiers": [{"id": "free-tier", "isDefault": true}],
-                    "cloudaicompanionProject": "mock-onboarded-project"
+                    "cloudaicompanionProject": asked
                 })
             } else {
                 json!({"allowedTiers": [
@@ -121,11 +126,7 @@ pub fn onboarding(
             }
         }
         "/v1internal:onboardUser" if post => {
-            let project = body
-                .and_then(|b| b.get("cloudaicompanionProject"))
-                .and_then(Value::as_str)
-                .unwrap_or("mock-onboarded-project")
-                .to_owned();
+            let project = asked;
             if pending.remove(account) {
                 done.insert(account.to_owned());
                 json!({"name": "operations/onboard-1", "done": true, "response": {
