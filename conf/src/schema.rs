@@ -100,6 +100,7 @@ pub(crate) const TOP: Section = Section {
         "payload",
         "model-fallback",
         "oauth-overrides",
+        "enable-gemini-cli-endpoint",
     ],
     unsupported: &[
         // v6.9.25
@@ -113,7 +114,6 @@ pub(crate) const TOP: Section = Section {
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
-        "enable-gemini-cli-endpoint",
         "antigravity-signature-cache-enabled",
         "antigravity-signature-bypass-strict",
         "claude-header-defaults",

@@ -18,6 +18,8 @@
 //! `translated_request`, [`on_response_header`] and [`next_host`] in `upstream_response_filter`
 //! (and `fail_to_connect`), [`unwrap_body`] first in `response_body_filter` (synchronous).
 
+pub mod local;
+
 use crate::accounts::{Account, UpstreamTarget};
 use crate::ctx::Ctx;
 use std::borrow::Cow;
@@ -160,15 +162,26 @@ pub fn enveloped(account: &Account) -> bool {
     channel(account).is_some()
 }
 
-/// Per-attempt state (one field of `Ctx`).
+/// Code Assist state of a request (one field of `Ctx`).
 #[derive(Debug, Default)]
 pub struct Attempt {
+    /// The request came to the local `/v1internal:*` endpoint (`local.rs`): for the request.
+    pub local: bool,
     /// Index into the channel's hosts of the attempt in flight.
     pub host: usize,
     /// The host the next attempt (the same account again) uses.
     next_host: Option<usize>,
-    /// How the attempt's response body is unwrapped.
+    /// How the attempt's response body is unwrapped (an enveloped account's answer).
     unwrap: Unwrap,
+    /// How the attempt's answer is wrapped (a local caller's).
+    wrap: Unwrap,
+}
+
+/// Which way [`rewrap`] goes for a whole body.
+#[derive(Debug, Clone, Copy)]
+enum WrapState {
+    Unwrap,
+    Wrap,
 }
 
 #[derive(Debug, Default)]
@@ -186,6 +199,7 @@ impl Attempt {
     pub fn begin(&mut self) {
         self.host = self.next_host.take().unwrap_or(0);
         self.unwrap = Unwrap::Off;
+        self.wrap = Unwrap::Off;
     }
 }
 
@@ -323,16 +337,30 @@ pub fn on_response_header(resp: &pingora_http::ResponseHeader, ctx: &mut Ctx) {
 
 /// Takes the Code Assist envelope off a response chunk, before anything else reads it.
 pub fn unwrap_body(body: &mut Option<bytes::Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
-    match &mut ctx.codeassist.unwrap {
+    rewrap(
+        &mut ctx.codeassist.unwrap,
+        WrapState::Unwrap,
+        body,
+        end_of_stream,
+    );
+}
+
+fn rewrap(
+    state: &mut Unwrap,
+    way: WrapState,
+    body: &mut Option<bytes::Bytes>,
+    end_of_stream: bool,
+) {
+    match state {
         Unwrap::Off => {}
         Unwrap::Whole(buf) => {
             if let Some(chunk) = body.take() {
                 buf.extend_from_slice(&chunk);
             }
-            *body = Some(if end_of_stream {
-                bytes::Bytes::from(envelope::unwrap_response(buf))
-            } else {
-                bytes::Bytes::new()
+            *body = Some(match (end_of_stream, way) {
+                (false, _) => bytes::Bytes::new(),
+                (true, WrapState::Unwrap) => bytes::Bytes::from(envelope::unwrap_response(buf)),
+                (true, WrapState::Wrap) => bytes::Bytes::from(envelope::wrap_response(buf)),
             });
         }
         Unwrap::Stream(r) => {

@@ -36,6 +36,7 @@ pub fn upstream_response_filter(
         return fail_over(ctx, status, "Code Assist host failed: next host");
     }
     crate::codeassist::on_response_header(resp, ctx);
+    crate::codeassist::local::on_response_header(ctx);
     ctx.judge = None;
     if judged_by_body(status) {
         // Recorded once the body says whose problem it is (`response_body_filter`).
@@ -192,6 +193,7 @@ pub fn response_body_filter(
         Bootstrap::Off => Bytes::new(),
     };
     translate_chunk(body, end_of_stream, ctx);
+    crate::codeassist::local::wrap_body(body, end_of_stream, ctx);
     if let Bootstrap::Off = ctx.bootstrap {
         if body.as_ref().is_some_and(|b| !b.is_empty()) {
             ctx.downstream = Downstream::Committed;

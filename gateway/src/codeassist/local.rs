@@ -1,0 +1,95 @@
+//! The local Gemini CLI endpoint (`enable-gemini-cli-endpoint: true`): Gemini CLI logged in
+//! with Google points its Code Assist endpoint (`CODE_ASSIST_ENDPOINT`) at the gateway, and
+//! `POST /v1internal:{generateContent,streamGenerateContent,countTokens}` is served from the
+//! pool like a Gemini request for the envelope's `model`, the answer wrapped back.
+//!
+//! | step | what |
+//! |---|---|
+//! | admit | the key is on and the caller's address is loopback; else 403 in Gemini's error shape (no API key is asked: Gemini CLI sends its Google token) |
+//! | request | the envelope's `request` is the Gemini body, `model` the model; every attempt goes through the IR (the client's bytes are an envelope, never passed through) |
+//! | countTokens | answered locally with an estimate, `{"totalTokens": n}` (not wrapped) |
+//! | response | `{"response": ...}` around a body, around each SSE event of a stream; errors unwrapped |
+//!
+//! Contract: [`method`] and [`admit`] run in `request_filter`, [`unwrap`] in `prepare` on the
+//! pre-read body, [`wrap_body`] last in `response_body_filter` (synchronous).
+
+use super::{Unwrap, WrapState};
+use crate::ctx::Ctx;
+use crate::errors::GatewayError;
+use crate::protocol::{Endpoint, GeminiMethod};
+use bytes::Bytes;
+use pingora_http::RequestHeader;
+use pingora_proxy::Session;
+use switchyard_translators::codeassist::{self as envelope, Direction, StreamRewrap};
+
+/// The Code Assist method of a `POST /v1internal:<method>` request (`None`: another path).
+pub fn method(req: &RequestHeader) -> Option<Result<GeminiMethod, GatewayError>> {
+    let action = req.uri.path().strip_prefix("/v1internal:")?;
+    let path = req.uri.path().to_owned();
+    if req.method != http::Method::POST {
+        return Some(Err(GatewayError::MethodNotAllowed(path)));
+    }
+    Some(match action {
+        "generateContent" => Ok(GeminiMethod::GenerateContent),
+        "streamGenerateContent" => Ok(GeminiMethod::StreamGenerateContent),
+        "countTokens" => Ok(GeminiMethod::CountTokens),
+        _ => Err(GatewayError::NotFound(path)),
+    })
+}
+
+/// Whether this caller may use the endpoint.
+pub fn admit(session: &Session, ctx: &Ctx) -> Result<(), GatewayError> {
+    if !ctx.rt.gemini_cli_endpoint {
+        return Err(GatewayError::Forbidden(
+            "the Gemini CLI endpoint is disabled (enable-gemini-cli-endpoint)".into(),
+        ));
+    }
+    let loopback = session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .is_some_and(|a| a.ip().is_loopback());
+    if !loopback {
+        return Err(GatewayError::Forbidden(
+            "the Gemini CLI endpoint only serves local callers".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The Gemini body inside the envelope, and the endpoint with the envelope's model.
+pub fn unwrap(raw: Bytes, endpoint: Endpoint) -> Result<(Bytes, Endpoint), GatewayError> {
+    let Endpoint::Gemini { method, .. } = endpoint else {
+        return Ok((raw, endpoint));
+    };
+    let u =
+        envelope::unwrap_request(&raw).map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
+    let model = u
+        .model
+        .filter(|m| !m.is_empty())
+        .ok_or(GatewayError::MissingModel)?;
+    Ok((Bytes::from(u.request), Endpoint::Gemini { model, method }))
+}
+
+/// How the attempt's answer is wrapped for a local caller (set with the response header).
+pub fn on_response_header(ctx: &mut Ctx) {
+    if !ctx.codeassist.local {
+        return;
+    }
+    ctx.codeassist.wrap = if ctx.stream && !ctx.gemini_array {
+        Unwrap::Stream(Box::new(StreamRewrap::new(Direction::Wrap)))
+    } else {
+        Unwrap::Whole(Vec::new())
+    };
+}
+
+/// Wraps the (translated) Gemini answer going to a local Gemini CLI caller.
+pub fn wrap_body(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
+    if ctx.codeassist.local {
+        super::rewrap(
+            &mut ctx.codeassist.wrap,
+            WrapState::Wrap,
+            body,
+            end_of_stream,
+        );
+    }
+}
