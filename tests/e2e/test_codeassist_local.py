@@ -1,16 +1,21 @@
 """The local Gemini CLI endpoint (`enable-gemini-cli-endpoint: true`): `POST
 /v1internal:{generateContent,streamGenerateContent,countTokens}` in Code Assist's envelope is
 served from the pool like a Gemini request for the envelope's model, the answer wrapped back in
-`{"response": ...}`. Off by default: 403 in Gemini's error shape, nothing sent upstream."""
+`{"response": ...}`; Gemini CLI's account calls are answered by the gateway. Off by default:
+403 in Gemini's error shape, nothing sent upstream. The real Gemini CLI, in its Google-login
+mode, is served end to end."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from conftest import (ACCT_CLAUDE, ACCT_GEMINI, MODEL_CLAUDE, MODEL_GEMINI, Account,
-                      gateway_config, http_request)
+                      gateway_config, http_request, need_tool)
+from test_cli_gemini import GEMINI_BIN, check_printed, client_requests
 
 
 @pytest.fixture
@@ -82,8 +87,20 @@ def test_count_tokens_is_estimated_locally(local_gw, mock_upstream):
     assert mock_upstream.journal() == []
 
 
+def test_account_calls_are_answered_by_the_gateway(local_gw, mock_upstream):
+    r = post(local_gw, "/v1internal:loadCodeAssist",
+             json.dumps({"cloudaicompanionProject": "user-project", "metadata": {}}).encode())
+    assert r.status == 200, r.body
+    load = json.loads(r.body)
+    assert load["currentTier"]["id"] == "standard-tier"
+    assert load["cloudaicompanionProject"] == "user-project"
+    r = post(local_gw, "/v1internal:retrieveUserQuota", b"{}")
+    assert (r.status, json.loads(r.body)) == (200, {})
+    assert mock_upstream.journal() == []
+
+
 def test_unknown_method_and_missing_model(local_gw, mock_upstream):
-    r = post(local_gw, "/v1internal:fetchAdminControls", b"{}")
+    r = post(local_gw, "/v1internal:notAMethod", b"{}")
     assert r.status == 404, r.body
     assert json.loads(r.body)["error"]["status"] == "NOT_FOUND"
     r = post(local_gw, "/v1internal:generateContent", json.dumps({"request": {"contents": []}}).encode())
@@ -101,3 +118,41 @@ def test_endpoint_is_off_by_default(mock_upstream, gateway):
     assert err["code"] == 403 and err["status"] == "PERMISSION_DENIED", err
     assert "enable-gemini-cli-endpoint" in err["message"]
     assert mock_upstream.journal() == []
+
+
+def test_real_gemini_cli_logged_in_with_google_uses_the_pool(local_gw, mock_upstream, tmp_path):
+    """Gemini CLI in its Google-login mode (Code Assist) with `CODE_ASSIST_ENDPOINT` at the
+    gateway: its account calls (loadCodeAssist, quota, experiments) are answered by the
+    gateway, its generation goes to the pool's Gemini account, and it prints the text once.
+    Any other traffic it attempts (Google's userinfo) goes to a closed loopback proxy port."""
+    need_tool(GEMINI_BIN)
+    home = tmp_path / "home"
+    (home / ".gemini").mkdir(parents=True)
+    (home / ".gemini" / "settings.json").write_text(json.dumps({
+        "security": {"auth": {"selectedType": "oauth-personal"}},
+        "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False},
+        "general": {"disableAutoUpdate": True}}))
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"), "GEMINI_CLI_TRUST_WORKSPACE": "true",
+        "NO_COLOR": "1",
+        # Google login without a browser: an access token from the environment.
+        "GOOGLE_GENAI_USE_GCA": "true", "GOOGLE_CLOUD_ACCESS_TOKEN": "ya29.cli-token",
+        "GOOGLE_CLOUD_PROJECT": "user-project",
+        "CODE_ASSIST_ENDPOINT": local_gw.url,
+        "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    text = "Gemini CLI with Google login, served by the pool ✓"
+    p = subprocess.run([str(GEMINI_BIN), "-p", f"MOCK_REPLY[{text}]", "-m", MODEL_GEMINI],
+                       env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=90)
+    check_printed(p, text)
+    j = mock_upstream.journal()
+    assert [(e["path"], e["query"]) for e in j] == [
+        (f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent", "alt=sse")], j
+    assert j[0]["account"] == ACCT_GEMINI
+    assert "ya29" not in json.dumps(j[0]["headers"])
+    calls = client_requests(local_gw, 2)
+    assert ("POST", "/v1internal:loadCodeAssist", "200") in calls, calls
+    assert calls[-1] == ("POST", "/v1internal:streamGenerateContent", "200"), calls

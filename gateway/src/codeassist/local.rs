@@ -8,9 +8,10 @@
 //! | admit | the key is on and the caller's address is loopback; else 403 in Gemini's error shape (no API key is asked: Gemini CLI sends its Google token) |
 //! | request | the envelope's `request` is the Gemini body, `model` the model; every attempt goes through the IR (the client's bytes are an envelope, never passed through) |
 //! | countTokens | answered locally with an estimate, `{"totalTokens": n}` (not wrapped) |
+//! | account calls | `loadCodeAssist`, `onboardUser`, quota, experiments, metrics: answered here ([`answer`]) |
 //! | response | `{"response": ...}` around a body, around each SSE event of a stream; errors unwrapped |
 //!
-//! Contract: [`method`] and [`admit`] run in `request_filter`, [`unwrap`] in `prepare` on the
+//! Contract: [`call`], [`admit`] and [`answer`] run in `request_filter`, [`unwrap`] in `prepare` on the
 //! pre-read body, [`wrap_body`] last in `response_body_filter` (synchronous).
 
 use super::{Unwrap, WrapState};
@@ -22,19 +23,69 @@ use pingora_http::RequestHeader;
 use pingora_proxy::Session;
 use switchyard_translators::codeassist::{self as envelope, Direction, StreamRewrap};
 
-/// The Code Assist method of a `POST /v1internal:<method>` request (`None`: another path).
-pub fn method(req: &RequestHeader) -> Option<Result<GeminiMethod, GatewayError>> {
+/// What a `/v1internal:<method>` request is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// Generation or token count: served from the pool.
+    Generate(GeminiMethod),
+    /// One of Gemini CLI's account calls, answered here ([`answer`]).
+    Account(&'static str),
+    /// Not a method Gemini CLI uses, or not a POST.
+    Refuse(GatewayError),
+}
+
+/// Gemini CLI's account calls (setup, quota, experiments, metrics) that the gateway answers
+/// itself: the pool, not the caller's Google account, does the work, and the caller's Google
+/// token goes nowhere (CLIProxyAPI forwards them to `cloudcode-pa`; this gateway has no reason
+/// to, and works offline).
+const ACCOUNT_CALLS: [&str; 7] = [
+    "loadCodeAssist",
+    "onboardUser",
+    "listExperiments",
+    "retrieveUserQuota",
+    "recordCodeAssistMetrics",
+    "fetchAdminControls",
+    "getCodeAssistGlobalUserSetting",
+];
+
+/// The Code Assist call of a `/v1internal:<method>` request (`None`: another path).
+pub fn call(req: &RequestHeader) -> Option<Call> {
     let action = req.uri.path().strip_prefix("/v1internal:")?;
     let path = req.uri.path().to_owned();
     if req.method != http::Method::POST {
-        return Some(Err(GatewayError::MethodNotAllowed(path)));
+        return Some(Call::Refuse(GatewayError::MethodNotAllowed(path)));
     }
     Some(match action {
-        "generateContent" => Ok(GeminiMethod::GenerateContent),
-        "streamGenerateContent" => Ok(GeminiMethod::StreamGenerateContent),
-        "countTokens" => Ok(GeminiMethod::CountTokens),
-        _ => Err(GatewayError::NotFound(path)),
+        "generateContent" => Call::Generate(GeminiMethod::GenerateContent),
+        "streamGenerateContent" => Call::Generate(GeminiMethod::StreamGenerateContent),
+        "countTokens" => Call::Generate(GeminiMethod::CountTokens),
+        other => match ACCOUNT_CALLS.iter().find(|m| **m == other) {
+            Some(m) => Call::Account(m),
+            None => Call::Refuse(GatewayError::NotFound(path)),
+        },
     })
+}
+
+/// The gateway's answer to an account call: the caller is set up on a paid tier with the
+/// project it names (else `switchyard`); the other calls have nothing to report.
+pub fn answer(method: &str, body: &[u8]) -> serde_json::Value {
+    let asked: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let project = asked
+        .get("cloudaicompanionProject")
+        .and_then(|p| p.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("switchyard");
+    let tier = serde_json::json!({"id": "standard-tier", "name": "Switchyard", "isDefault": true});
+    match method {
+        "loadCodeAssist" => serde_json::json!({
+            "currentTier": tier, "allowedTiers": [tier], "cloudaicompanionProject": project
+        }),
+        "onboardUser" => serde_json::json!({
+            "name": "operations/switchyard", "done": true,
+            "response": {"cloudaicompanionProject": {"id": project, "name": project}}
+        }),
+        _ => serde_json::json!({}),
+    }
 }
 
 /// Whether this caller may use the endpoint.

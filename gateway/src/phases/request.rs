@@ -4,6 +4,7 @@
 
 use crate::body;
 use crate::client_auth::presented_key;
+use crate::codeassist::local::Call as CodeAssist;
 use crate::ctx::Ctx;
 use crate::errors::GatewayError;
 use crate::local;
@@ -23,9 +24,9 @@ const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
 
 /// Returns `Ok(true)` when the response was written here.
 pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_error::Result<bool> {
-    let code_assist = crate::codeassist::local::method(session.req_header());
+    let code_assist = crate::codeassist::local::call(session.req_header());
     let route = match &code_assist {
-        Some(Ok(method)) => Route::Proxy(Endpoint::Gemini {
+        Some(CodeAssist::Generate(method)) => Route::Proxy(Endpoint::Gemini {
             model: String::new(),
             method: *method,
         }),
@@ -50,9 +51,9 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
     let presented = presented_key(session.req_header()).map(|k| k.into_owned());
     // The local Gemini CLI endpoint takes no API key: it serves loopback callers only.
     let local = code_assist.is_some();
-    let admitted = match code_assist {
-        Some(Ok(_)) => crate::codeassist::local::admit(session, ctx),
-        Some(Err(e)) => Err(e),
+    let admitted = match &code_assist {
+        Some(CodeAssist::Refuse(e)) => Err(e.clone()),
+        Some(_) => crate::codeassist::local::admit(session, ctx),
         None => ctx.rt.keys.check(presented.as_deref()),
     };
     if let Err(e) = admitted {
@@ -62,6 +63,19 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         return fail(session, ctx, e).await;
     }
     ctx.codeassist.local = local;
+    if let Some(CodeAssist::Account(method)) = code_assist {
+        return match read_body(session, ctx.rt.max_body_bytes).await {
+            Ok(body) => {
+                answer(
+                    session,
+                    200,
+                    crate::codeassist::local::answer(method, &body),
+                )
+                .await
+            }
+            Err(e) => fail(session, ctx, e).await,
+        };
+    }
     let endpoint = match route {
         Route::Health | Route::Root => return Ok(false),
         Route::ModelsV1 | Route::ModelsGemini => {
