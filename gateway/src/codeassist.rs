@@ -401,3 +401,102 @@ pub fn next_host(status: Option<u16>, ctx: &mut Ctx) -> bool {
     ctx.codeassist.next_host = Some(next);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(v: serde_json::Value) -> AuthRecord {
+        AuthRecord::parse("f.json", v.to_string().as_bytes())
+            .unwrap()
+            .unwrap()
+    }
+
+    fn gemini(base: &str) -> Provider {
+        let mut p = Provider::builtin(ProviderId::Gemini);
+        p.base_url = base.into();
+        p
+    }
+
+    #[test]
+    fn one_account_per_project_with_stable_ids() {
+        let r = record(json!({"type": "gemini", "project_id": "a, b,", "token": {}}));
+        let accts = accounts("f.json", &r, &gemini("http://127.0.0.1:9/"));
+        let ids: Vec<_> = accts.iter().map(|(a, _)| a.id.as_str()).collect();
+        assert_eq!(ids, ["auth-dir/f.json#a", "auth-dir/f.json#b"]);
+        let projects: Vec<_> = accts.iter().map(|(_, c)| c.project.as_str()).collect();
+        assert_eq!(projects, ["a", "b"]);
+        assert!(accts.iter().all(|(a, c)| a.kind == ProviderKind::Gemini
+            && a.base_url == "http://127.0.0.1:9"
+            && c.flavor == Flavor::GeminiCli
+            && c.hosts.len() == 1));
+
+        let single = record(json!({"type": "gemini", "project_id": "p", "token": {}}));
+        let accts = accounts("f.json", &single, &gemini("http://127.0.0.1:9"));
+        assert_eq!(accts.len(), 1);
+        assert_eq!(accts[0].0.id, "auth-dir/f.json");
+    }
+
+    #[test]
+    fn gemini_cli_file_without_project_is_skipped() {
+        let r = record(json!({"type": "gemini", "project_id": "", "token": {}}));
+        assert!(accounts("f.json", &r, &gemini("http://127.0.0.1:9")).is_empty());
+    }
+
+    #[test]
+    fn antigravity_hosts_default_and_override() {
+        let r = record(json!({"type": "antigravity", "access_token": "t"}));
+        let p = Provider::builtin(ProviderId::Antigravity);
+        let accts = accounts("f.json", &r, &p);
+        assert_eq!(accts.len(), 1);
+        let hosts: Vec<_> = accts[0].1.hosts.iter().map(|t| t.host.as_str()).collect();
+        assert_eq!(
+            hosts,
+            [
+                "cloudcode-pa.googleapis.com",
+                "daily-cloudcode-pa.googleapis.com",
+                "daily-cloudcode-pa.sandbox.googleapis.com"
+            ]
+        );
+        assert_eq!(accts[0].1.project, "");
+        let mut p = p;
+        p.base_url = "http://127.0.0.1:9/x,http://127.0.0.1:10".into();
+        let accts = accounts("f.json", &r, &p);
+        let c = &accts[0].1;
+        assert_eq!((c.hosts[0].port, c.hosts[0].base_path.as_str()), (9, "/x"));
+        assert_eq!((c.hosts[1].port, c.hosts[1].base_path.as_str()), (10, ""));
+    }
+
+    #[test]
+    fn request_paths_and_envelopes() {
+        let channel = Channel {
+            flavor: Flavor::GeminiCli,
+            project: "p".into(),
+            hosts: vec![UpstreamTarget::parse("http://127.0.0.1:9/base").unwrap()],
+        };
+        let (path, body) = request(&channel, 0, "m", true, br#"{"contents":[]}"#).unwrap();
+        assert_eq!(path, "/base/v1internal:streamGenerateContent?alt=sse");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"model": "m", "project": "p", "request": {"contents": []}})
+        );
+        let (path, _) = request(&channel, 0, "m", false, b"{}").unwrap();
+        assert_eq!(path, "/base/v1internal:generateContent");
+
+        let ag = Channel {
+            flavor: Flavor::Antigravity,
+            ..channel
+        };
+        let (_, a) = request(&ag, 0, "m", false, br#"{"contents":[1]}"#).unwrap();
+        let (_, b) = request(&ag, 0, "m", false, br#"{"contents":[1]}"#).unwrap();
+        let (a, b): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_slice(&a).unwrap(),
+            serde_json::from_slice(&b).unwrap(),
+        );
+        assert_ne!(a["requestId"], b["requestId"]);
+        assert_eq!(a["request"]["sessionId"], b["request"]["sessionId"]);
+        assert_eq!(a["requestType"], "agent");
+    }
+}

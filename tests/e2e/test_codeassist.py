@@ -15,7 +15,7 @@ import openai
 import pytest
 from google import genai
 
-from conftest import CLIENT_KEY, gateway_config, http_request
+from conftest import CLIENT_KEY, free_port, gateway_config, http_request
 
 TOKEN = "ya29.gemini-cli-token"
 MODEL = "gemini-2.5-pro"
@@ -184,3 +184,21 @@ def test_antigravity_next_host_after_503(tmp_path, mock_upstream, gateway):
     assert "safetySettings" not in env["request"]
     assert second["headers"]["user-agent"].startswith("antigravity/")
     assert second["headers"]["authorization"] == "Bearer ya29.ag"
+
+
+def test_antigravity_next_host_after_connection_refused(tmp_path, mock_upstream, gateway):
+    # The first host refuses connections (a closed loopback port): each request of the account
+    # goes on to the next host.
+    write_auth(tmp_path / "auths", "antigravity-user@example.com.json", "antigravity", "ag-proj",
+               token="ya29.ag")
+    port = free_port()
+    gw = gateway(config(tmp_path, "antigravity", f"http://127.0.0.1:{port},{mock_upstream.url}"))
+    body = json.dumps({"model": MODEL, "messages": [
+        {"role": "user", "content": "MOCK_REPLY[after a refused host]"}]}).encode()
+    for _ in range(2):
+        r = http_request("POST", f"{gw.url}/v1/chat/completions", body,
+                         {"Authorization": f"Bearer {CLIENT_KEY}",
+                          "Content-Type": "application/json"})
+        assert r.status == 200, r.body
+        assert json.loads(r.body)["choices"][0]["message"]["content"] == "after a refused host"
+    assert [e["path"] for e in mock_upstream.journal()] == ["/v1internal:generateContent"] * 2

@@ -144,3 +144,68 @@ pub fn wrap_body(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, path: &str) -> RequestHeader {
+        RequestHeader::build(method, path.as_bytes(), None).unwrap()
+    }
+
+    #[test]
+    fn calls_by_path_and_method() {
+        assert_eq!(
+            call(&req("POST", "/v1internal:streamGenerateContent?alt=sse")),
+            Some(Call::Generate(GeminiMethod::StreamGenerateContent))
+        );
+        assert_eq!(
+            call(&req("POST", "/v1internal:loadCodeAssist")),
+            Some(Call::Account("loadCodeAssist"))
+        );
+        assert!(matches!(
+            call(&req("GET", "/v1internal:generateContent")),
+            Some(Call::Refuse(GatewayError::MethodNotAllowed(_)))
+        ));
+        assert!(matches!(
+            call(&req("POST", "/v1internal:nope")),
+            Some(Call::Refuse(GatewayError::NotFound(_)))
+        ));
+        assert_eq!(call(&req("POST", "/v1beta/models/m:generateContent")), None);
+    }
+
+    #[test]
+    fn account_answers() {
+        let load = answer("loadCodeAssist", br#"{"cloudaicompanionProject":"p"}"#);
+        assert_eq!(load["cloudaicompanionProject"], "p");
+        assert_eq!(load["currentTier"]["id"], "standard-tier");
+        let op = answer("onboardUser", b"{}");
+        assert_eq!(op["done"], true);
+        assert_eq!(
+            op["response"]["cloudaicompanionProject"]["id"],
+            "switchyard"
+        );
+        assert_eq!(answer("listExperiments", b""), serde_json::json!({}));
+    }
+
+    #[test]
+    fn unwrap_takes_the_envelope_model() {
+        let ep = Endpoint::Gemini {
+            model: String::new(),
+            method: GeminiMethod::GenerateContent,
+        };
+        let (body, ep) = unwrap(
+            Bytes::from_static(br#"{"model":"m","project":"p","request":{"contents":[]}}"#),
+            ep,
+        )
+        .unwrap();
+        assert_eq!(&body[..], br#"{"contents":[]}"#);
+        assert_eq!(
+            ep,
+            Endpoint::Gemini {
+                model: "m".into(),
+                method: GeminiMethod::GenerateContent
+            }
+        );
+    }
+}
