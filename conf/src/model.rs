@@ -189,6 +189,10 @@ pub struct Config {
     /// `prefix/<model>` names (the bare name too when it equals the prefix), as CLIProxyAPI's
     /// `applyModelPrefixes`.
     pub force_model_prefix: bool,
+    /// `enable-gemini-cli-endpoint`, default false: serve Gemini CLI's Code Assist API
+    /// (`POST /v1internal:{generateContent,streamGenerateContent,countTokens}`) to loopback
+    /// callers, through the pool (CLIProxyAPI v6).
+    pub enable_gemini_cli_endpoint: bool,
     /// `passthrough-headers`, default false: forward the upstream's response headers (minus
     /// hop-by-hop, `Set-Cookie` and gateway-managed ones). Off: only rate-limit headers
     /// (`Retry-After`, `*ratelimit*`, `*rate-limit*`, Codex quota headers) reach the client.
@@ -335,6 +339,7 @@ impl Default for Config {
             disable_cooling: false,
             transient_cooldown_secs: Some(60),
             force_model_prefix: false,
+            enable_gemini_cli_endpoint: false,
             passthrough_headers: false,
             payload: PayloadRules::default(),
             model_fallback: Vec::new(),

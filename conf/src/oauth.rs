@@ -3,7 +3,8 @@
 //! point them at a loopback OpenID provider and mock upstream; corporate setups at a proxy.
 //!
 //! Pure; no I/O. Provider names are checked against [`OAUTH_PROVIDERS`]; every URL must be an
-//! absolute http(s) URL. Unknown keys are errors with a suggestion, as everywhere else.
+//! absolute http(s) URL (`antigravity.base-url` may be a comma-separated list of them: its
+//! hosts in the order they are tried). Unknown keys are errors with a suggestion, as everywhere else.
 
 use crate::node::Node;
 use crate::schema;
@@ -43,12 +44,14 @@ pub(crate) fn overrides(
             );
             continue;
         }
-        out.insert(provider.clone(), one(w, entry, &p));
+        // Antigravity's `base-url` may list fallback hosts, tried in order.
+        let hosts = provider == "antigravity";
+        out.insert(provider.clone(), one(w, entry, &p, hosts));
     }
     out
 }
 
-fn one(w: &mut Walker, value: &Node, path: &str) -> OAuthOverride {
+fn one(w: &mut Walker, value: &Node, path: &str, host_list: bool) -> OAuthOverride {
     let mut o = OAuthOverride::default();
     for (key, value) in w.map(value, path).unwrap_or_default() {
         let p = key_path(path, key);
@@ -56,6 +59,7 @@ fn one(w: &mut Walker, value: &Node, path: &str) -> OAuthOverride {
             "auth-url" => o.auth_url = url(w, value, &p),
             "token-url" => o.token_url = url(w, value, &p),
             "device-url" => o.device_url = url(w, value, &p),
+            "base-url" if host_list => o.base_url = url_list(w, value, &p),
             "base-url" => o.base_url = url(w, value, &p),
             "client-id" => o.client_id = w.string(value, &p).filter(|s| !s.is_empty()),
             "client-secret" => {
@@ -68,6 +72,22 @@ fn one(w: &mut Walker, value: &Node, path: &str) -> OAuthOverride {
         }
     }
     o
+}
+
+/// A comma-separated list of absolute URLs, each checked; kept joined with `,`.
+fn url_list(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
+    let text = w.string(value, path)?;
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match values::base_url(part) {
+            Ok(u) => out.push(u),
+            Err(msg) => {
+                w.error(path, msg);
+                return None;
+            }
+        }
+    }
+    (!out.is_empty()).then(|| out.join(","))
 }
 
 fn url(w: &mut Walker, value: &Node, path: &str) -> Option<String> {

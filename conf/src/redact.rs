@@ -95,6 +95,10 @@ impl fmt::Debug for Config {
             .field("disable_cooling", &self.disable_cooling)
             .field("transient_cooldown_secs", &self.transient_cooldown_secs)
             .field("force_model_prefix", &self.force_model_prefix)
+            .field(
+                "enable_gemini_cli_endpoint",
+                &self.enable_gemini_cli_endpoint,
+            )
             .field("passthrough_headers", &self.passthrough_headers)
             .field("payload", &self.payload)
             .field("model_fallback", &self.model_fallback)

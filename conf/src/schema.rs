@@ -103,6 +103,7 @@ pub(crate) const TOP: Section = Section {
         "model-catalog",
         "oauth-model-alias",
         "oauth-excluded-models",
+        "enable-gemini-cli-endpoint",
     ],
     unsupported: &[
         // v6.9.25
@@ -116,7 +117,6 @@ pub(crate) const TOP: Section = Section {
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
-        "enable-gemini-cli-endpoint",
         "antigravity-signature-cache-enabled",
         "antigravity-signature-bypass-strict",
         "claude-header-defaults",

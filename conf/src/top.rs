@@ -118,6 +118,9 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
             }
             "force-model-prefix" => set(&mut cfg.force_model_prefix, w.bool(value, &p)),
             "passthrough-headers" => set(&mut cfg.passthrough_headers, w.bool(value, &p)),
+            "enable-gemini-cli-endpoint" => {
+                set(&mut cfg.enable_gemini_cli_endpoint, w.bool(value, &p))
+            }
             "payload" => cfg.payload = crate::payload::payload(w, value, &p),
             "model-fallback" => cfg.model_fallback = crate::payload::model_fallback(w, value, &p),
             "shutdown-grace-seconds" => {

@@ -43,7 +43,6 @@ fn cliproxyapi_v6_config_loads_with_warnings_only() {
             "auth-auto-refresh-workers",
             "quota-exceeded",
             "ws-auth",
-            "enable-gemini-cli-endpoint",
             "streaming.bootstrap-retries",
             "antigravity-signature-cache-enabled",
             "antigravity-signature-bypass-strict",

@@ -168,6 +168,7 @@ shutdown-grace-seconds: 10
         disable_cooling: false,
         transient_cooldown_secs: Some(60),
         force_model_prefix: false,
+        enable_gemini_cli_endpoint: false,
         passthrough_headers: false,
         payload: Default::default(),
         model_fallback: vec![],

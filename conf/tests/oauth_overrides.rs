@@ -56,3 +56,28 @@ oauth-overrides:
         ]
     );
 }
+
+#[test]
+fn antigravity_base_url_lists_hosts_in_order() {
+    let cfg = ok("
+oauth-overrides:
+  antigravity:
+    base-url: 'http://127.0.0.1:9/, http://127.0.0.1:10'
+")
+    .config;
+    assert_eq!(
+        cfg.oauth_overrides["antigravity"].base_url.as_deref(),
+        Some("http://127.0.0.1:9,http://127.0.0.1:10")
+    );
+    assert_eq!(
+        problems("
+oauth-overrides:
+  antigravity: {base-url: 'http://127.0.0.1:9,ftp://x'}
+  gemini: {base-url: 'http://127.0.0.1:9,http://127.0.0.1:10'}
+"),
+        [
+            "oauth-overrides.antigravity.base-url: expected an absolute http(s) URL, got \"ftp://x\" (scheme must be http or https)",
+            "oauth-overrides.gemini.base-url: expected an absolute http(s) URL, got \"http://127.0.0.1:9,http://127.0.0.1:10\" (invalid port)",
+        ]
+    );
+}

@@ -81,6 +81,8 @@ pub struct Ctx {
     pub downstream: Downstream,
     /// The one refresh-and-retry after an OAuth account's 401 (`oauth.rs`).
     pub oauth_retry: crate::oauth::OAuthRetry,
+    /// Code Assist host and envelope of the attempt in flight (`codeassist.rs`).
+    pub codeassist: crate::codeassist::Attempt,
 }
 
 impl Ctx {
@@ -115,6 +117,7 @@ impl Ctx {
             bootstrap: Bootstrap::Off,
             downstream: Downstream::Nothing,
             oauth_retry: crate::oauth::OAuthRetry::None,
+            codeassist: Default::default(),
         }
     }
 

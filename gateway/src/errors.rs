@@ -18,6 +18,8 @@ pub enum GatewayError {
     #[error("method not allowed for {0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     MalformedBody(String),
     #[error("request body has no `model` field")]
     MissingModel,
@@ -54,6 +56,7 @@ impl GatewayError {
             Self::MissingApiKey | Self::InvalidApiKey => 401,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
+            Self::Forbidden(_) => 403,
             Self::MalformedBody(_) | Self::MissingModel | Self::UnknownModel(_) => 400,
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
@@ -72,6 +75,7 @@ impl GatewayError {
             Self::InvalidApiKey => "invalid_api_key",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Forbidden(_) => "forbidden",
             Self::MalformedBody(_) => "malformed_body",
             Self::MissingModel => "missing_model",
             Self::UnknownModel(_) => "model_not_found",
@@ -94,6 +98,7 @@ impl GatewayError {
             Self::NotFound(_) | Self::UnknownModel(_) => {
                 ("invalid_request_error", "not_found_error")
             }
+            Self::Forbidden(_) => ("permission_error", "permission_error"),
             Self::MethodNotAllowed(_)
             | Self::MalformedBody(_)
             | Self::MissingModel
@@ -117,7 +122,7 @@ impl GatewayError {
             Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
-            Self::NotFound(_) | Self::MethodNotAllowed(_) => (None, None),
+            Self::NotFound(_) | Self::MethodNotAllowed(_) | Self::Forbidden(_) => (None, None),
             Self::ClientClosed
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout
@@ -134,6 +139,7 @@ impl GatewayError {
                 "INVALID_ARGUMENT"
             }
             Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
+            Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
             Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
             Self::ClientClosed => "CANCELLED",

@@ -7,6 +7,7 @@ pub mod body;
 pub mod bootstrap;
 pub mod claude_oauth;
 pub mod client_auth;
+pub mod codeassist;
 pub mod ctx;
 pub mod dns;
 pub mod errors;

@@ -46,6 +46,9 @@ enum Command {
         /// codex: use the device-code flow.
         #[arg(long)]
         device: bool,
+        /// gemini: the Google Cloud project to use (`ALL`: every project, in one file).
+        #[arg(long)]
+        project_id: Option<String>,
         /// vertex: the service-account key file to import.
         #[arg(long)]
         import: Option<PathBuf>,
@@ -140,6 +143,7 @@ fn main() -> ExitCode {
             callback_port,
             config,
             device,
+            project_id,
             import,
             timeout_seconds,
             cookie,
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
                 no_browser,
                 callback_port,
                 device,
+                project_id,
                 timeout: std::time::Duration::from_secs(timeout_seconds),
                 cookie,
             };

@@ -1,6 +1,7 @@
 //! OAuth accounts from `auth-dir` in the pool: the usable Codex auth files become Codex
-//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`) and Qwen
-//! files OpenAI-compatible accounts (`resource_url` or the portal), with
+//! accounts (ChatGPT backend `/responses`, `base-url` from `oauth-overrides.codex`), Qwen
+//! files OpenAI-compatible accounts (`resource_url` or the portal), Gemini CLI and Antigravity
+//! files Code Assist accounts (`codeassist.rs`, one per project), with
 //! their file metadata (prefix, headers, priority, weight, excluded models, cooling), the
 //! `chatgpt-account-id` and `originator` headers, and a link to the refresh service that holds
 //! their current access token. Claude (`claude_oauth.rs`), Kimi and iFlow (`oauth_openai.rs`)
@@ -13,8 +14,7 @@
 //! `set_credentials` sends [`OAuthLink::current`] as `Authorization: Bearer`. The refresh
 //! service runs on its own thread ([`spawn_refresh`]); it re-reads `auth-dir` every tick, so a
 //! token rewritten by `switchyard refresh` or a new login of the same file is used without a
-//! restart (files added, changed or removed rebuild the accounts: `reload.rs`). Gemini CLI
-//! and Antigravity files are skipped with one log line each (not served yet).
+//! restart (files added, changed or removed rebuild the accounts: `reload.rs`).
 //!
 //! An upstream 401 on an OAuth account ([`retry_after_401`], from `upstream_response_filter`)
 //! puts the same account once more right after the current attempt; before that attempt
@@ -46,6 +46,8 @@ pub struct OAuthLink {
     pub provider: ProviderId,
     /// The catalog channel its models come from (`codex-plus`, `qwen`, ...).
     pub channel: &'static str,
+    /// Gemini CLI and Antigravity accounts: project, hosts and envelope (`codeassist.rs`).
+    pub codeassist: Option<Arc<crate::codeassist::Channel>>,
     refresher: Arc<Refresher>,
 }
 
@@ -149,31 +151,53 @@ pub fn load(config: &Config, refresher: Arc<Refresher>, catalog: &Catalog) -> OA
         else {
             continue;
         };
-        let mut account = match provider.id {
-            ProviderId::Codex => codex_account(&file, &record, &provider),
-            ProviderId::Qwen => qwen_account(&file, &record, &provider),
-            ProviderId::Claude => crate::claude_oauth::account(&file, &record, &provider),
-            ProviderId::Kimi => crate::oauth_openai::kimi_account(&file, &record, &provider),
-            ProviderId::Iflow => crate::oauth_openai::iflow_account(&file, &record, &provider),
-            ProviderId::Vertex => crate::vertex::account(&file, &record, &provider),
-            _ => {
-                tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: this provider is not served yet");
-                continue;
+        let built: Vec<(ApiKeyAccount, Option<Arc<crate::codeassist::Channel>>)> = match provider.id
+        {
+            ProviderId::Codex => vec![(codex_account(&file, &record, &provider), None)],
+            ProviderId::Qwen => vec![(qwen_account(&file, &record, &provider), None)],
+            ProviderId::Claude => {
+                vec![(
+                    crate::claude_oauth::account(&file, &record, &provider),
+                    None,
+                )]
+            }
+            ProviderId::Kimi => {
+                vec![(
+                    crate::oauth_openai::kimi_account(&file, &record, &provider),
+                    None,
+                )]
+            }
+            ProviderId::Iflow => {
+                vec![(
+                    crate::oauth_openai::iflow_account(&file, &record, &provider),
+                    None,
+                )]
+            }
+            ProviderId::Vertex => vec![(crate::vertex::account(&file, &record, &provider), None)],
+            // One account per project of the file.
+            ProviderId::Gemini | ProviderId::Antigravity => {
+                crate::codeassist::accounts(&file, &record, &provider)
+                    .into_iter()
+                    .map(|(a, ch)| (a, Some(ch)))
+                    .collect()
             }
         };
-        let Some(channel) =
-            crate::oauth_models::apply(&mut account, provider.id, &record, catalog, config)
-        else {
-            tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: no catalog model left after the exclusions");
-            continue;
-        };
-        let link = OAuthLink {
-            file: file.clone(),
-            provider: provider.id,
-            channel,
-            refresher: refresher.clone(),
-        };
-        accounts.push((account, link));
+        for (mut account, codeassist) in built {
+            let Some(channel) =
+                crate::oauth_models::apply(&mut account, provider.id, &record, catalog, config)
+            else {
+                tracing::info!(file = %file, provider = provider.id.name(), "auth file skipped: no catalog model left after the exclusions");
+                continue;
+            };
+            let link = OAuthLink {
+                file: file.clone(),
+                provider: provider.id,
+                channel,
+                codeassist,
+                refresher: refresher.clone(),
+            };
+            accounts.push((account, link));
+        }
     }
     OAuthAccounts {
         refresher: Some(refresher),

@@ -45,6 +45,8 @@ pub struct Runtime {
     pub payload: Payload,
     /// `passthrough-headers`: forward the upstream's response headers (filtered).
     pub passthrough_headers: bool,
+    /// `enable-gemini-cli-endpoint` (`codeassist/local.rs`).
+    pub gemini_cli_endpoint: bool,
     /// The OAuth refresh service (shared by every snapshot of the process).
     pub oauth: Option<Arc<switchyard_auth::refresh::Refresher>>,
 }
@@ -140,6 +142,7 @@ impl Runtime {
                 .then(|| Duration::from_secs(config.nonstream_keepalive_secs)),
             payload: Payload::new(&config.payload),
             passthrough_headers: config.passthrough_headers,
+            gemini_cli_endpoint: config.enable_gemini_cli_endpoint,
             oauth: oauth.refresher,
         }))
     }

@@ -41,9 +41,13 @@ const provider = new Provider(issuer, {
       'http://localhost/oauth-callback',
     ],
   }],
-  // Claude's scopes too: without `openid` a request is granted only scopes the provider knows.
+  // Claude's and Google's scopes too: without `openid` a request is granted only scopes the
+  // provider knows.
   scopes: ['openid', 'offline_access', 'profile', 'email', 'model.completion',
-    'org:create_api_key', 'user:profile', 'user:inference'],
+    'org:create_api_key', 'user:profile', 'user:inference',
+    'https://www.googleapis.com/auth/cloud-platform',
+    'https://www.googleapis.com/auth/userinfo.email',
+    'https://www.googleapis.com/auth/userinfo.profile'],
   claims: { openid: ['sub'], email: ['email'] },
   features: {
     devInteractions: { enabled: true },

@@ -26,6 +26,7 @@ pub mod aggregate;
 pub mod anthropic;
 pub mod any;
 pub mod b64;
+pub mod codeassist;
 pub mod error;
 pub mod gemini;
 pub mod ir;

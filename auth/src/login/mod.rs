@@ -12,6 +12,7 @@
 mod callback;
 pub mod claude;
 pub mod device;
+pub mod gemini;
 pub mod iflow;
 mod import;
 pub mod kimi;
@@ -42,6 +43,8 @@ pub struct LoginOptions {
     pub callback_port: Option<u16>,
     /// Codex: use the device grant instead of the browser flow.
     pub device: bool,
+    /// Gemini: the Google Cloud project to use (`ALL`: every project, one file).
+    pub project_id: Option<String>,
     /// Give up after this long.
     pub timeout: Duration,
     /// iFlow: a logged-in browser cookie to exchange for the API key instead of OAuth.
@@ -54,6 +57,7 @@ impl Default for LoginOptions {
             no_browser: false,
             callback_port: None,
             device: false,
+            project_id: None,
             timeout: Duration::from_secs(300),
             cookie: None,
         }
@@ -89,6 +93,9 @@ pub async fn login(
         .map(kimi::device_headers)
         .unwrap_or_default();
     let sleep = tokio::time::sleep;
+    if opts.project_id.is_some() && provider.id != ProviderId::Gemini {
+        return Err(AuthError::Config("--project-id is only for gemini".into()));
+    }
     let work = async {
         match flow {
             _ if cookie.is_some() => {
@@ -113,12 +120,30 @@ pub async fn login(
         r = work => r?,
     };
     let now = now_secs();
-    let (name, mut raw) = auth_file(provider, &tokens, now);
+    let (mut name, mut raw) = auth_file(provider, &tokens, now);
     if let Some(id) = device_id {
         raw.insert("device_id".into(), Value::String(id));
     }
     if let Some(kept) = cookie.and_then(iflow::kept_cookie) {
         raw.insert("cookie".into(), Value::String(kept));
+    }
+    if provider.id == ProviderId::Gemini {
+        let token = tokens.access_token.expose();
+        let project = opts.project_id.as_deref();
+        let done = gemini::onboard(provider, token, project, out).await?;
+        let email = raw.get("email").and_then(Value::as_str).map(str::to_owned);
+        name = file_name(
+            provider.file_type,
+            &NameParts {
+                email: email.as_deref(),
+                project: Some(if done.all { "all" } else { &done.project_id }),
+                now_ms: now.saturating_mul(1000),
+                ..NameParts::default()
+            },
+        );
+        raw.insert("project_id".into(), Value::String(done.project_id));
+        raw.insert("auto".into(), Value::Bool(done.auto));
+        raw.insert("checked".into(), Value::Bool(true));
     }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {

@@ -4,6 +4,7 @@
 
 use crate::body;
 use crate::client_auth::presented_key;
+use crate::codeassist::local::Call as CodeAssist;
 use crate::ctx::Ctx;
 use crate::errors::GatewayError;
 use crate::local;
@@ -23,9 +24,16 @@ const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
 
 /// Returns `Ok(true)` when the response was written here.
 pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_error::Result<bool> {
-    let route = {
-        let req = session.req_header();
-        protocol::route(&req.method, req.uri.path())
+    let code_assist = crate::codeassist::local::call(session.req_header());
+    let route = match &code_assist {
+        Some(CodeAssist::Generate(method)) => Route::Proxy(Endpoint::Gemini {
+            model: String::new(),
+            method: *method,
+        }),
+        _ => {
+            let req = session.req_header();
+            protocol::route(&req.method, req.uri.path())
+        }
     };
     ctx.protocol = match &route {
         Route::Proxy(e) => e.protocol(),
@@ -41,8 +49,32 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         _ => {}
     }
     let presented = presented_key(session.req_header()).map(|k| k.into_owned());
-    if let Err(e) = ctx.rt.keys.check(presented.as_deref()) {
+    // The local Gemini CLI endpoint takes no API key: it serves loopback callers only.
+    let local = code_assist.is_some();
+    let admitted = match &code_assist {
+        Some(CodeAssist::Refuse(e)) => Err(e.clone()),
+        Some(_) => crate::codeassist::local::admit(session, ctx),
+        None => ctx.rt.keys.check(presented.as_deref()),
+    };
+    if let Err(e) = admitted {
+        if local {
+            ctx.protocol = ClientProtocol::Gemini;
+        }
         return fail(session, ctx, e).await;
+    }
+    ctx.codeassist.local = local;
+    if let Some(CodeAssist::Account(method)) = code_assist {
+        return match read_body(session, ctx.rt.max_body_bytes).await {
+            Ok(body) => {
+                answer(
+                    session,
+                    200,
+                    crate::codeassist::local::answer(method, &body),
+                )
+                .await
+            }
+            Err(e) => fail(session, ctx, e).await,
+        };
     }
     let endpoint = match route {
         Route::Health | Route::Root => return Ok(false),
@@ -101,6 +133,10 @@ async fn prepare(
     endpoint: Endpoint,
 ) -> Result<Option<serde_json::Value>, GatewayError> {
     let raw = Bytes::from(read_body(session, ctx.rt.max_body_bytes).await?);
+    let (raw, endpoint) = match ctx.codeassist.local {
+        true => crate::codeassist::local::unwrap(raw, endpoint)?,
+        false => (raw, endpoint),
+    };
     ctx.body_len = raw.len();
     if raw.is_empty() {
         return Err(GatewayError::MalformedBody(
@@ -171,10 +207,14 @@ async fn prepare(
         }
     };
     let accounts = &ctx.rt.accounts;
-    let forced = (suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint);
+    let forced = ((suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint))
+        || ctx.codeassist.local;
     let passthrough = |c: &Candidate| {
         let a = &accounts[c.account];
-        !forced && endpoint.passthrough_to(a.kind) && (stream || !a.streams_only())
+        !forced
+            && endpoint.passthrough_to(a.kind)
+            && (stream || !a.streams_only())
+            && !crate::codeassist::enveloped(a)
     };
     if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
         let has_passthrough = candidates.iter().any(passthrough);

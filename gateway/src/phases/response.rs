@@ -32,6 +32,11 @@ pub fn upstream_response_filter(
     if ctx.downstream.can_fail_over() && crate::oauth::retry_after_401(status, ctx) {
         return fail_over(ctx, status, "OAuth 401: refresh and retry");
     }
+    if crate::codeassist::next_host(Some(status), ctx) {
+        return fail_over(ctx, status, "Code Assist host failed: next host");
+    }
+    crate::codeassist::on_response_header(resp, ctx);
+    crate::codeassist::local::on_response_header(ctx);
     ctx.judge = None;
     if judged_by_body(status) {
         // Recorded once the body says whose problem it is (`response_body_filter`).
@@ -177,6 +182,7 @@ pub fn response_body_filter(
     header_out: bool,
     ctx: &mut Ctx,
 ) -> Result<()> {
+    crate::codeassist::unwrap_body(body, end_of_stream, ctx);
     if ctx.judge.is_some() {
         judge(body.as_deref(), end_of_stream, header_out, ctx)?;
     }
@@ -187,6 +193,7 @@ pub fn response_body_filter(
         Bootstrap::Off => Bytes::new(),
     };
     translate_chunk(body, end_of_stream, ctx);
+    crate::codeassist::local::wrap_body(body, end_of_stream, ctx);
     if let Bootstrap::Off = ctx.bootstrap {
         if body.as_ref().is_some_and(|b| !b.is_empty()) {
             ctx.downstream = Downstream::Committed;

@@ -70,6 +70,7 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.response = ResponseMode::Passthrough;
     ctx.bootstrap = crate::bootstrap::Bootstrap::Off;
     ctx.held_tasks.clear();
+    ctx.codeassist.begin();
     let account_index = candidate.account;
     if let Some(oauth) = ctx.rt.accounts[account_index].oauth.clone() {
         crate::oauth::before_attempt(&oauth, &mut ctx.oauth_retry).await;
@@ -79,7 +80,8 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
         status: 0,
         cause: None,
     });
-    let account = &ctx.rt.accounts[account_index];
+    let rt = ctx.rt.clone();
+    let account = &*crate::codeassist::for_host(&rt.accounts[account_index], ctx.codeassist.host);
     let t = &account.target;
     // The proxy's host when the account has one (upstream_proxy.rs).
     let (hop_host, hop_port) = crate::upstream_proxy::first_hop(account);
@@ -120,6 +122,7 @@ pub fn upstream_request_filter(
     if ctx.force_ir
         || !endpoint.passthrough_to(account.kind)
         || (account.streams_only() && !ctx.stream)
+        || crate::codeassist::enveloped(account)
     {
         return translated_request(req, ctx);
     }
@@ -253,6 +256,13 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
     };
     let messages = Endpoint::AnthropicMessages;
     let body = crate::claude_oauth::cloak(&body, req, account, &messages).unwrap_or(body);
+    let (path, body) = match crate::codeassist::channel(account) {
+        Some(ch) => {
+            crate::codeassist::request(ch, ctx.codeassist.host, &upstream_model, stream, &body)
+                .map_err(|e| Error::explain(ErrorType::InternalError, e))?
+        }
+        None => (path, body),
+    };
     let uri: http::Uri = path
         .parse()
         .map_err(|_| Error::explain(ErrorType::InternalError, "invalid upstream path"))?;
@@ -265,6 +275,7 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
         req.remove_header("anthropic-beta");
     }
     set_credentials(req, account)?;
+    crate::codeassist::headers(req, account, ctx.codeassist.host, &upstream_model)?;
     req.insert_header("content-type", "application/json")?;
     req.insert_header(
         "accept",
@@ -295,6 +306,10 @@ fn set_credentials(req: &mut RequestHeader, account: &crate::accounts::Account) 
         }
         ProviderKind::Gemini if account.oauth_provider() == Some(ProviderId::Vertex) => {
             crate::vertex::set_headers(req, key)?;
+        }
+        // Code Assist (Gemini OAuth) accounts send their token as a Bearer.
+        ProviderKind::Gemini if oauth_token.is_some() => {
+            req.insert_header("authorization", format!("Bearer {key}"))?
         }
         ProviderKind::Gemini => req.insert_header("x-goog-api-key", key)?,
         ProviderKind::Codex | ProviderKind::OpenAiCompat => {
@@ -335,7 +350,9 @@ pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &
 
 pub fn fail_to_connect(ctx: &mut Ctx, mut e: Box<Error>) -> Box<Error> {
     ctx.record_cause(&e);
-    ctx.record_outcome(Outcome::Transport);
+    if !crate::codeassist::next_host(None, ctx) {
+        ctx.record_outcome(Outcome::Transport);
+    }
     // Nothing reached the upstream: always safe to try the next account.
     e.set_retry(ctx.has_next());
     e

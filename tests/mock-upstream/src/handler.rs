@@ -15,7 +15,7 @@ use crate::reply::{pieces, reply_override, ReplyCtx};
 use crate::routes::{self, Protocol, Route};
 use crate::schedule::{Action, Step};
 use crate::state::{Entry, State, JOURNAL_BODY_MAX};
-use crate::{anthropic, control, gemini, openai, tools};
+use crate::{anthropic, codeassist, control, gemini, openai, tools};
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -46,10 +46,26 @@ pub async fn handle(
         return Ok(planned.into_response(Pacing::default()));
     }
 
-    let route = Route::classify(&parts.method, path, &parts.headers, query);
     let account = routes::account(&parts.headers, query);
     let request: Option<Value> = serde_json::from_slice(&body).ok();
-    let request_ref = request.as_ref().unwrap_or(&Value::Null);
+    // Code Assist: an enveloped Gemini request (answered enveloped), or an onboarding call.
+    let code_assist = codeassist::route(&parts.method, path, request.as_ref());
+    if code_assist.is_none() {
+        let onboarding = &state.onboarding;
+        if let Some(p) =
+            codeassist::onboarding(onboarding, &parts.method, path, &account, request.as_ref())
+        {
+            journal_plain(&state, &parts, &account, &body);
+            return Ok(p.into_response(Pacing::default()));
+        }
+    }
+    let inner = code_assist
+        .as_ref()
+        .and_then(|_| codeassist::inner(request.as_ref()));
+    let route = code_assist
+        .clone()
+        .unwrap_or_else(|| Route::classify(&parts.method, path, &parts.headers, query));
+    let request_ref = inner.as_ref().or(request.as_ref()).unwrap_or(&Value::Null);
     let model = route
         .path_model()
         .or_else(|| request_ref.get("model").and_then(Value::as_str))
@@ -107,6 +123,10 @@ pub async fn handle(
     };
     let sse = routes::query_param(query, "alt").as_deref() == Some("sse");
     let (planned, outcome) = plan(&route, &step.action, &ctx, stream, sse, request.is_some());
+    let planned = match code_assist {
+        Some(_) => codeassist::wrap(planned, &route),
+        None => planned,
+    };
 
     // Registered before journaling, so a reset that follows the journal entry releases it.
     let released = state.reset.notified();
@@ -269,6 +289,25 @@ fn error(protocol: Protocol, status: u16, ctx: &ReplyCtx<'_>, message: Option<&s
         "x-request-id"
     };
     Planned::json(status, content_type(protocol), text).with_header(header, request_id)
+}
+
+/// Journals a request answered outside the provider routes (Code Assist onboarding).
+fn journal_plain(state: &State, parts: &http::request::Parts, account: &str, body: &Bytes) {
+    state.record(Entry {
+        seq: 0,
+        account: account.to_owned(),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers: headers_map(&parts.headers),
+        body_len: body.len(),
+        body_sha256: sha256_hex(body),
+        model: None,
+        stream: false,
+        outcome: "ok".into(),
+        has_tool_result: false,
+        body: (body.len() <= JOURNAL_BODY_MAX).then(|| String::from_utf8_lossy(body).into_owned()),
+    });
 }
 
 pub(crate) fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {

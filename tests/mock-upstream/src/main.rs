@@ -9,6 +9,7 @@
 mod anthropic;
 mod auth_routes;
 mod body;
+mod codeassist;
 mod control;
 mod errors;
 mod extras;

@@ -65,6 +65,8 @@ pub struct State {
     pub reset: Notify,
     /// Held streams (`hold_after_events`), released by `/_mock/release` and `/_mock/reset`.
     pub holds: crate::hold::Holds,
+    /// Code Assist onboarding progress per account.
+    pub onboarding: crate::codeassist::Onboarding,
     journal: Mutex<Journal>,
     schedules: Mutex<HashMap<String, Schedule>>,
 }
@@ -81,6 +83,7 @@ impl State {
             ids: IdGen::new(),
             reset: Notify::new(),
             holds: crate::hold::Holds::default(),
+            onboarding: Default::default(),
             journal: Mutex::new(Journal::default()),
             schedules: Mutex::new(HashMap::new()),
         }
