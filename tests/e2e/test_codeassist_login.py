@@ -107,3 +107,50 @@ def test_login_gemini_then_the_gateway_serves_the_account(
     assert entry["path"] == "/v1internal:generateContent"
     assert entry["headers"]["authorization"] == f"Bearer {data['token']['access_token']}"
     assert json.loads(entry["body"])["project"] == "mock-project-1"
+
+
+def test_login_antigravity_onboards_and_the_gateway_sends_its_project(
+        request, tmp_path, oidc, mock_upstream, gateway):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("\n".join([
+        f"auth-dir: {tmp_path / 'auths'}",
+        "oauth-overrides:",
+        "  antigravity:",
+        f"    auth-url: {oidc.base}/auth",
+        f"    token-url: {oidc.base}/token",
+        f"    client-id: {CLIENT_ID}",
+        # The first host is the one asked at login; the closed one after it is never used.
+        f"    base-url: {mock_upstream.url},http://127.0.0.1:9",
+    ]) + "\n")
+    port = free_port()
+    login = Login(request, tmp_path, cfg, "antigravity", "--no-browser", "--callback-port",
+                  str(port))
+    url = login.read_until(lambda l: l.startswith("http"))
+    assert f"redirect_uri={urllib.parse.quote(f'http://localhost:{port}/oauth-callback', safe='')}" in url
+    callback = Browser().walk(url, "http://localhost:")
+    status, _, _ = Browser().fetch(callback.replace("localhost", "127.0.0.1", 1))
+    assert status == 200, callback
+    code, out, log = login.finish()
+    assert code == 0, f"{out}\n{log}"
+    assert "Code Assist project: mock-onboarded-project" in out, out
+    [path] = auth_files(tmp_path)
+    data = json.loads(path.read_text())
+    assert data["type"] == "antigravity" and data["project_id"] == "mock-onboarded-project", data
+    calls = onboarding_calls(mock_upstream)
+    # No project listing; not onboarded yet: onboardUser until done, with Antigravity's ideType.
+    assert [c for c, _ in calls] == ["POST /v1internal:loadCodeAssist",
+                                     "POST /v1internal:onboardUser",
+                                     "POST /v1internal:onboardUser"], calls
+    assert calls[0][1]["metadata"]["ideType"] == "ANTIGRAVITY"
+
+    mock_upstream.reset()
+    gw = gateway(gateway_config() + cfg.read_text())
+    body = json.dumps({"model": "gemini-2.5-flash", "messages": [
+        {"role": "user", "content": "MOCK_REPLY[antigravity after login]"}]}).encode()
+    r = http_request("POST", f"{gw.url}/v1/chat/completions", body,
+                     {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"})
+    assert r.status == 200, r.body
+    assert json.loads(r.body)["choices"][0]["message"]["content"] == "antigravity after login"
+    [entry] = mock_upstream.journal()
+    assert entry["path"] == "/v1internal:generateContent"
+    assert json.loads(entry["body"])["project"] == "mock-onboarded-project"

@@ -10,6 +10,8 @@
 //!    user is onboarded (the answer's `cloudaicompanionProject` wins); otherwise
 //!    `POST {base}/v1internal:onboardUser` with the default tier of `allowedTiers`, polled (a
 //!    long-running operation) until `done`, whose `cloudaicompanionProject.id` is the project.
+//! 3. `login antigravity` does step 2 only, without a project and with Antigravity's
+//!    `ideType` ([`antigravity_project`]), as CLIProxyAPI's Antigravity login does.
 //!
 //! `{base}` is the provider's `base-url` (`oauth-overrides.gemini.base-url`, default
 //! `https://cloudcode-pa.googleapis.com`). The Resource Manager is
@@ -51,6 +53,7 @@ pub async fn onboard(
     let api = Api {
         http: &http,
         token: access_token,
+        ide: "IDE_UNSPECIFIED",
         base: p.base_url.trim_end_matches('/').to_owned(),
         resource_manager: if p.base_url == Provider::builtin(ProviderId::Gemini).base_url {
             RESOURCE_MANAGER.to_owned()
@@ -86,16 +89,55 @@ pub async fn onboard(
     })
 }
 
+/// `switchyard login antigravity`, after the code exchange: the Code Assist project the
+/// account's requests name (`loadCodeAssist` with Antigravity's metadata, onboarding when it
+/// has no tier yet), asked of the first of the provider's hosts. A failure is reported on `out`
+/// and is not fatal: the file is saved without `project_id`, and requests then name none.
+pub async fn antigravity_project(
+    p: &Provider,
+    access_token: &str,
+    out: &mut (dyn Write + Send),
+) -> Option<String> {
+    let http = crate::oauth::http_client().ok()?;
+    let first = p
+        .base_url
+        .split(',')
+        .map(str::trim)
+        .find(|h| !h.is_empty())?;
+    let api = Api {
+        http: &http,
+        token: access_token,
+        ide: "ANTIGRAVITY",
+        base: first.trim_end_matches('/').to_owned(),
+        resource_manager: String::new(),
+    };
+    match api.setup(None).await {
+        Ok(id) => {
+            let _ = writeln!(out, "Code Assist project: {id}");
+            Some(id)
+        }
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "No Code Assist project found ({e}); saving the account without one"
+            );
+            None
+        }
+    }
+}
+
 struct Api<'a> {
     http: &'a reqwest::Client,
     token: &'a str,
+    /// `ideType` of the client metadata: `IDE_UNSPECIFIED` (Gemini CLI) or `ANTIGRAVITY`.
+    ide: &'static str,
     base: String,
     resource_manager: String,
 }
 
-fn metadata(project: Option<&str>) -> Value {
+fn metadata(ide: &str, project: Option<&str>) -> Value {
     let mut m = json!({
-        "ideType": "IDE_UNSPECIFIED",
+        "ideType": ide,
         "platform": "PLATFORM_UNSPECIFIED",
         "pluginType": "GEMINI",
     });
@@ -112,7 +154,10 @@ impl Api<'_> {
             .header("user-agent", "google-api-nodejs-client/9.15.1")
             .header(
                 "client-metadata",
-                "ideType=IDE_UNSPECIFIED,platform=PLATFORM_UNSPECIFIED,pluginType=GEMINI",
+                format!(
+                    "ideType={},platform=PLATFORM_UNSPECIFIED,pluginType=GEMINI",
+                    self.ide
+                ),
             )
             .send()
             .await
@@ -159,7 +204,7 @@ impl Api<'_> {
 
     /// loadCodeAssist, then onboardUser when the user has no tier yet; the project to use.
     async fn setup(&self, project: Option<&str>) -> Result<String, AuthError> {
-        let mut load = json!({ "metadata": metadata(project) });
+        let mut load = json!({ "metadata": metadata(self.ide, project) });
         if let Some(p) = project {
             load["cloudaicompanionProject"] = Value::from(p);
         }
@@ -181,7 +226,7 @@ impl Api<'_> {
             .and_then(Value::as_str)
             .unwrap_or("legacy-tier")
             .to_owned();
-        let mut body = json!({ "tierId": tier, "metadata": metadata(project) });
+        let mut body = json!({ "tierId": tier, "metadata": metadata(self.ide, project) });
         if let Some(p) = project {
             body["cloudaicompanionProject"] = Value::from(p);
         }

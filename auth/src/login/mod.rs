@@ -145,6 +145,12 @@ pub async fn login(
         raw.insert("auto".into(), Value::Bool(done.auto));
         raw.insert("checked".into(), Value::Bool(true));
     }
+    if provider.id == ProviderId::Antigravity {
+        let token = tokens.access_token.expose();
+        if let Some(project) = gemini::antigravity_project(provider, token, out).await {
+            raw.insert("project_id".into(), Value::String(project));
+        }
+    }
     let path = store.dir().join(&name);
     let Some(record) = AuthRecord::from_map(&name, raw) else {
         return Err(AuthError::Protocol("no file type".into()));
