@@ -55,7 +55,7 @@ pub struct Provider {
     pub callback_path: &'static str,
     /// Extra authorization-request parameters the real provider expects.
     pub auth_params: Vec<(&'static str, &'static str)>,
-    /// Refresh this long before expiry; `None`: at expiry (Gemini refreshes on use).
+    /// Refresh this long before expiry; `None`: at expiry.
     pub refresh_lead: Option<Duration>,
     /// The upstream API the account's requests go to.
     pub base_url: String,
@@ -171,6 +171,9 @@ impl Provider {
                             .into();
                     p.callback_port = 8085;
                     p.callback_path = "/oauth2callback";
+                    // CLIProxyAPI has none (Go's oauth2 token source refreshes on use, 10 s
+                    // early); refreshing ahead keeps requests off the refresh path.
+                    p.refresh_lead = minutes(5);
                 } else {
                     p.client_id =
                         "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com"
@@ -291,7 +294,8 @@ mod tests {
         assert_eq!(lead(ProviderId::Iflow), Some(24 * 3600));
         assert_eq!(lead(ProviderId::Kimi), Some(300));
         assert_eq!(lead(ProviderId::Antigravity), Some(300));
-        assert_eq!(lead(ProviderId::Gemini), None);
+        assert_eq!(lead(ProviderId::Gemini), Some(300));
+        assert_eq!(lead(ProviderId::Vertex), Some(300));
         assert_eq!(Provider::builtin(ProviderId::Qwen).flow, Flow::DevicePkce);
         for id in ProviderId::ALL {
             assert_eq!(ProviderId::from_name(id.name()), Some(id));
