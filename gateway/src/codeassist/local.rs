@@ -95,16 +95,22 @@ pub fn admit(session: &Session, ctx: &Ctx) -> Result<(), GatewayError> {
             "the Gemini CLI endpoint is disabled (enable-gemini-cli-endpoint)".into(),
         ));
     }
-    let loopback = session
+    let local = session
         .client_addr()
         .and_then(|a| a.as_inet())
-        .is_some_and(|a| a.ip().is_loopback());
-    if !loopback {
+        .is_some_and(|a| is_loopback(a.ip()));
+    if !local {
         return Err(GatewayError::Forbidden(
             "the Gemini CLI endpoint only serves local callers".into(),
         ));
     }
     Ok(())
+}
+
+/// A loopback address, also as an IPv4-mapped IPv6 one (`::ffff:127.0.0.1`, how a dual-stack
+/// listener on `[::]` sees an IPv4 loopback caller).
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
 }
 
 /// The Gemini body inside the envelope, and the endpoint with the envelope's model.
@@ -151,6 +157,17 @@ mod tests {
 
     fn req(method: &str, path: &str) -> RequestHeader {
         RequestHeader::build(method, path.as_bytes(), None).unwrap()
+    }
+
+    #[test]
+    fn only_loopback_callers_are_local() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(ip(local)), "{local}");
+        }
+        for remote in ["10.0.0.7", "192.168.1.2", "::ffff:10.0.0.7", "fe80::1", "0.0.0.0"] {
+            assert!(!is_loopback(ip(remote)), "{remote}");
+        }
     }
 
     #[test]
