@@ -32,6 +32,8 @@ use switchyard_conf::{ApiKeyAccount, Config, ProviderKind, Secret};
 
 /// `originator` sent with Codex OAuth requests, as the Codex CLI does.
 const CODEX_ORIGINATOR: &str = "codex_cli_rs";
+/// The Qwen Code release whose headers Qwen OAuth requests carry (the pinned test client's).
+const QWEN_CODE_VERSION: &str = "0.15.10";
 /// Background refresh workers (CLIProxyAPI's default is 16; a gateway has few accounts).
 const REFRESH_WORKERS: usize = 4;
 /// How often the refresh service re-reads `auth-dir` and checks what is due.
@@ -252,7 +254,43 @@ fn qwen_account(
     a.provider_name = "qwen".into();
     a.base_url = base_url.trim_end_matches('/').to_owned();
     a.headers = record.meta.headers.clone();
+    // What Qwen Code sends with its OAuth token (its DashScope provider's `buildHeaders`);
+    // the file's own `headers` win.
+    let ua = format!(
+        "QwenCode/{QWEN_CODE_VERSION} ({}; {})",
+        node_platform(),
+        node_arch()
+    );
+    for (name, value) in [
+        ("user-agent", ua.as_str()),
+        ("x-dashscope-cachecontrol", "enable"),
+        ("x-dashscope-useragent", ua.as_str()),
+        ("x-dashscope-authtype", "qwen-oauth"),
+    ] {
+        if !a.headers.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            a.headers.insert(name.into(), value.into());
+        }
+    }
     a
+}
+
+/// `process.platform` as Node names it.
+fn node_platform() -> &'static str {
+    match std::env::consts::OS {
+        "macos" => "darwin",
+        "windows" => "win32",
+        other => other,
+    }
+}
+
+/// `process.arch` as Node names it.
+fn node_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        "x86" => "ia32",
+        other => other,
+    }
 }
 
 /// Runs the refresh service on its own thread (a current-thread tokio runtime), for the life

@@ -100,3 +100,9 @@ def test_qwen_oauth_account_serves_chat_completions(request, tmp_path, oidc, moc
     assert r.status == 200, r.body
     [entry] = mock_upstream.journal()
     assert (entry["path"], entry["account"]) == ("/v1/chat/completions", token)
+    # Qwen Code's own OAuth headers (its DashScope provider), whatever the client sent.
+    h = entry["headers"]
+    assert h["x-dashscope-authtype"] == "qwen-oauth", h
+    assert h["x-dashscope-cachecontrol"] == "enable", h
+    assert h["user-agent"].startswith("QwenCode/0.15.10 ("), h
+    assert h["x-dashscope-useragent"] == h["user-agent"], h
