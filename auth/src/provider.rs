@@ -146,8 +146,9 @@ impl Provider {
             ProviderId::Codex => {
                 p.auth_url = "https://auth.openai.com/oauth/authorize".into();
                 p.token_url = "https://auth.openai.com/oauth/token".into();
-                // No default device URL: OpenAI's device login is not RFC 8628 (`--device`
-                // needs `oauth-overrides.codex.device-url` pointing at an RFC 8628 server).
+                // OpenAI's own device login (`login/openai_device.rs`); an override that does
+                // not end in `/deviceauth/usercode` is an RFC 8628 endpoint.
+                p.device_url = "https://auth.openai.com/api/accounts/deviceauth/usercode".into();
                 p.client_id = "app_EMoamEEZ73f0CkXaXp7hrann".into();
                 p.scopes = scopes(&["openid", "email", "profile", "offline_access"]);
                 p.callback_port = 1455;

@@ -16,6 +16,7 @@ pub mod gemini;
 pub mod iflow;
 mod import;
 pub mod kimi;
+pub mod openai_device;
 
 pub use import::import_vertex;
 
@@ -103,6 +104,12 @@ pub async fn login(
                 iflow::cookie_login(provider, &http, cookie.unwrap_or_default()).await
             }
             Flow::AuthCode => auth_code(provider, opts, out).await,
+            Flow::Device
+                if provider.id == ProviderId::Codex
+                    && openai_device::is_openai(&provider.device_url) =>
+            {
+                openai_device::run(provider, out, sleep).await
+            }
             Flow::Device => device::run(provider, false, &headers, out, sleep).await,
             Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
             Flow::Import => Err(AuthError::Config(

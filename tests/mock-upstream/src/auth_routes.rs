@@ -8,6 +8,9 @@
 //! | `POST /_auth/oauth/token` | iFlow's code and refresh grants; requires HTTP Basic `client_id:client_secret` (else 401 `invalid_client`) |
 //! | `GET /_auth/api/oauth/getUserInfo?accessToken=T` | `{"success":true,"data":{"apiKey":"sk-iflow-<T>","email":..}}` |
 //! | `GET/POST /_auth/api/openapi/apikey` with `Cookie: BXAuth=..` | iFlow's cookie key API: GET masks the key, POST `{"name"}` returns it whole |
+//! | `POST /_auth/api/accounts/deviceauth/usercode` `{"client_id"}` | OpenAI's device login: `device_auth_id` `da-<client_id>`, `user_code` `OPEN-AI42`, `interval` `"0"` |
+//! | `POST /_auth/api/accounts/deviceauth/token` `{"device_auth_id","user_code"}` | 403 on the first poll of a code, then `authorization_code` `ac-<id>` and `code_verifier` `ver-<id>` |
+//! | `POST /_auth/openai/token` | that code's exchange: needs the matching `code_verifier` and a redirect URI ending in `/_auth/deviceauth/callback`, else `invalid_grant` |
 //! | `POST /_auth/google/keys` `{"client_email","n","e"}` (base64url big-endian) | registers a service account's RSA public key (kept in the journal) |
 //! | `POST /_auth/google/token` (RFC 7523 JWT-bearer grant) | verifies the RS256 assertion with the key registered for its `iss`, and its `aud`: `{"access_token":"ya29.<iss>-<n>","expires_in":3600}`, else 400 `invalid_grant` |
 //!
@@ -106,6 +109,46 @@ pub fn handle(state: &State, parts: &http::request::Parts, body: &[u8]) -> Plann
             ok(json!({"success": true, "data": {
                 "name": "cookie-user", "apiKey": key, "expireTime": "2099-01-01 00:00",
             }}))
+        }
+        ("POST", "/_auth/api/accounts/deviceauth/usercode") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or_default();
+            let id = v
+                .get("client_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            ok(
+                json!({"device_auth_id": format!("da-{id}"), "user_code": "OPEN-AI42",
+                      "interval": "0"}),
+            )
+        }
+        ("POST", "/_auth/api/accounts/deviceauth/token") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or_default();
+            let id = v
+                .get("device_auth_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if v.get("user_code").and_then(Value::as_str) != Some("OPEN-AI42") {
+                return Planned::json(400, JSON, json!({"error": "bad user code"}).to_string());
+            }
+            // The first poll of a device code is not approved yet.
+            if seen("api/accounts/deviceauth/token", id) < 2 {
+                return Planned::json(403, JSON, json!({"error": "pending"}).to_string());
+            }
+            ok(json!({"authorization_code": format!("ac-{id}"),
+                      "code_challenge": "unused", "code_verifier": format!("ver-{id}")}))
+        }
+        ("POST", "/_auth/openai/token") => {
+            let grants = seen("openai/token", "grant_type=");
+            let code = form("code");
+            let redirect = form("redirect_uri");
+            let good = form("grant_type") == "authorization_code"
+                && code.strip_prefix("ac-").map(|id| format!("ver-{id}"))
+                    == Some(form("code_verifier"))
+                && redirect.ends_with("/_auth/deviceauth/callback");
+            if !good {
+                return oauth_error("invalid_grant");
+            }
+            tokens(&client_id, grants)
         }
         ("POST", "/_auth/google/keys") => ok(json!({"ok": true})),
         ("POST", "/_auth/google/token") => {
