@@ -8,9 +8,10 @@
 //! Account health lives outside the snapshot, keyed by account id, so it survives too.
 //!
 //! The auth-dir watcher ([`spawn_auth_watch`]) is a portable periodic rescan: every tick it
-//! fingerprints the non-hidden files under `auth-dir` (paths and contents) and the
+//! fingerprints the non-hidden files under `auth-dir` (paths and contents, without the
+//! credential fields a refresh rewrites: the refresh service reads those itself) and the
 //! `model-catalog` file, and rebuilds when the fingerprint changed (a file added, edited,
-//! e.g. `disabled`/`prefix`/`priority`/`excluded_models`, rewritten by a refresh, or deleted).
+//! e.g. `disabled`/`prefix`/`priority`/`excluded_models`, or deleted).
 //! The later config hot reload is meant to call [`Reloader::rebuild`] with a new config.
 
 use crate::runtime::Runtime;
@@ -119,11 +120,48 @@ pub fn fingerprint(dir: &Path, catalog: Option<&Path>) -> u64 {
     collect(dir, &mut files);
     files.sort();
     let mut h = DefaultHasher::new();
-    for path in files.iter().map(PathBuf::as_path).chain(catalog) {
+    for path in files.iter().map(PathBuf::as_path) {
+        path.hash(&mut h);
+        std::fs::read(path)
+            .ok()
+            .map(|b| without_credentials(&b))
+            .hash(&mut h);
+    }
+    if let Some(path) = catalog {
         path.hash(&mut h);
         std::fs::read(path).ok().hash(&mut h);
     }
     h.finish()
+}
+
+/// Auth-file fields that a refresh rewrites and the accounts are not built from: the refresh
+/// service re-reads them on its own, so a refresh (hourly for Google tokens) does not rebuild
+/// the snapshot (which would restart round-robin). `id_token` stays: Codex's plan, and so its
+/// models, comes from it.
+const CREDENTIAL_FIELDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "expired",
+    "expiry",
+    "expires_in",
+    "last_refresh",
+    "timestamp",
+    "token",
+    "api_key",
+];
+
+/// An auth file's bytes as the fingerprint sees them: a JSON object without
+/// [`CREDENTIAL_FIELDS`]; anything else as it is.
+fn without_credentials(bytes: &[u8]) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            for field in CREDENTIAL_FIELDS {
+                map.remove(*field);
+            }
+            serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -230,6 +268,24 @@ mod tests {
         assert_ne!(fingerprint(d, None), edited);
         std::fs::remove_file(d.join("sub/b.json")).unwrap();
         assert_eq!(fingerprint(d, None), edited);
+        // A refresh rewrites credentials only: no rebuild.
+        std::fs::write(
+            d.join("a.json"),
+            r#"{"disabled":true,"access_token":"new","expired":"2030-01-01T00:00:00Z","token":{"expiry":"x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            fingerprint(d, None),
+            edited,
+            "credential fields are not compared"
+        );
+        std::fs::write(
+            d.join("a.json"),
+            r#"{"disabled":false,"access_token":"new"}"#,
+        )
+        .unwrap();
+        assert_ne!(fingerprint(d, None), edited);
+        std::fs::write(d.join("a.json"), r#"{"disabled":true}"#).unwrap();
         let cat = d.join("models.json.txt");
         assert_ne!(fingerprint(d, Some(&cat)), edited);
         std::fs::remove_dir_all(d).unwrap();

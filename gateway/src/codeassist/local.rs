@@ -165,7 +165,13 @@ mod tests {
         for local in ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"] {
             assert!(is_loopback(ip(local)), "{local}");
         }
-        for remote in ["10.0.0.7", "192.168.1.2", "::ffff:10.0.0.7", "fe80::1", "0.0.0.0"] {
+        for remote in [
+            "10.0.0.7",
+            "192.168.1.2",
+            "::ffff:10.0.0.7",
+            "fe80::1",
+            "0.0.0.0",
+        ] {
             assert!(!is_loopback(ip(remote)), "{remote}");
         }
     }
