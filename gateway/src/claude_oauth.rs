@@ -54,7 +54,7 @@ const IDENTITY_HEADERS: [(&str, &str); 13] = [
 
 /// The pool account for a Claude auth file.
 pub fn account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAccount {
-    crate::oauth_openai::file_account(file, record, ProviderKind::Claude, &provider.base_url)
+    crate::oauth::file_account(file, record, ProviderKind::Claude, &provider.base_url)
 }
 
 fn applies(account: &Account) -> bool {

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use switchyard_auth::{AuthRecord, Provider, ProviderId};
-use switchyard_conf::{ApiKeyAccount, ProviderKind, Secret};
+use switchyard_conf::{ApiKeyAccount, ProviderKind};
 use switchyard_translators::codeassist::{
     self as envelope, AntigravityIds, Direction, StreamRewrap,
 };
@@ -117,7 +117,6 @@ pub fn accounts(
         projects.push(String::new());
     }
     let many = projects.len() > 1;
-    let m = &record.meta;
     projects
         .into_iter()
         .map(|project| {
@@ -126,22 +125,9 @@ pub fn accounts(
             } else {
                 format!("auth-dir/{file}")
             };
-            let account = ApiKeyAccount {
-                kind: ProviderKind::Gemini,
-                id,
-                provider_name: String::new(),
-                api_key: Secret::default(),
-                base_url: first.clone(),
-                prefix: m.prefix.clone(),
-                headers: m.headers.clone(),
-                proxy_url: m.proxy_url.clone(),
-                models: Vec::new(),
-                excluded_models: m.excluded_models.clone(),
-                disable_cooling: m.disable_cooling,
-                priority: m.priority,
-                weight: m.weight.unwrap_or(1),
-                request_retry: m.request_retry,
-            };
+            let mut account =
+                crate::oauth::file_account(file, record, ProviderKind::Gemini, &first);
+            account.id = id;
             let channel = Channel {
                 flavor,
                 project,

@@ -212,20 +212,32 @@ fn codex_account(
     record: &switchyard_auth::AuthRecord,
     provider: &Provider,
 ) -> ApiKeyAccount {
-    let m = &record.meta;
-    let mut headers = m.headers.clone();
-    headers.insert("originator".into(), CODEX_ORIGINATOR.into());
+    let mut a = file_account(file, record, ProviderKind::Codex, &provider.base_url);
+    a.headers
+        .insert("originator".into(), CODEX_ORIGINATOR.into());
     if let Some(id) = record.account_id() {
-        headers.insert("chatgpt-account-id".into(), id.to_owned());
+        a.headers.insert("chatgpt-account-id".into(), id.to_owned());
     }
+    a
+}
+
+/// An account of `kind` at `base_url` with the file's metadata (prefix, headers, priority,
+/// weight, excluded models, cooling, retry, proxy) and no key of its own.
+pub fn file_account(
+    file: &str,
+    record: &switchyard_auth::AuthRecord,
+    kind: ProviderKind,
+    base_url: &str,
+) -> ApiKeyAccount {
+    let m = &record.meta;
     ApiKeyAccount {
-        kind: ProviderKind::Codex,
+        kind,
         id: format!("auth-dir/{file}"),
         provider_name: String::new(),
         api_key: Secret::default(),
-        base_url: provider.base_url.trim_end_matches('/').to_owned(),
+        base_url: base_url.trim_end_matches('/').to_owned(),
         prefix: m.prefix.clone(),
-        headers,
+        headers: m.headers.clone(),
         proxy_url: m.proxy_url.clone(),
         models: Vec::new(),
         excluded_models: m.excluded_models.clone(),
@@ -249,11 +261,8 @@ fn qwen_account(
         Some(host) => format!("https://{}/v1", host.trim_end_matches('/')),
         None => provider.base_url.clone(),
     };
-    let mut a = codex_account(file, record, provider);
-    a.kind = ProviderKind::OpenAiCompat;
+    let mut a = file_account(file, record, ProviderKind::OpenAiCompat, &base_url);
     a.provider_name = "qwen".into();
-    a.base_url = base_url.trim_end_matches('/').to_owned();
-    a.headers = record.meta.headers.clone();
     // What Qwen Code sends with its OAuth token (its DashScope provider's `buildHeaders`);
     // the file's own `headers` win.
     let ua = format!(

@@ -1,6 +1,5 @@
-//! Account builders for OAuth files served through an existing protocol: the common part (an
-//! [`ApiKeyAccount`] carrying the file's metadata) and the OpenAI-Chat channels of Kimi and
-//! iFlow (Qwen's builder stays in `oauth.rs`).
+//! Account builders for the OpenAI-Chat channels of Kimi and iFlow (on
+//! [`crate::oauth::file_account`]; Qwen's builder stays in `oauth.rs`).
 //!
 //! Contract: built off the hot path from one auth file; the credential is never copied into
 //! the account (Kimi's access token comes from the refresh service on every attempt; iFlow's
@@ -9,37 +8,11 @@
 use switchyard_auth::{AuthRecord, Provider, ProviderId};
 use switchyard_conf::{ApiKeyAccount, ProviderKind, Secret};
 
-/// An account of `kind` at `base_url` with the file's metadata (prefix, headers, priority,
-/// weight, excluded models, cooling, retry, proxy) and no key of its own.
-pub fn file_account(
-    file: &str,
-    record: &AuthRecord,
-    kind: ProviderKind,
-    base_url: &str,
-) -> ApiKeyAccount {
-    let m = &record.meta;
-    ApiKeyAccount {
-        kind,
-        id: format!("auth-dir/{file}"),
-        provider_name: String::new(),
-        api_key: Secret::default(),
-        base_url: base_url.trim_end_matches('/').to_owned(),
-        prefix: m.prefix.clone(),
-        headers: m.headers.clone(),
-        proxy_url: m.proxy_url.clone(),
-        models: Vec::new(),
-        excluded_models: m.excluded_models.clone(),
-        disable_cooling: m.disable_cooling,
-        priority: m.priority,
-        weight: m.weight.unwrap_or(1),
-        request_retry: m.request_retry,
-    }
-}
-
 /// A Kimi account: OpenAI Chat at `https://api.kimi.com/coding/v1` (`base-url` overridable)
 /// with Bearer and the `X-Msh-*` device headers of the login that made the file.
 pub fn kimi_account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAccount {
-    let mut a = file_account(file, record, ProviderKind::OpenAiCompat, &provider.base_url);
+    let mut a =
+        crate::oauth::file_account(file, record, ProviderKind::OpenAiCompat, &provider.base_url);
     a.provider_name = ProviderId::Kimi.name().into();
     let device_id = record
         .raw()
@@ -55,7 +28,8 @@ pub fn kimi_account(file: &str, record: &AuthRecord, provider: &Provider) -> Api
 /// An iFlow account: OpenAI Chat at `https://apis.iflow.cn/v1` with the file's `api_key` as
 /// Bearer (refresh re-fetches the key into the file).
 pub fn iflow_account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAccount {
-    let mut a = file_account(file, record, ProviderKind::OpenAiCompat, &provider.base_url);
+    let mut a =
+        crate::oauth::file_account(file, record, ProviderKind::OpenAiCompat, &provider.base_url);
     a.provider_name = ProviderId::Iflow.name().into();
     a.api_key = Secret::new(record.api_key().unwrap_or_default());
     a

@@ -37,7 +37,7 @@ pub fn account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAc
         format!("https://{location}-aiplatform.googleapis.com")
     };
     let base = format!("{origin}/v1/projects/{project}/locations/{location}/publishers/google");
-    crate::oauth_openai::file_account(file, record, ProviderKind::Gemini, &base)
+    crate::oauth::file_account(file, record, ProviderKind::Gemini, &base)
 }
 
 fn applies(account: &Account) -> bool {
