@@ -82,6 +82,32 @@ pub fn http_client_with(headers: &[(&str, String)]) -> Result<reqwest::Client, A
         .map_err(|e| AuthError::Transport(e.to_string()))
 }
 
+/// Sends a token-endpoint request (`accept: application/json` added) and returns the body of
+/// a 2xx answer; any other status is [`AuthError::Rejected`] with the answer's OAuth `error`
+/// (else `http_<status>`) and the start of its `error_description`. For the grants the
+/// `oauth2` crate does not make (Claude's form fallback, iFlow's, the JWT bearer grant).
+pub async fn token_post(req: reqwest::RequestBuilder) -> Result<Vec<u8>, AuthError> {
+    let resp = req
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| AuthError::Transport(e.to_string()))?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| AuthError::Transport(e.to_string()))?;
+    if (200..300).contains(&status) {
+        return Ok(bytes.to_vec());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    Err(AuthError::Rejected {
+        code: text("error").map_or_else(|| format!("http_{status}"), str::to_owned),
+        description: text("error_description").map(|d| d.chars().take(200).collect()),
+    })
+}
+
 /// The oauth2 client for `p` (endpoints left empty in the registry are not set).
 pub fn client(p: &Provider) -> Result<OAuthClient, AuthError> {
     let bad = |what: &str, url: &str| {

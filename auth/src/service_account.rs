@@ -12,7 +12,7 @@ use crate::provider::{Provider, ProviderId};
 use crate::record::{AuthRecord, TokenSet};
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use switchyard_conf::Secret;
 
 /// The grant type of RFC 7523 §2.1.
@@ -107,31 +107,11 @@ pub async fn grant(
     let url = token_url(p, record);
     let scope = p.scopes.join(" ");
     let jwt = assertion(record, &scope, &url, now)?;
-    let resp = http
-        .post(&url)
-        .header("accept", "application/json")
-        .form(&[("grant_type", JWT_BEARER), ("assertion", jwt.as_str())])
-        .send()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    if !(200..300).contains(&status) {
-        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        return Err(AuthError::Rejected {
-            code: v
-                .get("error")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("http_{status}"), str::to_owned),
-            description: v
-                .get("error_description")
-                .and_then(Value::as_str)
-                .map(|d| d.chars().take(200).collect()),
-        });
-    }
+    let bytes = crate::oauth::token_post(
+        http.post(&url)
+            .form(&[("grant_type", JWT_BEARER), ("assertion", jwt.as_str())]),
+    )
+    .await?;
     let t: GoogleTokens = serde_json::from_slice(&bytes)
         .map_err(|_| AuthError::Protocol("token response without access_token".into()))?;
     Ok(TokenSet {

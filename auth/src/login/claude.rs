@@ -139,26 +139,8 @@ async fn form_request(
             }
         }
     }
-    let resp = http
-        .post(&p.token_url)
-        .header("accept", "application/json")
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    if (200..300).contains(&status) {
-        return parse_tokens(&bytes);
-    }
-    let err = serde_json::from_slice(&bytes).unwrap_or(OAuthErrorBody {
-        error: None,
-        error_description: None,
-    });
-    Err(rejected(status, err))
+    let bytes = crate::oauth::token_post(http.post(&p.token_url).form(&form)).await?;
+    parse_tokens(&bytes)
 }
 
 fn rejected(status: u16, err: OAuthErrorBody) -> AuthError {

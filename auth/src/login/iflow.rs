@@ -106,29 +106,12 @@ async fn token_request(
     let mut body: Vec<(&str, &str)> = form.to_vec();
     body.push(("client_id", &p.client_id));
     body.push(("client_secret", secret.expose()));
-    let resp = http
-        .post(&p.token_url)
-        .header("authorization", format!("Basic {basic}"))
-        .header("accept", "application/json")
-        .form(&body)
-        .send()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| AuthError::Transport(e.to_string()))?;
-    if !(200..300).contains(&status) {
-        let code = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("error")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("http_{status}"));
-        return Err(AuthError::Rejected {
-            code,
-            description: None,
-        });
-    }
+    let bytes = crate::oauth::token_post(
+        http.post(&p.token_url)
+            .header("authorization", format!("Basic {basic}"))
+            .form(&body),
+    )
+    .await?;
     let t: IflowTokens = serde_json::from_slice(&bytes)
         .map_err(|_| AuthError::Protocol("iflow token response without access_token".into()))?;
     Ok(TokenSet {
