@@ -201,19 +201,35 @@ pub fn for_host(account: &Account, host: usize) -> Cow<'_, Account> {
     }
 }
 
-/// Path and body of a generation request: the encoded Gemini `inner` body in the envelope.
+/// Path and body of a request: the encoded Gemini `inner` body in the envelope (a count: its
+/// `contents` in Gemini CLI's `countTokens` envelope).
 pub fn request(
     channel: &Channel,
     host: usize,
     model: &str,
-    stream: bool,
+    call: Call,
     inner: &[u8],
 ) -> Result<(String, bytes::Bytes), String> {
     let base = channel.hosts.get(host).map_or("", |t| t.base_path.as_str());
-    let path = if stream {
-        format!("{base}/v1internal:streamGenerateContent?alt=sse")
-    } else {
-        format!("{base}/v1internal:generateContent")
+    let path = match call {
+        Call::Stream => format!("{base}/v1internal:streamGenerateContent?alt=sse"),
+        Call::Generate => format!("{base}/v1internal:generateContent"),
+        Call::CountTokens => {
+            // Gemini CLI's shape: `{"request": {"model": "models/<m>", "contents": [...]}}`
+            // (the contents only, as a Gemini `countTokens` body has them).
+            let mut counted: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+            if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_slice(inner) {
+                if let Some(contents) = m.remove("contents") {
+                    counted.insert("contents".into(), contents);
+                }
+            }
+            let counted = serde_json::to_vec(&counted).map_err(|e| e.to_string())?;
+            let body = envelope::wrap_count_tokens(&counted, model).map_err(|e| e.to_string())?;
+            return Ok((
+                format!("{base}/v1internal:countTokens"),
+                bytes::Bytes::from(body),
+            ));
+        }
     };
     let (request_id, session_id);
     let antigravity = match channel.flavor {
@@ -234,6 +250,15 @@ pub fn request(
     };
     let body = envelope::wrap_request(inner, &env).map_err(|e| e.to_string())?;
     Ok((path, bytes::Bytes::from(body)))
+}
+
+/// Which Code Assist method an attempt calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Generate,
+    Stream,
+    /// `countTokens`: answered `{"totalTokens": n}`, not wrapped.
+    CountTokens,
 }
 
 /// The client's headers (after `set_credentials`): the `Host` of the attempt's host, the real
@@ -461,22 +486,32 @@ mod tests {
             project: "p".into(),
             hosts: vec![UpstreamTarget::parse("http://127.0.0.1:9/base").unwrap()],
         };
-        let (path, body) = request(&channel, 0, "m", true, br#"{"contents":[]}"#).unwrap();
+        let (path, body) = request(&channel, 0, "m", Call::Stream, br#"{"contents":[]}"#).unwrap();
         assert_eq!(path, "/base/v1internal:streamGenerateContent?alt=sse");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             v,
             json!({"model": "m", "project": "p", "request": {"contents": []}})
         );
-        let (path, _) = request(&channel, 0, "m", false, b"{}").unwrap();
+        let (path, _) = request(&channel, 0, "m", Call::Generate, b"{}").unwrap();
         assert_eq!(path, "/base/v1internal:generateContent");
+        let inner =
+            br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{}}"#;
+        let (path, body) = request(&channel, 0, "m", Call::CountTokens, inner).unwrap();
+        assert_eq!(path, "/base/v1internal:countTokens");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"request": {"model": "models/m",
+                               "contents": [{"role": "user", "parts": [{"text": "hi"}]}]}})
+        );
 
         let ag = Channel {
             flavor: Flavor::Antigravity,
             ..channel
         };
-        let (_, a) = request(&ag, 0, "m", false, br#"{"contents":[1]}"#).unwrap();
-        let (_, b) = request(&ag, 0, "m", false, br#"{"contents":[1]}"#).unwrap();
+        let (_, a) = request(&ag, 0, "m", Call::Generate, br#"{"contents":[1]}"#).unwrap();
+        let (_, b) = request(&ag, 0, "m", Call::Generate, br#"{"contents":[1]}"#).unwrap();
         let (a, b): (serde_json::Value, serde_json::Value) = (
             serde_json::from_slice(&a).unwrap(),
             serde_json::from_slice(&b).unwrap(),

@@ -231,6 +231,35 @@ fn stream_options(client_model: &str) -> StreamOptions {
     }
 }
 
+/// A count-tokens answer (`{"totalTokens": n}` from Gemini or Code Assist, `{"input_tokens":
+/// n}` from Anthropic) in the client's shape; an answer without a count is a 502 in the
+/// client's error shape.
+pub fn translate_count(client: Protocol, buf: &[u8]) -> Vec<u8> {
+    let n = serde_json::from_slice::<serde_json::Value>(buf)
+        .ok()
+        .and_then(|v| {
+            v.get("totalTokens")
+                .or_else(|| v.get("input_tokens"))
+                .and_then(serde_json::Value::as_u64)
+        });
+    match (n, client) {
+        (Some(n), Protocol::Gemini) => serde_json::json!({ "totalTokens": n })
+            .to_string()
+            .into_bytes(),
+        (Some(n), _) => serde_json::json!({ "input_tokens": n })
+            .to_string()
+            .into_bytes(),
+        (None, _) => {
+            let err = ir::StreamError {
+                status: Some(502),
+                kind: ir::ErrorKind::Server,
+                message: "the upstream's count-tokens answer has no count".into(),
+            };
+            any::encode_error(client, &err).1
+        }
+    }
+}
+
 /// Translate a whole upstream body (response or error) into the client's protocol.
 pub fn translate_whole(
     pair: Pair,

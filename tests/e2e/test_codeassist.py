@@ -118,6 +118,32 @@ def test_anthropic_through_gemini_cli_account(gemini_cli_gw, mock_upstream, stre
                              else "/v1internal:generateContent"))
 
 
+def test_count_tokens_of_both_sdks_come_from_code_assist(gemini_cli_gw, mock_upstream):
+    # Anthropic's count_tokens and Gemini's countTokens are counted by the account's
+    # `v1internal:countTokens` (Gemini CLI's envelope), not estimated by the gateway: the mock
+    # counts a quarter of the body it received.
+    c = anthropic.Anthropic(base_url=gemini_cli_gw.url, api_key=CLIENT_KEY, max_retries=0,
+                            timeout=30)
+    n = c.messages.count_tokens(
+        model=MODEL, messages=[{"role": "user", "content": "count these words for me"}],
+        system="be brief").input_tokens
+    entry = only_call(mock_upstream, "/v1internal:countTokens")
+    assert entry["account"] == TOKEN
+    body = json.loads(entry["body"])
+    assert body == {"request": {"model": f"models/{MODEL}", "contents": [
+        {"role": "user", "parts": [{"text": "count these words for me"}]}]}}, body
+    assert n == entry["body_len"] // 4
+
+    mock_upstream.reset()
+    g = genai.Client(api_key=CLIENT_KEY, http_options={
+        "base_url": gemini_cli_gw.url, "api_version": "v1beta", "timeout": 30_000})
+    total = g.models.count_tokens(model=MODEL, contents="count these words for me").total_tokens
+    entry = only_call(mock_upstream, "/v1internal:countTokens")
+    assert json.loads(entry["body"])["request"]["contents"] == [
+        {"role": "user", "parts": [{"text": "count these words for me"}]}]
+    assert total == entry["body_len"] // 4
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_gemini_sdk_through_gemini_cli_account(gemini_cli_gw, mock_upstream, stream):
     client = genai.Client(api_key=CLIENT_KEY, http_options={

@@ -223,6 +223,17 @@ async fn prepare(
             candidates.retain(passthrough);
         } else {
             match off_worker(&raw, move |b| any::decode_request(wire, b)).await? {
+                // Code Assist counts (`v1internal:countTokens`): a real count again.
+                Ok(ir)
+                    if translate::is_count_tokens(&endpoint)
+                        && !forced
+                        && candidates
+                            .iter()
+                            .any(|c| crate::codeassist::enveloped(&accounts[c.account])) =>
+                {
+                    candidates.retain(|c| crate::codeassist::enveloped(&accounts[c.account]));
+                    ctx.ir = Some(ir);
+                }
                 Ok(ir) if translate::is_count_tokens(&endpoint) => {
                     let n = estimate_input_tokens(&ir);
                     ctx.model = Some(model);

@@ -292,7 +292,14 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
             if let Some(chunk) = body.take() {
                 buf.extend_from_slice(&chunk);
             }
+            let counting = ctx
+                .endpoint
+                .as_ref()
+                .is_some_and(crate::translate::is_count_tokens);
             *body = Some(match (end_of_stream, ctx.pair) {
+                (true, Some(pair)) if counting && error_status.is_none() => {
+                    Bytes::from(crate::translate::translate_count(pair.client, buf))
+                }
                 (true, Some(pair)) => Bytes::from(translate_whole(
                     pair,
                     buf,

@@ -258,7 +258,14 @@ fn translated_request(req: &mut RequestHeader, ctx: &mut Ctx) -> Result<()> {
     let body = crate::claude_oauth::cloak(&body, req, account, &messages).unwrap_or(body);
     let (path, body) = match crate::codeassist::channel(account) {
         Some(ch) => {
-            crate::codeassist::request(ch, ctx.codeassist.host, &upstream_model, stream, &body)
+            let call = if translate::is_count_tokens(endpoint) {
+                crate::codeassist::Call::CountTokens
+            } else if stream {
+                crate::codeassist::Call::Stream
+            } else {
+                crate::codeassist::Call::Generate
+            };
+            crate::codeassist::request(ch, ctx.codeassist.host, &upstream_model, call, &body)
                 .map_err(|e| Error::explain(ErrorType::InternalError, e))?
         }
         None => (path, body),
