@@ -258,8 +258,9 @@ pub(crate) fn model_fallback(w: &mut Walker, value: &Node, path: &str) -> Vec<Mo
     out
 }
 
-/// Every fallback target must be a model some account serves: a `models` alias (or
-/// `prefix/alias`), or any name when an account has no `models` list.
+/// Every fallback target should be a model some account serves: a `models` alias (or
+/// `prefix/alias`), or any name when an account has no `models` list; a target no configured
+/// account serves is a warning (an `auth-dir` account may serve it).
 pub(crate) fn check_fallback_targets(
     w: &mut Walker,
     fallbacks: &[ModelFallback],
@@ -279,10 +280,13 @@ pub(crate) fn check_fallback_targets(
             })
         });
         if !served {
-            w.error(
+            // A warning, not an error: OAuth accounts from `auth-dir` (their catalog models)
+            // are not known yet when the file is checked, and may serve it.
+            w.warn(
                 &key_path(&index_path("model-fallback", i), "to"),
                 format!(
-                    "no account serves {:?}: name a model alias from some account's models list",
+                    "no account in this file serves {:?} (fine if an auth-dir account does; \
+                     otherwise requests that fall back to it get model-not-found)",
                     f.to
                 ),
             );

@@ -149,7 +149,25 @@ fn model_fallback_targets_must_be_served() {
         [
             "model-fallback[1].to: must name one model, not a wildcard (\"x*\")",
             "model-fallback[2].from: required key is missing",
-            "model-fallback[0].to: no account serves \"sonnet\": name a model alias from some account's models list",
         ]
     );
+    // A target no configured account serves is a warning: an auth-dir (OAuth) account may
+    // serve it, as with a config that has no accounts at all.
+    for config in [
+        format!(
+            "{ACCOUNT}force-model-prefix: true\nmodel-fallback: [{{from: \"a*\", to: sonnet}}]\n"
+        ),
+        "model-fallback: [{from: \"*\", to: gpt-5-codex}]\n".to_owned(),
+    ] {
+        let warned: Vec<String> = ok(&config)
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0].starts_with("model-fallback[0].to: no account in this file serves"),
+            "{warned:?}"
+        );
+    }
 }

@@ -150,3 +150,20 @@ def test_model_catalog_file_replaces_a_channel(tmp_path, mock_upstream, gateway)
     wait_until(lambda: "unknown field `typo`" in gw.log_text(), 20, "the refused catalog",
                gw.proc, interval=0.1)
     assert model_ids(gw) == ["house-model-2"]
+
+
+def test_model_fallback_to_a_catalog_model_of_an_oauth_only_gateway(tmp_path, mock_upstream,
+                                                                     gateway):
+    # No account in the config: the fallback target is served by an auth-dir account (a
+    # warning at load, not an error), and a name nobody serves falls back to it.
+    auth = tmp_path / "auths"
+    write_codex_file(auth, "codex-a.json", "tok-fallback", id_token=id_token("plus"))
+    gw = gateway(oauth_config(auth, mock_upstream.url,
+                              'model-fallback: [{from: "legacy-*", to: gpt-5-codex}]\n'))
+    body = json.dumps({"model": "legacy-model", "input": "MOCK_REPLY[fell back]",
+                       "stream": False}).encode()
+    r = http_request("POST", f"{gw.url}/v1/responses", body, headers())
+    assert r.status == 200, r.body
+    [entry] = mock_upstream.journal()
+    assert (entry["account"], entry["model"]) == ("tok-fallback", "gpt-5-codex"), entry
+    assert "no account in this file serves" in gw.log_text()
