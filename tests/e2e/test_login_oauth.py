@@ -342,3 +342,19 @@ def test_login_cancelled_with_ctrl_c_or_timed_out_writes_nothing(request, tmp_pa
     assert code == 1
     assert "error: qwen login failed: login timed out after 1s; nothing was saved" in log
     assert auth_files(tmp_path) == []
+
+
+def test_google_and_iflow_logins_without_a_client_secret_stop_before_the_browser(tmp_path):
+    # Their real token endpoints authenticate the client; Switchyard does not ship the secret,
+    # so without `client-secret` the login says what to set before any URL is shown.
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"auth-dir: {tmp_path / 'auths'}\n")
+    bin_ = repo_path("SWITCHYARD_BIN", "target/debug/switchyard")
+    for provider in ("gemini", "antigravity", "iflow"):
+        r = subprocess.run([str(bin_), "login", provider, "--no-browser", "--config", str(cfg)],
+                           capture_output=True, timeout=30)
+        assert r.returncode == 1, r
+        assert r.stdout == b"", r.stdout
+        assert (f"set oauth-overrides.{provider}.client-secret in the config"
+                in r.stderr.decode()), r.stderr
+    assert auth_files(tmp_path) == []

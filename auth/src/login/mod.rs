@@ -97,6 +97,9 @@ pub async fn login(
     if opts.project_id.is_some() && provider.id != ProviderId::Gemini {
         return Err(AuthError::Config("--project-id is only for gemini".into()));
     }
+    if cookie.is_none() {
+        missing_client_secret(provider)?;
+    }
     let work = async {
         match flow {
             _ if cookie.is_some() => {
@@ -168,6 +171,25 @@ pub async fn login(
     })?;
     let _ = writeln!(out, "Saved {}", path.display());
     Ok(path)
+}
+
+/// Google's and iFlow's real token endpoints authenticate the client: without
+/// `oauth-overrides.<p>.client-secret` the user would log in only to see the exchange fail, so
+/// the login stops before it starts. (An overridden `token-url`, a test or corporate provider,
+/// decides for itself.)
+fn missing_client_secret(p: &Provider) -> Result<(), AuthError> {
+    let needs = matches!(
+        p.id,
+        ProviderId::Gemini | ProviderId::Antigravity | ProviderId::Iflow
+    );
+    if needs && p.client_secret.is_none() && p.token_url == Provider::builtin(p.id).token_url {
+        return Err(AuthError::Config(format!(
+            "{name} login needs the OAuth client secret of its official client, which Switchyard \
+             does not ship: set oauth-overrides.{name}.client-secret in the config",
+            name = p.id.name()
+        )));
+    }
+    Ok(())
 }
 
 async fn auth_code(
