@@ -59,6 +59,8 @@ fn quickstart_has_one_mock_account_per_kind() {
     let c = load(&deploy_dir().join("quickstart.yaml")).config;
     assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8317));
     assert!(c.api_keys.is_empty());
+    // Not ~/.cli-proxy-api: real OAuth accounts logged in there must not join the demo's pool.
+    assert_eq!(c.auth_dir, "./target/quickstart-auth");
     let got: Vec<(ProviderKind, &str, &str, &str)> = c
         .accounts
         .iter()

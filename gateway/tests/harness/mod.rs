@@ -129,6 +129,9 @@ impl Gateway {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["serve", "--config"])
             .arg(&path)
+            // The default auth-dir (~/.cli-proxy-api) lands in the test's own directory: no
+            // OAuth account of the machine joins a test's pool.
+            .env("HOME", &dir)
             .env(
                 "RUST_LOG",
                 "warn,pingora_core::protocols::http::v1::server=error",
