@@ -130,12 +130,6 @@ pub async fn before_attempt(link: &OAuthLink, retry: &mut OAuthRetry) {
     }
 }
 
-/// The refresh service and the OAuth accounts to append to the configured ones.
-pub struct OAuthAccounts {
-    pub refresher: Option<Arc<Refresher>>,
-    pub accounts: Vec<(ApiKeyAccount, OAuthLink)>,
-}
-
 /// The refresh service for `auth-dir` (one per process: reloads reuse it, so tokens and
 /// refreshes in flight survive them).
 pub fn new_refresher(config: &Config) -> Result<Arc<Refresher>, String> {
@@ -144,8 +138,13 @@ pub fn new_refresher(config: &Config) -> Result<Arc<Refresher>, String> {
 }
 
 /// Re-reads `auth-dir` into `refresher` and builds an account for each usable file, with its
-/// models from `catalog` ([`crate::oauth_models::apply`]).
-pub fn load(config: &Config, refresher: Arc<Refresher>, catalog: &Catalog) -> OAuthAccounts {
+/// models from `catalog` ([`crate::oauth_models::apply`]): the accounts to append to the
+/// configured ones, each with its link to the refresh service.
+pub fn load(
+    config: &Config,
+    refresher: &Arc<Refresher>,
+    catalog: &Catalog,
+) -> Vec<(ApiKeyAccount, OAuthLink)> {
     let ids = refresher.reload();
     let mut accounts = Vec::new();
     for file in ids {
@@ -201,10 +200,7 @@ pub fn load(config: &Config, refresher: Arc<Refresher>, catalog: &Catalog) -> OA
             accounts.push((account, link));
         }
     }
-    OAuthAccounts {
-        refresher: Some(refresher),
-        accounts,
-    }
+    accounts
 }
 
 fn codex_account(

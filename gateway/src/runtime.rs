@@ -47,8 +47,6 @@ pub struct Runtime {
     pub passthrough_headers: bool,
     /// `enable-gemini-cli-endpoint` (`codeassist/local.rs`).
     pub gemini_cli_endpoint: bool,
-    /// The OAuth refresh service (shared by every snapshot of the process).
-    pub oauth: Option<Arc<switchyard_auth::refresh::Refresher>>,
 }
 
 impl Runtime {
@@ -90,9 +88,9 @@ impl Runtime {
                 problems.extend(p);
                 Catalog::embedded().unwrap_or_default()
             });
-        let oauth = crate::oauth::load(config, refresher, &catalog);
+        let oauth = crate::oauth::load(config, &refresher, &catalog);
         let mut configs = config.accounts.clone();
-        configs.extend(oauth.accounts.iter().map(|(a, _)| a.clone()));
+        configs.extend(oauth.iter().map(|(a, _)| a.clone()));
         let mut accounts = Vec::with_capacity(configs.len());
         for a in &configs {
             match Account::from_config(a) {
@@ -106,7 +104,7 @@ impl Runtime {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let links = oauth.accounts.into_iter().map(|(_, link)| Some(link));
+        let links = oauth.into_iter().map(|(_, link)| Some(link));
         let skip = config.accounts.len();
         for (account, link) in accounts.iter_mut().skip(skip).zip(links) {
             account.oauth = link;
@@ -143,7 +141,6 @@ impl Runtime {
             payload: Payload::new(&config.payload),
             passthrough_headers: config.passthrough_headers,
             gemini_cli_endpoint: config.enable_gemini_cli_endpoint,
-            oauth: oauth.refresher,
         }))
     }
 }
