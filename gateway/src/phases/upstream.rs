@@ -170,11 +170,7 @@ pub fn upstream_request_filter(
     let asked = ctx.model.as_deref().unwrap_or_default();
     let target = payload::Target::new(account.kind, endpoint, &upstream_model, asked);
     if ctx.rt.payload.applies(&target) {
-        let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
-        let body = match (&ctx.splice, &ctx.model_span) {
-            (Some(literal), Some(span)) => body::splice(&raw, span, literal),
-            _ => raw,
-        };
+        let body = outgoing_body(session, ctx);
         let out = Bytes::from(
             ctx.rt
                 .payload
@@ -187,13 +183,10 @@ pub fn upstream_request_filter(
     }
     // Claude OAuth: Claude Code's identity for other clients (claude_oauth.rs).
     if account.oauth_provider() == Some(ProviderId::Claude) {
-        let body = ctx.translated.clone().unwrap_or_else(|| {
-            let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
-            match (&ctx.splice, &ctx.model_span) {
-                (Some(literal), Some(span)) => body::splice(&raw, span, literal),
-                _ => raw,
-            }
-        });
+        let body = ctx
+            .translated
+            .clone()
+            .unwrap_or_else(|| outgoing_body(session, ctx));
         let client = session.req_header();
         if let Some(out) = crate::claude_oauth::cloak(&body, client, account, endpoint) {
             len = out.len();
@@ -203,6 +196,16 @@ pub fn upstream_request_filter(
     }
     req.insert_header("content-length", len.to_string())?;
     Ok(())
+}
+
+/// The same-protocol body as it will go upstream: the client's bytes (Pingora's retry buffer)
+/// with the model name spliced in when it changes. Copied only by the callers that edit it.
+fn outgoing_body(session: &Session, ctx: &Ctx) -> Bytes {
+    let raw = session.as_ref().get_retry_buffer().unwrap_or_default();
+    match (&ctx.splice, &ctx.model_span) {
+        (Some(literal), Some(span)) => body::splice(&raw, span, literal),
+        _ => raw,
+    }
 }
 
 /// Path, headers and body for an account of another protocol.
