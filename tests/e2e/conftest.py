@@ -54,6 +54,15 @@ MODEL_GEMINI = "gemini-2.5-flash"
 MODEL_CODEX = "gpt-5-codex"
 MODEL_OAI = "gpt-4o-mini"
 
+#: The standard config's models: model -> (account, upstream path, the path when streaming).
+UPSTREAMS = {
+    MODEL_CLAUDE: (ACCT_CLAUDE, "/v1/messages", "/v1/messages"),
+    MODEL_GEMINI: (ACCT_GEMINI, f"/v1beta/models/{MODEL_GEMINI}:generateContent",
+                   f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent"),
+    MODEL_CODEX: (ACCT_CODEX, "/v1/responses", "/v1/responses"),
+    MODEL_OAI: (ACCT_OAI, "/v1/chat/completions", "/v1/chat/completions"),
+}
+
 
 # --------------------------------------------------------------------------- basics
 

@@ -18,27 +18,14 @@ from google.genai import errors as genai_errors
 from google.genai import types as gtypes
 
 from conftest import (
-    ACCT_CLAUDE,
-    ACCT_CODEX,
-    ACCT_GEMINI,
-    ACCT_OAI,
     CLIENT_KEY,
     MODEL_CLAUDE,
-    MODEL_CODEX,
     MODEL_GEMINI,
-    MODEL_OAI,
+    UPSTREAMS,
     _show,
     assert_no_client_key,
 )
 
-# model -> (account, upstream path, the upstream path when streaming)
-UPSTREAMS = {
-    MODEL_CLAUDE: (ACCT_CLAUDE, "/v1/messages", "/v1/messages"),
-    MODEL_GEMINI: (ACCT_GEMINI, f"/v1beta/models/{MODEL_GEMINI}:generateContent",
-                   f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent"),
-    MODEL_CODEX: (ACCT_CODEX, "/v1/responses", "/v1/responses"),
-    MODEL_OAI: (ACCT_OAI, "/v1/chat/completions", "/v1/chat/completions"),
-}
 MODELS = list(UPSTREAMS)
 CLIENTS = ["openai_chat", "openai_responses", "anthropic", "gemini"]
 

@@ -14,27 +14,16 @@ import pytest
 from google import genai
 
 from conftest import (
-    ACCT_CLAUDE,
-    ACCT_CODEX,
-    ACCT_GEMINI,
     ACCT_OAI,
     CLIENT_KEY,
-    MODEL_CLAUDE,
     MODEL_CODEX,
     MODEL_GEMINI,
     MODEL_OAI,
+    UPSTREAMS,
     assert_one_call,
     standard_config,
 )
 
-# model -> (account, upstream path, the upstream path when streaming)
-UPSTREAMS = {
-    MODEL_CLAUDE: (ACCT_CLAUDE, "/v1/messages", "/v1/messages"),
-    MODEL_GEMINI: (ACCT_GEMINI, f"/v1beta/models/{MODEL_GEMINI}:generateContent",
-                   f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent"),
-    MODEL_CODEX: (ACCT_CODEX, "/v1/responses", "/v1/responses"),
-    MODEL_OAI: (ACCT_OAI, "/v1/chat/completions", "/v1/chat/completions"),
-}
 TEXT = "translated reply, with 日本語 and \"quotes\""
 
 

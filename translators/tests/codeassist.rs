@@ -90,15 +90,21 @@ fn recorded_streams_round_trip_at_every_split() {
 #[test]
 fn unwrapped_stream_decodes_like_the_recording() {
     for (name, events) in recordings() {
-        let mut plain = Vec::new();
-        for e in &events {
-            plain.extend_from_slice(b"data: ");
-            plain.extend_from_slice(&serde_json::to_vec(e).unwrap());
-            plain.extend_from_slice(b"\n\n");
-        }
+        let plain = plain_sse(&events);
         let unwrapped = unwrap_in_two(&wrapped_wire(&events), 0);
         assert_eq!(decode(&unwrapped), decode(&plain), "{name}");
     }
+}
+
+/// The recording's events as a plain (unwrapped) SSE stream.
+fn plain_sse(events: &[Value]) -> Vec<u8> {
+    let mut plain = Vec::new();
+    for e in events {
+        plain.extend_from_slice(b"data: ");
+        plain.extend_from_slice(&serde_json::to_vec(e).unwrap());
+        plain.extend_from_slice(b"\n\n");
+    }
+    plain
 }
 
 fn decode(stream: &[u8]) -> String {
@@ -118,12 +124,7 @@ fn decode(stream: &[u8]) -> String {
 #[test]
 fn wrap_then_unwrap_is_identity_on_recordings() {
     for (name, events) in recordings() {
-        let mut plain = Vec::new();
-        for e in &events {
-            plain.extend_from_slice(b"data: ");
-            plain.extend_from_slice(&serde_json::to_vec(e).unwrap());
-            plain.extend_from_slice(b"\n\n");
-        }
+        let plain = plain_sse(&events);
         let mut w = StreamRewrap::new(Direction::Wrap);
         let mut wrapped = Vec::new();
         w.feed(&plain, &mut wrapped);

@@ -17,10 +17,10 @@
 //! Tokens are `at-<client_id>-<n>` / `rt-<client_id>-<n>` (`<client_id>-refreshed` for a
 //! refresh grant) with `n` counting the grants of that route since the last reset.
 
-use crate::handler::{headers_map, sha256_hex};
+use crate::handler::journal_plain;
 use crate::plan::{Planned, JSON};
 use crate::routes::query_param;
-use crate::state::{Entry, State};
+use crate::state::State;
 use serde_json::{json, Value};
 
 /// Answers one `/_auth/` request.
@@ -30,21 +30,8 @@ pub fn handle(state: &State, parts: &http::request::Parts, body: &[u8]) -> Plann
     let text = String::from_utf8_lossy(body);
     let form = |k: &str| query_param(&text, k).unwrap_or_default();
     let client_id = form("client_id");
-    state.record(Entry {
-        seq: 0,
-        account: format!("auth:{}", path.trim_start_matches("/_auth/")),
-        method: parts.method.to_string(),
-        path: path.to_owned(),
-        query: query.to_owned(),
-        headers: headers_map(&parts.headers),
-        body_len: body.len(),
-        body_sha256: sha256_hex(body),
-        model: None,
-        stream: false,
-        outcome: "ok".into(),
-        has_tool_result: false,
-        body: Some(text.clone().into_owned()),
-    });
+    let route = format!("auth:{}", path.trim_start_matches("/_auth/"));
+    journal_plain(state, parts, &route, body);
     // Requests of this route so far, this one included.
     let seen = |route: &str, needle: &str| {
         state

@@ -291,8 +291,14 @@ fn error(protocol: Protocol, status: u16, ctx: &ReplyCtx<'_>, message: Option<&s
     Planned::json(status, content_type(protocol), text).with_header(header, request_id)
 }
 
-/// Journals a request answered outside the provider routes (Code Assist onboarding).
-fn journal_plain(state: &State, parts: &http::request::Parts, account: &str, body: &Bytes) {
+/// Journals a request answered outside the provider routes (Code Assist onboarding, the
+/// scripted `/_auth/` endpoints).
+pub(crate) fn journal_plain(
+    state: &State,
+    parts: &http::request::Parts,
+    account: &str,
+    body: &[u8],
+) {
     state.record(Entry {
         seq: 0,
         account: account.to_owned(),
