@@ -5,7 +5,11 @@
 //! list encoded with each protocol's own encoder. Every pair is run once and checked before it
 //! is timed, so a broken pair panics instead of benchmarking an error path.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "bench setup outside #[test] fns: a fixture that does not translate must abort the bench"
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -20,7 +20,8 @@
 //! StreamEncoder::new(EncodeContext, StreamOptions) .encode(&StreamEvent, &mut Vec<u8>)
 //! ```
 //!
-//! Same protocol on both sides is never translated: the gateway passes the bytes through.
+//! Same protocol on both sides is never translated: the gateway passes the bytes through. Its
+//! token usage is still read, by [`usage::UsageScanner`], without decoding the body.
 
 pub mod aggregate;
 pub mod anthropic;
@@ -36,6 +37,7 @@ pub mod probe;
 pub mod reasoning;
 pub mod sse;
 pub mod tokens;
+pub mod usage;
 
 pub use error::TranslateError;
 

@@ -4,13 +4,16 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test anthropic_requests`
 
-#![allow(
+#![expect(
     clippy::panic,
     clippy::expect_used,
-    clippy::unwrap_used,
     reason = "test helpers outside #[test] fns fail loudly on bad fixtures"
 )]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod anthropic_support;
 
 use anthropic_support as sup;

@@ -5,13 +5,16 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test anthropic_stream_encode`
 
-#![allow(
+#![expect(
     clippy::panic,
     clippy::expect_used,
-    clippy::unwrap_used,
     reason = "test helpers outside #[test] fns fail loudly"
 )]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod anthropic_support;
 
 use anthropic_support as sup;

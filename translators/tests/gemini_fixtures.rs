@@ -1,43 +1,32 @@
 //! Golden tests over the recorded Gemini traffic in `../shared/fixtures/upstream/gemini/`
-//! (see its README): every response, stream and request decodes into the IR with the facts
-//! asserted below; every stream gives the same IR events at every split point (SSE and the
-//! non-SSE JSON array); responses, streams and requests round-trip through the encoders.
+//! (see its README): every response and stream decodes into the IR with the facts asserted
+//! below; responses and streams round-trip through the encoders. Requests:
+//! `gemini_fixture_requests.rs`. Every stream split at every byte offset (SSE and the non-SSE
+//! JSON array): `stream_splits.rs`.
 //!
 //! Run: `cargo test -p switchyard-translators --test gemini_fixtures`
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     reason = "test code: a failed expectation is a failed test"
 )]
 
-#[path = "common/gzip.rs"]
-mod gzip;
-#[path = "common/yaml.rs"]
-mod yaml;
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
+mod gemini_support;
 
-use std::path::{Path, PathBuf};
-
+use gemini_support::{cassette, dir, is_generate, read, FILES};
 use serde_json::{json, Value};
-use switchyard_translators::gemini::{
-    self, schema, ArrayStreamDecoder, StreamDecoder, StreamEncoder,
-};
+use switchyard_translators::gemini::{self, ArrayStreamDecoder, StreamDecoder, StreamEncoder};
 use switchyard_translators::ir::{
-    BlockStart, Delta, EncodeContext, ErrorKind, MediaSource, Part, Request, Response, StopReason,
-    StreamEvent, Tool, Usage,
+    BlockStart, Delta, EncodeContext, ErrorKind, MediaSource, Part, Response, StopReason,
+    StreamEvent, Usage,
 };
 use switchyard_translators::sse::SseDecoder;
 use switchyard_translators::StreamOptions;
-
-fn dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/upstream/gemini");
-    assert!(d.is_dir(), "fixture directory missing: {}", d.display());
-    d
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 /// `*.chunks.txt` replayed as the `alt=sse` bytes Google sends.
 fn sse_bytes(name: &str) -> Vec<u8> {
@@ -238,51 +227,12 @@ fn response_facts(body: &[u8]) -> Facts {
 
 // -------------------------------------------------------------------------------- cassettes
 
-struct Interaction {
-    uri: String,
-    request: Option<Value>,
-    response: Value,
-}
-
-fn cassette(name: &str) -> Vec<Interaction> {
-    let doc = yaml::parse(&String::from_utf8(read(name)).unwrap());
-    let mut out = Vec::new();
-    for it in doc["interactions"].as_array().unwrap() {
-        let req = &it["request"];
-        let request = if req["parsed_body"].is_object() {
-            Some(req["parsed_body"].clone())
-        } else if let Some(body) = req["body"].as_str().filter(|b| !b.is_empty()) {
-            serde_json::from_str(body).ok()
-        } else {
-            None
-        };
-        out.push(Interaction {
-            uri: req["uri"].as_str().unwrap().to_string(),
-            request,
-            response: it["response"].clone(),
-        });
-    }
-    out
-}
-
-/// The raw response body of an interaction (gzip bodies decompressed).
-fn body_bytes(response: &Value) -> Vec<u8> {
-    if response["parsed_body"].is_object() {
-        return serde_json::to_vec(&response["parsed_body"]).unwrap();
-    }
-    yaml::body_bytes(&response["body"]["string"]).unwrap()
-}
-
-fn is_generate(it: &Interaction) -> bool {
-    it.uri.contains(":generateContent") || it.uri.contains(":streamGenerateContent")
-}
-
-/// The facts of every generateContent response in a cassette, checking the split-point and
+/// The facts of every generateContent response in a cassette, checking the
 /// round-trip properties of streams on the way.
 fn cassette_facts(name: &str) -> Vec<Facts> {
     let mut out = Vec::new();
     for it in cassette(name).iter().filter(|it| is_generate(it)) {
-        let body = body_bytes(&it.response);
+        let body = it.body();
         let events = if it.uri.contains("alt=sse") {
             decode_sse(&[&body])
         } else if it.uri.contains(":streamGenerateContent") {
@@ -296,32 +246,6 @@ fn cassette_facts(name: &str) -> Vec<Facts> {
     }
     out
 }
-
-const FILES: &[&str] = &[
-    "google-reasoning-gemini3.chunks.txt",
-    "google-reasoning.json",
-    "google-stream-no-args-tool-call.chunks.txt",
-    "google-text.chunks.txt",
-    "google-text.json",
-    "google-tool-call-gemini3.chunks.txt",
-    "google-tool-call-gemini3.json",
-    "google-vertex-stream-tool-call-arguments-nested.1.chunks.txt",
-    "test_code_execution_stream.yaml",
-    "test_google_instructions_only_with_tool_calls.yaml",
-    "test_google_model_cached_content.yaml",
-    "test_google_model_image_url_input.yaml",
-    "test_google_model_max_tokens.yaml",
-    "test_google_model_retry.yaml",
-    "test_google_model_safety_settings.yaml",
-    "test_google_model_thinking_part_iter.yaml",
-    "test_google_model_web_search_tool_stream.yaml",
-    "test_google_streaming_tool_call_thought_signature.yaml",
-    "test_google_vertex_service_tier_flex_stream.yaml",
-    "test_google_vertexai_image_generation_with_output_format.yaml",
-    "test_model_name_suggestion[google].yaml",
-    "test_prompt.yaml",
-    "test_tools_with_gemini_3_thought_signatures.yaml",
-];
 
 #[test]
 fn every_fixture_file_is_covered() {
@@ -697,8 +621,7 @@ fn stop_reasons_usage_and_other_parts() {
 #[test]
 fn error_body() {
     let it = &cassette("test_model_name_suggestion[google].yaml")[0];
-    let status = it.response["status"]["code"].as_u64().unwrap() as u16;
-    let err = gemini::decode_error(status, &body_bytes(&it.response));
+    let err = gemini::decode_error(it.status, &it.body());
     assert_eq!((err.status, err.kind), (Some(404), ErrorKind::NotFound));
     assert!(
         err.message
@@ -711,254 +634,4 @@ fn error_body() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["status"], "NOT_FOUND");
     assert_eq!(gemini::decode_error(code, &body), err);
-}
-
-// ------------------------------------------------------------------------------ properties
-
-fn sse_fixtures() -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = FILES
-        .iter()
-        .filter(|f| f.ends_with(".chunks.txt"))
-        .map(|f| (f.to_string(), sse_bytes(f)))
-        .collect();
-    for name in FILES.iter().filter(|f| f.ends_with(".yaml")) {
-        for (i, it) in cassette(name).iter().enumerate() {
-            if is_generate(it) && it.uri.contains("alt=sse") {
-                out.push((format!("{name}#{i}"), body_bytes(&it.response)));
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn every_sse_stream_gives_the_same_events_at_every_split() {
-    let streams = sse_fixtures();
-    assert_eq!(streams.len(), 5 + 6);
-    for (name, bytes) in streams {
-        let whole = decode_sse(&[&bytes]);
-        // The SSE layer is checked at every offset; the IR decoder is a function of its events.
-        let mut sse_whole = Vec::new();
-        let mut d = SseDecoder::default();
-        d.feed(&bytes, &mut sse_whole).unwrap();
-        d.finish(&mut sse_whole);
-        for i in 0..=bytes.len() {
-            let mut d = SseDecoder::default();
-            let mut got = Vec::new();
-            d.feed(&bytes[..i], &mut got).unwrap();
-            d.feed(&bytes[i..], &mut got).unwrap();
-            d.finish(&mut got);
-            assert_eq!(got, sse_whole, "{name}: SSE split at {i}");
-        }
-        // And the whole pipeline: at every offset for streams up to 8 KB, at ~200 offsets
-        // (and inside UTF-8 characters) for the larger ones, to keep the debug build's run short.
-        let step = if bytes.len() <= 8 << 10 {
-            1
-        } else {
-            bytes.len() / 199
-        };
-        for i in (0..=bytes.len())
-            .step_by(step)
-            .chain(utf8_inner_offsets(&bytes))
-        {
-            assert_eq!(
-                decode_sse(&[&bytes[..i], &bytes[i..]]),
-                whole,
-                "{name}: split at {i}"
-            );
-        }
-    }
-}
-
-fn utf8_inner_offsets(bytes: &[u8]) -> Vec<usize> {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| (**b & 0xc0) == 0x80)
-        .map(|(i, _)| i)
-        .take(50)
-        .collect()
-}
-
-#[test]
-fn every_json_array_stream_gives_the_same_events_at_every_split() {
-    let mut n = 0;
-    for name in [
-        "test_prompt.yaml",
-        "test_tools_with_gemini_3_thought_signatures.yaml",
-    ] {
-        for it in cassette(name).iter().filter(|it| is_generate(it)) {
-            let bytes = body_bytes(&it.response);
-            assert!(bytes.starts_with(b"["), "{name}: a JSON array");
-            let mut whole = Vec::new();
-            let mut d = ArrayStreamDecoder::default();
-            d.feed(&bytes, &mut whole).unwrap();
-            assert!(!whole.is_empty());
-            for e in &whole {
-                serde_json::from_str::<Value>(&e.data).expect("each element is a whole object");
-            }
-            for i in 0..=bytes.len() {
-                let mut d = ArrayStreamDecoder::default();
-                let mut got = Vec::new();
-                d.feed(&bytes[..i], &mut got).unwrap();
-                d.feed(&bytes[i..], &mut got).unwrap();
-                assert_eq!(got, whole, "{name}: split at {i}");
-                assert_eq!(
-                    decode_array(&[&bytes[..i], &bytes[i..]]),
-                    decode_array(&[&bytes]),
-                    "{name}: {i}"
-                );
-            }
-            n += 1;
-        }
-    }
-    assert_eq!(n, 3);
-}
-
-/// What the encoder does to schemas on purpose: `parametersJsonSchema` keywords Gemini's
-/// `parameters` rejects are cleaned away (see `gemini::schema`).
-fn cleaned_schemas(mut req: Request) -> Request {
-    for tool in &mut req.tools {
-        if let Tool::Function(f) = tool {
-            f.parameters = schema::from_gemini(&schema::clean_for_gemini(&f.parameters));
-        }
-    }
-    req
-}
-
-#[test]
-fn every_recorded_request_round_trips() {
-    let mut n = 0;
-    for name in FILES.iter().filter(|f| f.ends_with(".yaml")) {
-        for (i, it) in cassette(name).iter().enumerate() {
-            let Some(body) = it.request.as_ref().filter(|_| is_generate(it)) else {
-                continue;
-            };
-            let req: Request = gemini::decode_request(&serde_json::to_vec(body).unwrap())
-                .unwrap_or_else(|e| panic!("{name}#{i}: {e}"));
-            assert!(req.model.is_empty(), "the model is in the URL");
-            assert!(!req.messages.is_empty(), "{name}#{i}");
-            let encoded = gemini::encode_request(&req).unwrap();
-            let again = gemini::decode_request(&encoded).unwrap();
-            assert_eq!(
-                again,
-                cleaned_schemas(req),
-                "{name}#{i}: {}",
-                String::from_utf8_lossy(&encoded)
-            );
-            n += 1;
-        }
-    }
-    assert_eq!(n, 25);
-}
-
-fn recorded_request(name: &str, index: usize) -> Request {
-    let it = &cassette(name)[index];
-    gemini::decode_request(&serde_json::to_vec(it.request.as_ref().unwrap()).unwrap()).unwrap()
-}
-
-#[test]
-fn recorded_requests_decode_with_their_facts() {
-    use switchyard_translators::ir::{Protocol, ReasoningMode, Role, ToolChoice};
-    // llm-gemini: snake_case parts, a signed call and its response (no ids: matched by name).
-    let req = recorded_request("test_tools_with_gemini_3_thought_signatures.yaml", 1);
-    let [user, model, result] = &req.messages[..] else {
-        panic!("{req:?}")
-    };
-    assert_eq!(
-        (user.role, model.role, result.role),
-        (Role::User, Role::Assistant, Role::User)
-    );
-    let Part::ToolCall(call) = &model.parts[1] else {
-        panic!("{model:?}")
-    };
-    assert_eq!(
-        (call.id.as_str(), call.name.as_str()),
-        ("call_multiply_0", "multiply")
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&call.arguments).unwrap(),
-        json!({"x": 5, "y": 3})
-    );
-    assert!(call.signature.is_some());
-    let Part::ToolResult(r) = &result.parts[0] else {
-        panic!("{result:?}")
-    };
-    assert_eq!(
-        (r.call_id.as_str(), r.name.as_deref(), r.is_error),
-        ("call_multiply_0", Some("multiply"), false)
-    );
-    assert_eq!(
-        r.content,
-        vec![Part::Text {
-            text: "15".into(),
-            cache_control: None
-        }]
-    );
-    let Some((Protocol::Gemini, extra)) = &req.extra else {
-        panic!()
-    };
-    assert_eq!(extra["safetySettings"].as_array().unwrap().len(), 4);
-
-    // pydantic-ai: explicit ids, an `error` response, temperature 0.
-    let req = recorded_request("test_google_model_retry.yaml", 2);
-    let results: Vec<_> = req
-        .messages
-        .iter()
-        .flat_map(|m| &m.parts)
-        .filter_map(|p| match p {
-            Part::ToolResult(r) => Some(r),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(
-        results[0].call_id,
-        "pyd_ai_1f2bdea4ea804905a3f05dfe5b96a7fb"
-    );
-    assert!(results[0].is_error);
-    assert!(
-        matches!(&results[0].content[0], Part::Text { text, .. } if text.starts_with("The country is not supported."))
-    );
-    assert_eq!((results[1].is_error, results[1].content.len()), (false, 1));
-    assert_eq!(req.sampling.temperature, Some(0.0));
-    assert_eq!(
-        req.system,
-        vec![Part::Text {
-            text: "You are a helpful chatbot.".into(),
-            cache_control: None
-        }]
-    );
-
-    let req = recorded_request("test_google_model_image_url_input.yaml", 1);
-    assert!(
-        matches!(&req.messages[0].parts[1], Part::Image(m) if matches!(&m.source, MediaSource::Base64 { media_type, .. } if media_type == "image/jpeg"))
-    );
-
-    let req = recorded_request("test_google_model_cached_content.yaml", 1);
-    let Some((Protocol::Gemini, extra)) = &req.extra else {
-        panic!()
-    };
-    assert_eq!(
-        extra["cachedContent"],
-        "cachedContents/7lf5him5ev4iemi1yjv2gwli5bhpz3yidzejwllo"
-    );
-
-    // OpenAPI-style `type: OBJECT` becomes JSON Schema; includeThoughts alone keeps the default.
-    let req = recorded_request("test_google_model_thinking_part_iter.yaml", 0);
-    let Tool::Function(f) = &req.tools[0] else {
-        panic!()
-    };
-    assert_eq!(f.parameters, json!({"type": "object", "properties": {}}));
-    let reasoning = req.reasoning.unwrap();
-    assert_eq!(
-        (reasoning.mode, reasoning.include_thoughts),
-        (ReasoningMode::Default, Some(true))
-    );
-
-    let req = recorded_request("test_google_instructions_only_with_tool_calls.yaml", 0);
-    assert_eq!(
-        req.tool_choice,
-        Some(ToolChoice::Required),
-        "ANY with two allowed names"
-    );
 }

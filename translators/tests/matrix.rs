@@ -7,9 +7,8 @@
 //!   (`common::validate`, from ../shared/CLIENTS.md), show the model the client asked for, and,
 //!   decoded back by the client protocol, mean the same (`common::summary`: text, thinking,
 //!   tool names, ids and argument JSON, stop reason, usage, error class, modulo what the
-//!   client protocol cannot express, listed on `Summary::as_seen_by`). Every stream is also
-//!   decoded split at byte offsets (`common::replay::split_offsets`) and must give the same IR
-//!   events, hence (encoders being deterministic, checked too) byte-identical output.
+//!   client protocol cannot express, listed on `Summary::as_seen_by`). Every stream split at
+//!   every byte offset: `stream_splits.rs`.
 //! - The STYLE 13 scenario list (`common::scenarios`) through every encoder, and upstream
 //!   errors of every class.
 //! - Requests: every cassette request and the request scenarios, from every client protocol
@@ -54,7 +53,6 @@ macro_rules! fixtures {
         $(
             mod $id {
                 use super::*;
-                gate!($id, $src, $src, #[test] fn decode_split_at_every_offset() { split(Protocol::$src, $file, $kind) });
                 gate!($id, $src, Anthropic, #[test] fn to_anthropic() { replay(Protocol::$src, $file, $kind, Protocol::Anthropic) });
                 gate!($id, $src, OpenAiChat, #[test] fn to_openai_chat() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiChat) });
                 gate!($id, $src, OpenAiResponses, #[test] fn to_openai_responses() { replay(Protocol::$src, $file, $kind, Protocol::OpenAiResponses) });

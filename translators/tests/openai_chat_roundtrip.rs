@@ -4,7 +4,10 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test openai_chat_roundtrip`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
 use serde_json::{json, Value};
 use switchyard_translators::ir::{

@@ -7,7 +7,10 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test openai_chat_stream_encode`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
 use serde_json::Value;
 use switchyard_translators::ir::{

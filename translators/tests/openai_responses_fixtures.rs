@@ -4,10 +4,14 @@
 //! SSE bodies as recorded), every JSON body and every cassette request and error decodes into
 //! IR with the concrete facts below. The expectations were computed from each fixture's own
 //! final response object (`response.completed` or the JSON body), independently of this crate.
-//! Streams are also decoded split at every byte offset.
+//! Every stream split at every byte offset: `stream_splits.rs`.
 //!
 //! Run: `cargo test -p switchyard-translators --test openai_responses_fixtures`
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod openai_responses_support;
 
 use openai_responses_support as s;
@@ -16,8 +20,6 @@ use switchyard_translators::ir::{
     Effort, ErrorKind, MediaSource, Part, ReasoningMode, Role, StopReason, StreamEvent,
 };
 use switchyard_translators::openai_responses as r;
-use switchyard_translators::openai_responses::StreamDecoder;
-use switchyard_translators::sse::SseDecoder;
 
 struct Expect {
     label: &'static str,
@@ -357,67 +359,4 @@ fn cassette_requests_decode() {
         extra["include"],
         serde_json::json!(["reasoning.encrypted_content"])
     );
-}
-
-fn decode_split(body: &[u8], cut: usize) -> Vec<StreamEvent> {
-    s::decode_chunks(&[&body[..cut], &body[cut..]])
-}
-
-/// Every stream split into two chunks at every byte offset gives the same IR. Streams up to
-/// 4 KiB run the whole decode per offset. Larger ones (up to 190 KiB, so quadratic in total)
-/// are walked event by event: from the unsplit run's SSE state at the start of the event an
-/// offset falls in, the event's bytes fed in two chunks must give the same SSE events and SSE
-/// state as fed whole; the stream decoder, a function of the events it is fed, then gives the
-/// same IR, and the event-by-event run must equal the one-chunk run.
-#[test]
-fn every_split_point_gives_the_same_ir() {
-    for (label, body) in s::all_streams() {
-        let whole = s::decode(&body);
-        if body.len() <= 4 << 10 {
-            for cut in 0..=body.len() {
-                assert_eq!(decode_split(&body, cut), whole, "{label}: split at {cut}");
-            }
-            continue;
-        }
-        // Event boundaries (after each blank line).
-        let mut ends: Vec<usize> = body
-            .windows(2)
-            .enumerate()
-            .filter(|(_, w)| w == b"\n\n")
-            .map(|(i, _)| i + 2)
-            .collect();
-        if ends.last() != Some(&body.len()) {
-            ends.push(body.len());
-        }
-        let mut sse = SseDecoder::default();
-        let mut dec = StreamDecoder::new();
-        let mut out = Vec::new();
-        let mut start = 0;
-        for &end in &ends {
-            let mut reference = sse.clone();
-            let mut events = Vec::new();
-            reference.feed(&body[start..end], &mut events).unwrap();
-            let state = format!("{reference:?}");
-            for cut in start..end {
-                let mut split = sse.clone();
-                let mut got = Vec::new();
-                split.feed(&body[start..cut], &mut got).unwrap();
-                split.feed(&body[cut..end], &mut got).unwrap();
-                assert_eq!(got, events, "{label}: split at {cut}");
-                assert_eq!(format!("{split:?}"), state, "{label}: state at {cut}");
-            }
-            for e in &events {
-                dec.feed(e, &mut out);
-            }
-            sse = reference;
-            start = end;
-        }
-        let mut events = Vec::new();
-        sse.finish(&mut events);
-        for e in events {
-            dec.feed(&e, &mut out);
-        }
-        dec.finish(&mut out);
-        assert_eq!(out, whole, "{label}: event-by-event run");
-    }
 }

@@ -6,6 +6,10 @@
 //!
 //! Run: `cargo test -p switchyard-translators --test openai_responses_stream`
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod openai_responses_support;
 
 use openai_responses_support::validate::{parse_sse, validate};

@@ -8,7 +8,9 @@
 //! What proves "any chunk boundary": the pipeline only sees bytes through `feed(chunk)`, so a
 //! chunking matters only through where chunks end and how much a chunk carries past a partial
 //! line. The passes below are, per stream and client:
-//! - the whole stream as one chunk (the reference);
+//! - the whole stream as one chunk (the reference); a Responses chunk file holding several
+//!   responses (a multi-step run) is also replayed one response at a time, so the decoders
+//!   see each response from its `response.created`;
 //! - one byte per chunk: every offset is a boundary in one pass, including inside every
 //!   multi-byte UTF-8 character and between `\r` and `\n`;
 //! - chunks of 7 and 509 bytes: boundaries that leave a partial line (or character) and then
@@ -23,6 +25,10 @@
 //!   for the full pipeline; splitting the whole stream at every offset instead would be
 //!   quadratic (minutes in a debug build).
 //!
+//! Gemini streams recorded without `alt=sse` (llm-gemini: a JSON array of chunks) also go
+//! through the array framing (`ArrayStreamDecoder`) as the upstream bytes: split in two at
+//! every offset, framing and IR events must not change.
+//!
 //! About 10 s of CPU in debug mode, spread over four test threads (`cargo test -p
 //! switchyard-translators --test stream_splits`).
 #![expect(
@@ -31,12 +37,18 @@
     reason = "test code (helpers included): a broken fixture or a failed check is a failed test"
 )]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod common;
 
+use common::cassette;
 use common::codec::{self, ALL};
 use common::fixtures::{self, Recorded};
 use switchyard_translators::any::StreamTranslator;
-use switchyard_translators::ir::{EncodeContext, Protocol};
+use switchyard_translators::gemini::{self, ArrayStreamDecoder};
+use switchyard_translators::ir::{EncodeContext, Protocol, StreamEvent};
 use switchyard_translators::sse::{SseDecoder, SseEvent};
 use switchyard_translators::StreamOptions;
 
@@ -53,10 +65,16 @@ fn streams(p: Protocol) -> Vec<(String, Vec<u8>)> {
             continue;
         };
         if file.ends_with(".chunks.txt") {
-            out.push((
-                case.clone(),
-                fixtures::replay_chunks(p, &fixtures::read(p, file)),
-            ));
+            let bytes = fixtures::replay_chunks(p, &fixtures::read(p, file));
+            if p == Protocol::OpenAiResponses {
+                let responses = split_responses(&bytes);
+                if responses.len() > 1 {
+                    for (k, r) in responses.into_iter().enumerate() {
+                        out.push((format!("{case} response {k}"), r));
+                    }
+                }
+            }
+            out.push((case.clone(), bytes));
         } else if file.ends_with(".yaml") {
             for (i, rec) in fixtures::cassette(p, file) {
                 if let Recorded::Stream(bytes) = rec {
@@ -67,6 +85,22 @@ fn streams(p: Protocol) -> Vec<(String, Vec<u8>)> {
     }
     assert!(!out.is_empty(), "no recorded stream for {}", codec::name(p));
     out
+}
+
+/// A replayed Responses stream cut before every `response.created` event.
+fn split_responses(bytes: &[u8]) -> Vec<Vec<u8>> {
+    const CREATED: &[u8] = b"event: response.created\n";
+    let mut starts: Vec<usize> = (0..bytes.len())
+        .filter(|&i| bytes[i..].starts_with(CREATED))
+        .collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    starts.push(bytes.len());
+    starts
+        .windows(2)
+        .map(|w| bytes[w[0]..w[1]].to_vec())
+        .collect()
 }
 
 /// A client stream: the four client protocols, and Gemini's JSON-array framing.
@@ -237,4 +271,85 @@ fn openai_responses_streams_give_the_same_client_bytes_at_every_split() {
 #[test]
 fn gemini_streams_give_the_same_client_bytes_at_every_split() {
     every_split(Protocol::Gemini);
+}
+
+/// The raw bodies of the Gemini streams recorded without `alt=sse` (JSON arrays).
+fn gemini_json_arrays() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for case in fixtures::all_replayable() {
+        let Some(file) = case
+            .strip_prefix("gemini/")
+            .filter(|f| f.ends_with(".yaml"))
+        else {
+            continue;
+        };
+        let path = fixtures::root().join("gemini").join(file);
+        for it in cassette::load(&path) {
+            if let (true, Some(raw)) = (it.is_generation(Protocol::Gemini), it.raw) {
+                if it.uri.contains(":streamGenerateContent") && !it.uri.contains("alt=sse") {
+                    out.push((format!("{case} #{}", it.index), raw));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The array framing's events for the upstream bytes fed as `chunks`.
+fn array_frames<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<SseEvent> {
+    let mut dec = ArrayStreamDecoder::default();
+    let mut out = Vec::new();
+    for c in chunks {
+        dec.feed(c, &mut out)
+            .expect("element size within the limit");
+    }
+    dec.finish(&mut out);
+    out
+}
+
+/// The IR events of a JSON-array stream fed as `chunks`.
+fn array_ir<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<StreamEvent> {
+    let mut dec = gemini::StreamDecoder::new();
+    let mut out = Vec::new();
+    for e in array_frames(chunks) {
+        dec.feed(&e, &mut out);
+    }
+    dec.finish(&mut out);
+    out
+}
+
+#[test]
+fn gemini_json_array_streams_give_the_same_events_at_every_split() {
+    let streams = gemini_json_arrays();
+    assert_eq!(streams.len(), 3, "llm-gemini's three streams");
+    let mut failures = Vec::new();
+    for (case, bytes) in streams {
+        assert!(bytes.starts_with(b"["), "{case}: a JSON array");
+        let frames = array_frames([bytes.as_slice()]);
+        assert!(!frames.is_empty(), "{case}: no elements");
+        for e in &frames {
+            serde_json::from_str::<serde_json::Value>(&e.data)
+                .unwrap_or_else(|err| panic!("{case}: an element is not a whole object: {err}"));
+        }
+        let whole = array_ir([bytes.as_slice()]);
+        assert!(
+            matches!(whole.first(), Some(StreamEvent::Start { .. })),
+            "{case}: {whole:?}"
+        );
+        for n in [1, 7, 509] {
+            if array_ir(bytes.chunks(n)) != whole {
+                failures.push(format!("{case}: {n}-byte chunks give other IR events"));
+            }
+        }
+        for i in 1..bytes.len() {
+            let (a, b) = bytes.split_at(i);
+            if array_frames([a, b]) != frames {
+                failures.push(format!("{case}: split at {i} frames differently"));
+            }
+            if array_ir([a, b]) != whole {
+                failures.push(format!("{case}: split at {i} gives other IR events"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

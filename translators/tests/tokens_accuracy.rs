@@ -15,13 +15,16 @@
 //! when the overall median leaves [0.7, 1.4]. The numbers are quoted in `src/tokens.rs`.
 //!
 //! Run: `cargo test -p switchyard-translators --test tokens_accuracy -- --nocapture`
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    reason = "test code: a failed expectation is a failed test"
+    reason = "test code (common/ included): a broken fixture or a failed check is a failed test"
 )]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod common;
 
 use common::codec::{name, ALL};

@@ -23,3 +23,5 @@ pub use stream_decode::AnthropicStreamDecoder as StreamDecoder;
 pub use stream_encode::AnthropicStreamEncoder;
 pub use stream_encode::AnthropicStreamEncoder as StreamEncoder;
 pub use wire::Lenient;
+
+pub(crate) use response::usage_in;

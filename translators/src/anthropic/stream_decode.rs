@@ -115,7 +115,7 @@ impl AnthropicStreamDecoder {
             AnthropicKnownEvent::MessageDelta { delta, usage } => {
                 self.ensure_started(out);
                 if let Some(u) = usage {
-                    self.merge_usage(&u);
+                    self.usage.merge(&u);
                     out.push(StreamEvent::Usage(usage_in(&self.usage)));
                 }
                 if let Some(reason) = delta.stop_reason.as_deref() {
@@ -174,7 +174,7 @@ impl AnthropicStreamDecoder {
             id: message.id,
             model: message.model,
         });
-        self.merge_usage(&message.usage);
+        self.usage.merge(&message.usage);
         out.push(StreamEvent::Usage(usage_in(&self.usage)));
         // A continuation of a server-side tool loop can arrive whole inside message_start.
         for (index, block) in message.content.into_iter().enumerate() {
@@ -186,16 +186,6 @@ impl AnthropicStreamDecoder {
                 stop: stop_in(Some(reason), message.stop_sequence),
             });
         }
-    }
-
-    fn merge_usage(&mut self, u: &AnthropicUsage) {
-        let s = &mut self.usage;
-        s.input_tokens = u.input_tokens.or(s.input_tokens);
-        s.cache_creation_input_tokens = u
-            .cache_creation_input_tokens
-            .or(s.cache_creation_input_tokens);
-        s.cache_read_input_tokens = u.cache_read_input_tokens.or(s.cache_read_input_tokens);
-        s.output_tokens = u.output_tokens.or(s.output_tokens);
     }
 
     fn block_start(

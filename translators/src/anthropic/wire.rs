@@ -274,6 +274,21 @@ pub struct AnthropicUsage {
     pub output_tokens: Option<u64>,
 }
 
+impl AnthropicUsage {
+    /// Fold a later report into this one: `message_delta` counts are cumulative and may omit
+    /// fields, so a field it sends replaces ours and one it omits keeps ours.
+    pub(crate) fn merge(&mut self, later: &AnthropicUsage) {
+        self.input_tokens = later.input_tokens.or(self.input_tokens);
+        self.cache_creation_input_tokens = later
+            .cache_creation_input_tokens
+            .or(self.cache_creation_input_tokens);
+        self.cache_read_input_tokens = later
+            .cache_read_input_tokens
+            .or(self.cache_read_input_tokens);
+        self.output_tokens = later.output_tokens.or(self.output_tokens);
+    }
+}
+
 // ------------------------------------------------------------------------------------ streams
 
 /// One stream event (the `data:` of an SSE event; its `type` repeats the `event:` line).

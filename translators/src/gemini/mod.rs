@@ -43,3 +43,5 @@ pub use request::{decode_request, encode_request};
 pub use response::{decode_error, decode_response, encode_error, encode_response};
 pub use stream::StreamDecoder;
 pub use stream_encode::StreamEncoder;
+
+pub(crate) use response::decode_usage;

@@ -17,6 +17,7 @@ pub mod request_encode;
 pub mod response;
 pub mod stream;
 pub mod stream_encode;
+pub mod usage_chunk;
 pub mod wire;
 mod wire_de;
 

@@ -1,18 +1,14 @@
 //! Helpers for the Anthropic tests: the recorded fixtures (chunk files, JSON bodies, VCR
 //! cassettes), stream decoding at any split, and a validator of the rules Anthropic's stream
 //! parsers enforce (CLIENTS.md).
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    clippy::unwrap_used,
     reason = "test helpers outside #[test] fns: a fixture they cannot read must fail loudly"
 )]
 
-#[path = "../common/gzip.rs"]
-pub mod gzip;
-#[path = "../common/yaml.rs"]
-pub mod yaml;
+#[path = "../common/cassette.rs"]
+pub mod cassette;
 
 use std::path::PathBuf;
 
@@ -57,49 +53,11 @@ pub fn replay_chunks(name: &str) -> Vec<u8> {
     out
 }
 
-/// One recorded request/response pair of a cassette.
-pub struct Interaction {
-    pub request: Option<Value>,
-    pub status: u16,
-    /// `parsed_body` (non-stream JSON).
-    pub json: Option<Value>,
-    /// `body.string`, gunzipped when it was `!!binary` (raw SSE, or JSON text).
-    pub raw: Option<Vec<u8>>,
-}
+pub use cassette::Interaction;
 
+/// Every interaction of a cassette (`common/cassette.rs`).
 pub fn cassette(name: &str) -> Vec<Interaction> {
-    let text = String::from_utf8(read(name)).expect("utf-8");
-    let doc = yaml::parse(&text);
-    let items = doc["interactions"]
-        .as_array()
-        .expect("interactions")
-        .clone();
-    items
-        .into_iter()
-        .map(|it| {
-            let req = &it["request"];
-            let request = if req["parsed_body"].is_object() {
-                Some(req["parsed_body"].clone())
-            } else {
-                req["body"]
-                    .as_str()
-                    .and_then(|s| serde_json::from_str(s).ok())
-                    .or_else(|| {
-                        req["body"]["string"]
-                            .as_str()
-                            .and_then(|s| serde_json::from_str(s).ok())
-                    })
-            };
-            let resp = &it["response"];
-            let raw = yaml::body_bytes(&resp["body"]["string"]);
-            Interaction {
-                request,
-                status: resp["status"]["code"].as_u64().expect("status") as u16,
-                json: resp.get("parsed_body").filter(|v| !v.is_null()).cloned(),
-                raw,
-            }
-        })
-        .collect()
+    cassette::load(&dir().join(name))
 }
 
 /// SSE bytes in chunks → IR events.

@@ -188,6 +188,14 @@ pub fn check_recorded(case: &str, src: Protocol, rec: &Recorded, target: Protoco
         }
         Recorded::Error(status, raw) => {
             let err = codec::decode_error(src, *status, raw);
+            if err.status != Some(*status) {
+                return fail(
+                    case,
+                    src,
+                    "decode fixture",
+                    format!("status {:?}", err.status),
+                );
+            }
             check_error(case, &err, target)?;
             let events = [StreamEvent::Error(err.clone())];
             check_stream(case, &events, &Summary::of_stream(&events), target)
@@ -195,6 +203,17 @@ pub fn check_recorded(case: &str, src: Protocol, rec: &Recorded, target: Protoco
         Recorded::Stream(bytes) => {
             let events = codec::decode_stream(src, &[bytes.as_slice()])
                 .or_else(|e| fail(case, src, "decode fixture", e))?;
+            if !matches!(
+                events.first(),
+                Some(StreamEvent::Start { .. } | StreamEvent::Error(_))
+            ) {
+                return fail(
+                    case,
+                    src,
+                    "decode fixture",
+                    format!("first IR event {:?}", events.first()),
+                );
+            }
             check_stream(case, &events, &Summary::of_stream(&events), target)?;
             match events.iter().find_map(|e| match e {
                 StreamEvent::Error(err) => Some(err.clone()),
@@ -213,69 +232,6 @@ pub fn replay(src: Protocol, file: &str, kind: Kind, target: Protocol) {
         .filter_map(|(case, rec)| check_recorded(case, src, rec, target).err())
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
-
-/// Split points. Every byte offset for streams up to 4 KiB. A larger recorded stream (up to
-/// ~90 KB replayed) costs one full decode per offset, so it gets the offsets where the state
-/// of the decoders differs: one byte either side of every line break and inside the first
-/// multi-byte UTF-8 characters, thinned evenly to at most 400, plus the ends. (Every offset
-/// of every line shape is covered exhaustively by `sse.rs`'s own tests, and each protocol's
-/// fixture tests split its own streams at every offset.)
-pub fn split_offsets(b: &[u8]) -> Vec<usize> {
-    const FULL: usize = 4 * 1024;
-    const MAX: usize = 400;
-    if b.len() <= FULL {
-        return (0..=b.len()).collect();
-    }
-    let mut set = std::collections::BTreeSet::new();
-    let mut utf8 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'\n' || c == b'\r' {
-            set.extend([i, i + 1]);
-        } else if c >= 0xc0 && utf8 < 50 {
-            utf8 += 1;
-            set.extend(i..(i + 4).min(b.len()));
-        }
-    }
-    let all: Vec<usize> = set.into_iter().collect();
-    let step = all.len().div_ceil(MAX).max(1);
-    let mut out: Vec<usize> = all.into_iter().step_by(step).collect();
-    out.extend([0, 1, b.len() - 1, b.len()]);
-    out
-}
-
-pub fn split(src: Protocol, file: &str, kind: Kind) {
-    for (case, rec) in recorded(src, file, kind) {
-        match rec {
-            Recorded::Response(raw) => {
-                codec::decode_response(src, &raw).unwrap_or_else(|e| panic!("{case}: {e}"));
-            }
-            Recorded::Error(status, raw) => {
-                let e = codec::decode_error(src, status, &raw);
-                assert_eq!(e.status, Some(status), "{case}");
-            }
-            Recorded::Stream(bytes) => {
-                let whole =
-                    codec::decode_stream(src, &[&bytes]).unwrap_or_else(|e| panic!("{case}: {e}"));
-                assert!(
-                    matches!(
-                        whole.first(),
-                        Some(StreamEvent::Start { .. } | StreamEvent::Error(_))
-                    ),
-                    "{case}: first IR event {:?}",
-                    whole.first()
-                );
-                for i in split_offsets(&bytes) {
-                    let parts = codec::decode_stream(src, &[&bytes[..i], &bytes[i..]])
-                        .unwrap_or_else(|e| panic!("{case} split at {i}: {e}"));
-                    assert!(
-                        parts == whole,
-                        "{case}: split at byte {i} gives different IR events"
-                    );
-                }
-            }
-        }
-    }
 }
 
 pub fn scenario(name: &str, events: Vec<StreamEvent>, target: Protocol) {

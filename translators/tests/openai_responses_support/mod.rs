@@ -1,27 +1,25 @@
 //! Helpers for the OpenAI Responses tests: the recorded fixtures (chunk files, JSON bodies,
 //! VCR cassettes), stream decoding at any split, IR facts to assert on, and a validator of
 //! what the openai SDK's `responses.stream()` and Codex require of a stream (CLIENTS.md).
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::panic,
     clippy::unwrap_used,
     reason = "test helpers outside #[test] fns: a fixture they cannot read must fail loudly"
 )]
 
-#[path = "../common/gzip.rs"]
-pub mod gzip;
+#[path = "../common/cassette.rs"]
+pub mod cassette;
 pub mod validate;
-#[path = "../common/yaml.rs"]
-pub mod yaml;
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 use switchyard_translators::ir::{
-    BlockStart, Delta, EncodeContext, Part, Response, StopReason, StreamError, StreamEvent, Usage,
+    BlockStart, Delta, EncodeContext, Part, Request, Response, StopReason, StreamError,
+    StreamEvent, Usage,
 };
-use switchyard_translators::openai_responses::{StreamDecoder, StreamEncoder};
+use switchyard_translators::openai_responses::{self, StreamDecoder, StreamEncoder};
 use switchyard_translators::sse::{SseDecoder, SseEvent};
 use switchyard_translators::StreamOptions;
 
@@ -65,38 +63,27 @@ pub fn chunk_streams(name: &str) -> Vec<Vec<u8>> {
     streams
 }
 
-/// One recorded request/response pair of a cassette.
-pub struct Interaction {
-    pub request: Option<Value>,
-    pub status: u16,
-    /// `parsed_body` (non-stream JSON).
-    pub json: Option<Value>,
-    /// `body.string` (raw SSE).
-    pub raw: Option<Vec<u8>>,
+pub use cassette::Interaction;
+
+/// Every interaction of a cassette (`common/cassette.rs`).
+pub fn cassette(name: &str) -> Vec<Interaction> {
+    cassette::load(&dir().join(name))
 }
 
-pub fn cassette(name: &str) -> Vec<Interaction> {
-    let text = String::from_utf8(read(name)).expect("utf-8");
-    let doc = yaml::parse(&text);
-    let items = doc["interactions"]
-        .as_array()
-        .expect("interactions")
-        .clone();
-    items
-        .into_iter()
-        .map(|it| {
-            let resp = &it["response"];
-            Interaction {
-                request: it["request"]
-                    .get("parsed_body")
-                    .filter(|v| v.is_object())
-                    .cloned(),
-                status: resp["status"]["code"].as_u64().expect("status") as u16,
-                json: resp.get("parsed_body").filter(|v| !v.is_null()).cloned(),
-                raw: yaml::body_bytes(&resp["body"]["string"]),
-            }
-        })
-        .collect()
+/// A request as the encoder sends it, as JSON.
+pub fn body(req: &Request) -> Value {
+    serde_json::from_slice(&openai_responses::encode_request(req).unwrap()).unwrap()
+}
+
+pub fn request_round_trip(req: &Request) -> Request {
+    let bytes = openai_responses::encode_request(req).unwrap();
+    openai_responses::decode_request(&bytes).unwrap()
+}
+
+pub fn response_round_trip(resp: &Response) -> (Value, Response) {
+    let bytes = openai_responses::encode_response(resp, &mut ctx());
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    (v, openai_responses::decode_response(&bytes).unwrap())
 }
 
 /// SSE bytes in chunks → IR events.

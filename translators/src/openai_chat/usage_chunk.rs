@@ -1,0 +1,135 @@
+//! Keeps the usage-only chunk (`"choices": []` with a `usage` object) out of an OpenAI Chat
+//! stream: the gateway asks an OpenAI-compatible upstream for `stream_options.include_usage`
+//! when the client did not (so its tokens are counted), and the client then gets the stream it
+//! asked for. Every other byte passes through unchanged, events split across chunks included.
+//!
+//! Pure, synchronous, O(chunk): only an event with a `usage` object is parsed. Holds at most
+//! the current partial event.
+
+use serde::Deserialize;
+
+/// Drops usage-only events from an SSE byte stream.
+#[derive(Debug, Default)]
+pub struct UsageChunkFilter {
+    /// Bytes of the event not yet ended by a blank line.
+    pending: Vec<u8>,
+}
+
+impl UsageChunkFilter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends to `out` every complete event of `chunk` (with what was pending) that is not a
+    /// usage-only chunk; keeps a partial event for the next call.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let mut data: &[u8] = chunk;
+        let joined;
+        if !self.pending.is_empty() {
+            self.pending.extend_from_slice(chunk);
+            joined = std::mem::take(&mut self.pending);
+            data = &joined;
+        }
+        let mut start = 0;
+        while let Some(end) = event_end(data, start) {
+            let event = &data[start..end];
+            if !is_usage_only(event) {
+                out.extend_from_slice(event);
+            }
+            start = end;
+        }
+        self.pending.extend_from_slice(&data[start..]);
+    }
+
+    /// The end of the stream: whatever is pending goes out as it is.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.pending);
+    }
+}
+
+/// The index just after the blank line that ends the event starting at `from`.
+fn event_end(data: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < data.len() {
+        match data[i] {
+            b'\n' => {
+                if data.get(i + 1) == Some(&b'\n') {
+                    return Some(i + 2);
+                }
+                if data.get(i + 1) == Some(&b'\r') && data.get(i + 2) == Some(&b'\n') {
+                    return Some(i + 3);
+                }
+            }
+            b'\r' if data.get(i + 1) == Some(&b'\r') => return Some(i + 2),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A `data:` event whose JSON has an empty `choices` array and a `usage` object. Only an
+/// event with a `"usage": {` member is parsed: with `include_usage` every other chunk carries
+/// `"usage":null`.
+fn is_usage_only(event: &[u8]) -> bool {
+    if !crate::usage::has_object_member(event, b"\"usage\"") {
+        return false;
+    }
+    let mut json = Vec::new();
+    for line in event.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"data:") {
+            json.extend_from_slice(rest.strip_prefix(b" ").unwrap_or(rest));
+        }
+    }
+    #[derive(Deserialize)]
+    struct Chunk {
+        choices: Vec<serde::de::IgnoredAny>,
+        usage: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    serde_json::from_slice::<Chunk>(&json).is_ok_and(|c| c.choices.is_empty() && c.usage.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREAM: &[u8] =
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n\
+data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\n\
+data: [DONE]\n\n";
+
+    fn filtered(chunks: &[&[u8]]) -> Vec<u8> {
+        let mut f = UsageChunkFilter::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            f.feed(c, &mut out);
+        }
+        f.finish(&mut out);
+        out
+    }
+
+    #[test]
+    fn drops_only_the_usage_chunk_at_every_split() {
+        let usage_event = b"data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\n";
+        let at = STREAM
+            .windows(usage_event.len())
+            .position(|w| w == usage_event)
+            .unwrap_or_default();
+        let mut want = STREAM[..at].to_vec();
+        want.extend_from_slice(&STREAM[at + usage_event.len()..]);
+        for split in 0..=STREAM.len() {
+            let (a, b) = STREAM.split_at(split);
+            assert_eq!(filtered(&[a, b]), want, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn other_streams_pass_byte_for_byte() {
+        let crlf = b"data: {\"choices\":[],\"usage\":null}\r\n\r\n: comment\r\n\r\ndata: [DONE]\r\n\r\npartial";
+        assert_eq!(filtered(&[crlf]), crlf.to_vec());
+        let not_json = b"data: usage {\n\n";
+        assert_eq!(filtered(&[not_json]), not_json.to_vec());
+    }
+}
