@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use crate::node::Node;
 use crate::schema::{self, Section};
-use crate::top::proxy_url;
 use crate::values;
 use crate::walk::{index_path, key_path, Walker};
 use crate::{ApiKeyAccount, ModelAlias, ProviderKind, Secret};
@@ -92,7 +91,7 @@ fn key_entry(
         }
         match key.as_str() {
             "api-key" => api_key = Some(w.text(value, &p, true)),
-            "proxy-url" => proxy = proxy_url(w, value, &p),
+            "proxy-url" => proxy = w.proxy_url(value, &p),
             "excluded-models" => excluded = w.string_list(value, &p),
             "disable-cooling" => disable_cooling = w.bool(value, &p).unwrap_or(false),
             "priority" => priority = read_priority(w, value, &p),
@@ -237,7 +236,7 @@ fn compat_keys(w: &mut Walker, value: &Node, path: &str) -> Vec<KeyEntry> {
             let kp = key_path(&p, k);
             match k.as_str() {
                 "api-key" => key = w.secret(v, &kp).unwrap_or_default(),
-                "proxy-url" => proxy = proxy_url(w, v, &kp),
+                "proxy-url" => proxy = w.proxy_url(v, &kp),
                 "weight" => weight = read_weight(w, v, &kp),
                 other => w.other_key(&schema::COMPAT_KEY_ENTRY, other, &kp),
             }
@@ -250,24 +249,12 @@ fn compat_keys(w: &mut Walker, value: &Node, path: &str) -> Vec<KeyEntry> {
 /// `base-url`; empty or absent is `None` (the kind's default, or an error for compat).
 fn base_url(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
     let text = w.string(value, path).filter(|t| !t.is_empty())?;
-    match values::base_url(&text) {
-        Ok(url) => Some(url),
-        Err(msg) => {
-            w.error(path, msg);
-            None
-        }
-    }
+    w.checked(path, values::base_url(&text))
 }
 
 fn prefix(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
     let text = w.string(value, path)?;
-    match values::prefix(&text) {
-        Ok(p) => p,
-        Err(msg) => {
-            w.error(path, msg);
-            None
-        }
-    }
+    w.checked(path, values::prefix(&text)).flatten()
 }
 
 /// `headers`: header name to value. Values are never echoed (they may hold credentials).

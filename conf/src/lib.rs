@@ -5,11 +5,16 @@
 //! Contract: [`load_file`] / [`load_str`] return a validated [`Config`] plus warnings (keys
 //! CLIProxyAPI knows that Switchyard does not support yet), or every [`Problem`] found.
 //!
+//! [`edit`] changes one node of a `config.yaml` text and keeps the rest of it (the
+//! management API's writes).
+//!
 //! Pipeline: `parse.rs` (YAML text to an order-preserving [`node`] tree) → `top.rs` and
 //! `accounts.rs` (walk the tree against the key table in `schema.rs`, with the typed getters
 //! of `walk.rs` and the value checks of `values.rs`) → [`Config`] from `model.rs`.
 
 mod accounts;
+pub mod edit;
+mod error;
 mod model;
 mod node;
 mod oauth;
@@ -23,6 +28,7 @@ mod top;
 mod values;
 mod walk;
 
+pub use error::{ConfError, ProxyCredentialPart};
 pub use model::*;
 pub use oauth::OAUTH_PROVIDERS;
 pub use proxy::{parse_proxy_url, ProxyCredentials, ProxyScheme, ProxySetting, ProxyUrl};

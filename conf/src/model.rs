@@ -213,6 +213,94 @@ pub struct Config {
     /// `oauth-excluded-models`, by channel: wildcards (exact, `prefix-*`, `*-suffix`,
     /// `*substring*`, case-insensitive) of catalog model ids an OAuth channel does not serve.
     pub oauth_excluded_models: BTreeMap<String, Vec<String>>,
+    /// `metrics` (Switchyard key): the Prometheus endpoint.
+    pub metrics: MetricsConfig,
+    /// `server-timing` (Switchyard key), default true: a `Server-Timing` header (`auth`,
+    /// `route`, `translate`, `upstream`) on every response.
+    pub server_timing: bool,
+    /// `commercial-mode`, default false: every optional per-request filter off (request and
+    /// error logs, `Server-Timing`, per-request usage details; the counters stay), as
+    /// CLIProxyAPI's key turns its request-logging middleware off. Takes effect on reload.
+    pub commercial_mode: bool,
+    /// `log-format` (Switchyard key): `text` (default; colour only on a terminal) or `json`.
+    pub log_format: LogFormat,
+    /// `logging-to-file`, default false: logs go to files under [`Config::logs_dir`]
+    /// (rotated) instead of stderr.
+    pub logging_to_file: bool,
+    /// `logs-dir` (Switchyard key): where log files go; default `logs` beside the config file.
+    pub logs_dir: Option<String>,
+    /// `logs-max-total-size-mb`, default 0 (no cap): the oldest log files are deleted to stay
+    /// under it.
+    pub logs_max_total_size_mb: u64,
+    /// `request-log`, default false: every request's full exchange (each attempt's headers and
+    /// bodies) in a file of its own.
+    pub request_log: bool,
+    /// `error-logs-max-files`, default 10: failed requests are logged in full even with
+    /// `request-log` off, and only the newest N such files are kept (0: no cleanup).
+    pub error_logs_max_files: u64,
+    /// `usage-statistics-enabled`, default false: per key, model, account and provider.
+    pub usage_statistics_enabled: bool,
+    /// `usage-statistics-file` (Switchyard key): where usage statistics are saved and loaded;
+    /// default `usage-statistics.json` in `auth-dir`.
+    pub usage_statistics_file: Option<String>,
+    /// `remote-management`: the management API at `/v0/management`.
+    pub remote_management: RemoteManagement,
+}
+
+/// `remote-management:` (CLIProxyAPI's keys). Without a secret (and without
+/// `MANAGEMENT_PASSWORD` in the environment) every management route answers 404.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RemoteManagement {
+    /// `secret-key`, default empty (management off): a bcrypt hash (`$2a$`, `$2b$`, `$2y$`),
+    /// or a plaintext secret that the gateway hashes and writes back to the file on load.
+    pub secret_key: Option<Secret>,
+    /// `allow-remote`, default false: callers other than 127.0.0.1 and ::1 get 403.
+    pub allow_remote: bool,
+    /// `disable-control-panel`, default false: `GET /management.html` answers 404 (the API
+    /// stays).
+    pub disable_control_panel: bool,
+}
+
+impl RemoteManagement {
+    /// Whether `secret-key` is already a bcrypt hash (as CLIProxyAPI writes it).
+    pub fn secret_is_hashed(&self) -> bool {
+        self.secret_key
+            .as_ref()
+            .is_some_and(|s| is_bcrypt_hash(s.expose()))
+    }
+}
+
+/// `$2a$`, `$2b$`, `$2x$` or `$2y$`, a two-digit cost and 53 characters of salt and hash.
+pub fn is_bcrypt_hash(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 60
+        && b[0] == b'$'
+        && b[1] == b'2'
+        && matches!(b[2], b'a' | b'b' | b'x' | b'y')
+        && b[3] == b'$'
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+        && b[6] == b'$'
+        && b[7..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'/'))
+}
+
+/// `metrics:` (Switchyard key).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetricsConfig {
+    /// `listen`: `host:port` of the Prometheus endpoint (`/metrics`); off when absent.
+    pub listen: Option<String>,
+    /// `account-labels`, default false: per-account series, labelled by the account's id.
+    pub account_labels: bool,
+}
+
+/// `log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// One `oauth-model-alias.<channel>[]` entry: the catalog model `name` is served to clients
@@ -347,6 +435,18 @@ impl Default for Config {
             model_catalog: None,
             oauth_model_alias: BTreeMap::new(),
             oauth_excluded_models: BTreeMap::new(),
+            metrics: MetricsConfig::default(),
+            server_timing: true,
+            commercial_mode: false,
+            log_format: LogFormat::default(),
+            logging_to_file: false,
+            logs_dir: None,
+            logs_max_total_size_mb: 0,
+            request_log: false,
+            error_logs_max_files: 10,
+            usage_statistics_enabled: false,
+            usage_statistics_file: None,
+            remote_management: RemoteManagement::default(),
         }
     }
 }

@@ -79,24 +79,12 @@ fn url_list(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
     let text = w.string(value, path)?;
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match values::base_url(part) {
-            Ok(u) => out.push(u),
-            Err(msg) => {
-                w.error(path, msg);
-                return None;
-            }
-        }
+        out.push(w.checked(path, values::base_url(part))?);
     }
     (!out.is_empty()).then(|| out.join(","))
 }
 
 fn url(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
     let text = w.string(value, path)?;
-    match values::base_url(&text) {
-        Ok(u) => Some(u),
-        Err(msg) => {
-            w.error(path, msg);
-            None
-        }
-    }
+    w.checked(path, values::base_url(&text))
 }

@@ -7,6 +7,7 @@
 //! one silently; here it is an error naming the path). Other YAML types given to a `-raw` key
 //! are converted as CLIProxyAPI's `json.Marshal` would.
 
+use crate::error::ConfError;
 use crate::node::Node;
 use crate::schema;
 use crate::walk::{index_path, key_path, Walker};
@@ -85,13 +86,14 @@ fn set_rules(w: &mut Walker, value: &Node, path: &str, raw: bool) -> Vec<Payload
             let json = match v {
                 Node::Str(s) if raw => match serde_json::from_str::<serde_json::Value>(s) {
                     Ok(_) => Ok(s.trim().to_owned()),
-                    Err(e) => Err(format!("not valid JSON ({e}); -raw values are JSON text")),
+                    Err(e) => Err(ConfError::PayloadRawJson {
+                        reason: e.to_string(),
+                    }),
                 },
                 other => node_json(other),
             };
-            match json {
-                Ok(j) => pairs.push((name.trim().to_owned(), j)),
-                Err(msg) => w.error(&vp, msg),
+            if let Some(j) = w.checked(&vp, json) {
+                pairs.push((name.trim().to_owned(), j));
             }
         }
         if w.errors.len() == before {
@@ -177,25 +179,25 @@ fn one_of(w: &mut Walker, value: &Node, path: &str, allowed: &[&str]) -> Option<
 }
 
 /// A YAML value as JSON text, mapping order kept.
-fn node_json(node: &Node) -> Result<String, String> {
+fn node_json(node: &Node) -> Result<String, ConfError> {
     let mut out = String::new();
     write_json(node, &mut out)?;
     Ok(out)
 }
 
-fn write_json(node: &Node, out: &mut String) -> Result<(), String> {
+fn write_json(node: &Node, out: &mut String) -> Result<(), ConfError> {
     match node {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Node::Int(i) => {
             if i64::try_from(*i).is_err() && u64::try_from(*i).is_err() {
-                return Err(format!("integer {i} does not fit JSON's 64-bit range"));
+                return Err(ConfError::PayloadInteger(*i));
             }
             out.push_str(&i.to_string());
         }
         Node::Float(x) => match serde_json::Number::from_f64(*x) {
             Some(n) => out.push_str(&n.to_string()),
-            None => return Err(format!("{x} is not a JSON number")),
+            None => return Err(ConfError::PayloadFloat(*x)),
         },
         Node::Str(s) => out.push_str(&serde_json::Value::from(s.as_str()).to_string()),
         Node::Seq(items) => {

@@ -10,6 +10,7 @@
 //! `direct` and `none` (any case) mean "no proxy, not even the global one". Error messages
 //! never echo the value, which may carry a password.
 
+use crate::error::{ConfError, ProxyCredentialPart};
 use crate::Secret;
 
 /// The proxy protocol.
@@ -88,43 +89,45 @@ pub enum ProxySetting {
 }
 
 /// Parses a `proxy-url`. `Ok(None)` for the empty string (no setting: inherit the global one).
-pub fn parse_proxy_url(s: &str) -> Result<Option<ProxySetting>, String> {
+pub fn parse_proxy_url(s: &str) -> Result<Option<ProxySetting>, ConfError> {
     if s.is_empty() {
         return Ok(None);
     }
     if s.eq_ignore_ascii_case("direct") || s.eq_ignore_ascii_case("none") {
         return Ok(Some(ProxySetting::Direct));
     }
-    const WANT: &str = "expected an http, https, socks5 or socks5h URL, or direct or none";
+    let syntax = |why| ConfError::ProxyUrlSyntax { why };
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{WANT} (contains whitespace)"));
+        return Err(syntax("contains whitespace"));
     }
     let Some((scheme, after)) = s.split_once("://") else {
-        return Err(format!("{WANT} (missing scheme, like https://)"));
+        return Err(syntax("missing scheme, like https://"));
     };
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" => ProxyScheme::Http,
         "https" => ProxyScheme::Https,
         "socks5" => ProxyScheme::Socks5,
         "socks5h" => ProxyScheme::Socks5h,
-        other => return Err(format!("{WANT} (scheme {other:?} is not supported)")),
+        other => {
+            return Err(ConfError::ProxyUrlScheme {
+                scheme: other.to_owned(),
+            })
+        }
     };
     let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
     let (authority, rest) = after.split_at(authority_end);
     if !rest.is_empty() && rest != "/" {
-        return Err("a proxy URL has no path, query or fragment".into());
+        return Err(ConfError::ProxyUrlPath);
     }
     let (userinfo, host_port) = match authority.rsplit_once('@') {
         Some((u, hp)) => (Some(u), hp),
         None => (None, authority),
     };
-    let (host, port) = host_and_port(host_port).map_err(|why| format!("{WANT} ({why})"))?;
+    let (host, port) = host_and_port(host_port).map_err(syntax)?;
     let credentials = userinfo.map(credentials).transpose()?;
     if let (ProxyScheme::Socks5 | ProxyScheme::Socks5h, Some(c)) = (scheme, &credentials) {
         if c.username.is_empty() || c.username.len() > 255 || c.password.expose().len() > 255 {
-            return Err(
-                "SOCKS5 user name and password must be 1 to 255 bytes each (RFC 1929)".into(),
-            );
+            return Err(ConfError::Socks5CredentialLength);
         }
     }
     Ok(Some(ProxySetting::Via(ProxyUrl {
@@ -135,11 +138,12 @@ pub fn parse_proxy_url(s: &str) -> Result<Option<ProxySetting>, String> {
     })))
 }
 
-fn host_and_port(host_port: &str) -> Result<(&str, Option<u16>), String> {
+/// The host and port of the authority, or why they are invalid.
+fn host_and_port(host_port: &str) -> Result<(&str, Option<u16>), &'static str> {
     let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
         let (host, tail) = bracketed.split_once(']').ok_or("unclosed [ in host")?;
         if host.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err("invalid IPv6 host".into());
+            return Err("invalid IPv6 host");
         }
         match tail {
             "" => (host, None),
@@ -154,50 +158,49 @@ fn host_and_port(host_port: &str) -> Result<(&str, Option<u16>), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
         {
-            return Err("invalid host".into());
+            return Err("invalid host");
         }
         (h, p)
     };
     if host.is_empty() {
-        return Err("missing host".into());
+        return Err("missing host");
     }
     let port = match port {
         None => None,
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => Some(n),
-            _ => return Err("invalid port".into()),
+            _ => return Err("invalid port"),
         },
     };
     Ok((host, port))
 }
 
-fn credentials(userinfo: &str) -> Result<ProxyCredentials, String> {
+fn credentials(userinfo: &str) -> Result<ProxyCredentials, ConfError> {
     let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    let decode = |part: &str, what: &str| {
-        percent_decode(part).ok_or_else(|| format!("invalid percent-encoding in the proxy {what}"))
-    };
+    let decode =
+        |text: &str, part| percent_decode(text).ok_or(ConfError::ProxyUrlEncoding { part });
     Ok(ProxyCredentials {
-        username: decode(user, "user name")?,
-        password: Secret::new(decode(pass, "password")?),
+        username: decode(user, ProxyCredentialPart::UserName)?,
+        password: Secret::new(decode(pass, ProxyCredentialPart::Password)?),
     })
 }
 
-/// `%XX` escapes to bytes; the result must be UTF-8.
+/// `%XX` escapes to bytes; the result must be UTF-8. Like Go's `net/url`, every `%` must start
+/// an escape of two hex digits (`percent_decode_str` alone would keep `%zz` as text).
 fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = s.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -238,6 +241,8 @@ mod tests {
         );
         assert!(!format!("{u:?}").contains("p:ss"));
         assert_eq!(u.display(), "socks5://h:1");
+        let c = via("http://%41:%41%42@h").credentials.unwrap();
+        assert_eq!((c.username.as_str(), c.password.expose()), ("A", "AB"));
         let c = via("http://user@h").credentials.unwrap();
         assert_eq!((c.username.as_str(), c.password.expose()), ("user", ""));
     }
@@ -256,10 +261,23 @@ mod tests {
                 "http://u:sec%zzret@h",
                 "invalid percent-encoding in the proxy password",
             ),
+            // Not hex 0x0A: the decoder before percent-encoding took `+A` as a signed number.
+            (
+                "http://u:sec%+Aret@h",
+                "invalid percent-encoding in the proxy password",
+            ),
+            (
+                "http://u:secret%4@h",
+                "invalid percent-encoding in the proxy password",
+            ),
+            (
+                "http://u%ff:secret@h",
+                "invalid percent-encoding in the proxy user name",
+            ),
             ("socks5://:secret@h", "1 to 255 bytes"),
             ("http://u:secret@[nothex]:1", "invalid IPv6 host"),
         ] {
-            let e = parse_proxy_url(bad).unwrap_err();
+            let e = parse_proxy_url(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
             assert!(!e.contains("secret"), "{bad}: {e}");
         }

@@ -106,6 +106,7 @@ impl fmt::Debug for Config {
             .field("model_catalog", &self.model_catalog)
             .field("oauth_model_alias", &self.oauth_model_alias)
             .field("oauth_excluded_models", &self.oauth_excluded_models)
+            .field("remote_management", &self.remote_management)
             .finish()
     }
 }

@@ -25,7 +25,8 @@ impl Section {
         let limit = if wanted.chars().count() <= 3 { 1 } else { 2 };
         let mut best: Option<(usize, &'static str)> = None;
         for candidate in self.supported.iter().chain(self.unsupported) {
-            let d = osa_distance(&wanted, candidate);
+            // Optimal string alignment: Levenshtein plus adjacent transposition (`kye`/`key`).
+            let d = strsim::osa_distance(&wanted, candidate);
             if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, candidate));
             }
@@ -37,35 +38,6 @@ impl Section {
 /// Lowercase with `_` spelled `-`: the commonest slips in hand-written YAML keys.
 fn normalize(key: &str) -> String {
     key.to_ascii_lowercase().replace('_', "-")
-}
-
-/// Optimal-string-alignment distance (Levenshtein plus adjacent transposition).
-fn osa_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * width];
-    for (i, row) in d.chunks_mut(width).enumerate() {
-        if let Some(first) = row.first_mut() {
-            *first = i;
-        }
-    }
-    for (j, cell) in d.iter_mut().take(width).enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * width + j] + 1)
-                .min(d[i * width + j - 1] + 1)
-                .min(d[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * width + j - 2] + 1);
-            }
-            d[i * width + j] = v;
-        }
-    }
-    d[a.len() * width + b.len()]
 }
 
 /// Top level.
@@ -104,16 +76,22 @@ pub(crate) const TOP: Section = Section {
         "oauth-model-alias",
         "oauth-excluded-models",
         "enable-gemini-cli-endpoint",
-    ],
-    unsupported: &[
-        // v6.9.25
-        "remote-management",
-        "pprof",
-        "commercial-mode",
         "logging-to-file",
         "logs-max-total-size-mb",
         "error-logs-max-files",
         "usage-statistics-enabled",
+        "request-log",
+        "metrics",
+        "server-timing",
+        "log-format",
+        "logs-dir",
+        "usage-statistics-file",
+        "remote-management",
+        "commercial-mode",
+    ],
+    unsupported: &[
+        // v6.9.25
+        "pprof",
         "auth-auto-refresh-workers",
         "quota-exceeded",
         "ws-auth",
@@ -123,7 +101,6 @@ pub(crate) const TOP: Section = Section {
         "codex-header-defaults",
         "vertex-api-key",
         "ampcode",
-        "request-log",
         // HEAD (v7.2.140)
         "plugins",
         "credential-concurrency",
@@ -142,6 +119,19 @@ pub(crate) const TOP: Section = Section {
         "xai-api-key",
         "oauth-request-scoped-errors",
     ],
+};
+
+/// `remote-management:`. Switchyard's panel is built into the binary: nothing to download or
+/// update, so the update keys are accepted and ignored.
+pub(crate) const REMOTE_MANAGEMENT: Section = Section {
+    supported: &["secret-key", "allow-remote", "disable-control-panel"],
+    unsupported: &["disable-auto-update-panel", "panel-github-repository"],
+};
+
+/// `metrics:` (Switchyard key).
+pub(crate) const METRICS: Section = Section {
+    supported: &["listen", "account-labels"],
+    unsupported: &[],
 };
 
 /// `payload:`.
@@ -318,8 +308,10 @@ pub(crate) const COMPAT_MODEL: Section = Section {
 mod tests {
     use super::*;
 
+    /// The metric the hints depend on (strsim's OSA distance counts chars, not bytes).
     #[test]
     fn distance() {
+        use strsim::osa_distance;
         assert_eq!(osa_distance("api-kye", "api-key"), 1);
         assert_eq!(osa_distance("", "abc"), 3);
         assert_eq!(osa_distance("prot", "port"), 1);

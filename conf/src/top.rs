@@ -12,7 +12,9 @@ use crate::node::Node;
 use crate::schema;
 use crate::values;
 use crate::walk::{index_path, key_path, Walker};
-use crate::{Config, ProviderKind, RoutingStrategy, Secret, TlsConfig, UpstreamTimeouts};
+use crate::{
+    Config, LogFormat, ProviderKind, RoutingStrategy, Secret, TlsConfig, UpstreamTimeouts,
+};
 
 /// Builds the config from the document root. Problems land in `w`; the returned value is only
 /// meaningful when `w.errors` is empty.
@@ -83,7 +85,7 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 &mut cfg.nonstream_keepalive_secs,
                 w.u64_at_least(value, &p, 0),
             ),
-            "proxy-url" => cfg.proxy_url = proxy_url(w, value, &p),
+            "proxy-url" => cfg.proxy_url = w.proxy_url(value, &p),
             "gemini-api-key" => {
                 accounts::key_list(w, value, &p, ProviderKind::Gemini, &mut lists[0])
             }
@@ -94,9 +96,8 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
             "openai-compatibility" => accounts::compat_list(w, value, &p, &mut lists[3]),
             "max-body-size" => {
                 if !matches!(value, Node::Null) {
-                    match values::body_size(value) {
-                        Ok(bytes) => cfg.max_body_bytes = bytes,
-                        Err(msg) => w.error(&p, msg),
+                    if let Some(bytes) = w.checked(&p, values::body_size(value)) {
+                        cfg.max_body_bytes = bytes;
                     }
                 }
             }
@@ -136,6 +137,33 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
             "oauth-excluded-models" => {
                 cfg.oauth_excluded_models = crate::oauth_models::excluded(w, value, &p);
             }
+            "metrics" => metrics(w, value, &p, &mut cfg),
+            "remote-management" => remote_management(w, value, &p, &mut cfg),
+            "server-timing" => set(&mut cfg.server_timing, w.bool(value, &p)),
+            "commercial-mode" => set(&mut cfg.commercial_mode, w.bool(value, &p)),
+            "log-format" => match w.string(value, &p).as_deref() {
+                Some("text") => cfg.log_format = LogFormat::Text,
+                Some("json") => cfg.log_format = LogFormat::Json,
+                Some(_) => w.expected(&p, "text or json", value),
+                None => {}
+            },
+            "logging-to-file" => set(&mut cfg.logging_to_file, w.bool(value, &p)),
+            "logs-dir" => cfg.logs_dir = w.string(value, &p).filter(|s| !s.is_empty()),
+            "logs-max-total-size-mb" => set(
+                &mut cfg.logs_max_total_size_mb,
+                w.u64_at_least(value, &p, 0),
+            ),
+            "request-log" => set(&mut cfg.request_log, w.bool(value, &p)),
+            "error-logs-max-files" => {
+                // CLIProxyAPI: negative means the default, 10.
+                if let Some(n) = w.int(value, &p, i128::from(i64::MIN), None) {
+                    cfg.error_logs_max_files = u64::try_from(n).unwrap_or(10);
+                }
+            }
+            "usage-statistics-enabled" => set(&mut cfg.usage_statistics_enabled, w.bool(value, &p)),
+            "usage-statistics-file" => {
+                cfg.usage_statistics_file = w.string(value, &p).filter(|s| !s.is_empty());
+            }
             other => w.other_key(&schema::TOP, other, &p),
         }
     }
@@ -149,22 +177,52 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
     cfg
 }
 
+/// `metrics: {listen, account-labels}`.
+fn metrics(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
+    let Some(entries) = w.map(value, path) else {
+        return;
+    };
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "listen" => match w.string(value, &p).filter(|s| !s.is_empty()) {
+                Some(addr) if addr.parse::<std::net::SocketAddr>().is_ok() => {
+                    cfg.metrics.listen = Some(addr)
+                }
+                Some(_) => w.expected(&p, "an address like 127.0.0.1:9464", value),
+                None => {}
+            },
+            "account-labels" => set(&mut cfg.metrics.account_labels, w.bool(value, &p)),
+            other => w.other_key(&schema::METRICS, other, &p),
+        }
+    }
+}
+
+fn remote_management(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
+    let Some(entries) = w.map(value, path) else {
+        return;
+    };
+    let rm = &mut cfg.remote_management;
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "secret-key" => {
+                rm.secret_key = w
+                    .secret(value, &p)
+                    .filter(|s| !s.is_empty())
+                    .map(crate::Secret::new)
+            }
+            "allow-remote" => set(&mut rm.allow_remote, w.bool(value, &p)),
+            "disable-control-panel" => set(&mut rm.disable_control_panel, w.bool(value, &p)),
+            other => w.other_key(&schema::REMOTE_MANAGEMENT, other, &p),
+        }
+    }
+}
+
 /// Overwrites the default only when a value was given and valid.
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
-    }
-}
-
-/// A `proxy-url` value (top level or per account).
-pub(crate) fn proxy_url(w: &mut Walker, value: &Node, path: &str) -> Option<String> {
-    let text = w.string(value, path)?;
-    match values::proxy_url(&text) {
-        Ok(url) => url,
-        Err(msg) => {
-            w.error(path, msg);
-            None
-        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! Checks and conversions for single values: sizes, URLs, proxy URLs, prefixes, headers.
 //!
-//! Pure; no I/O. Each function returns the normalized value or the message for a [`Problem`]
-//! (the caller adds the path). Messages never echo proxy URLs or header values, which may
+//! Pure; no I/O. Each function returns the normalized value or a [`ConfError`] for a
+//! [`Problem`] (the caller adds the path). Messages never echo proxy URLs or header values, which may
 //! carry credentials.
 //!
 //! [`Problem`]: crate::Problem
 
+use crate::error::ConfError;
 use crate::node::Node;
 
 pub(crate) const KIB: u64 = 1024;
@@ -15,25 +16,23 @@ pub(crate) const GIB: u64 = 1024 * MIB;
 /// `max-body-size`: an integer number of bytes or a string `<integer>[ ]<unit>` with unit
 /// `B`, `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), case
 /// insensitive. Must lie in 1 KiB ..= 1 GiB.
-pub(crate) fn body_size(node: &Node) -> Result<usize, String> {
+pub(crate) fn body_size(node: &Node) -> Result<usize, ConfError> {
     let bytes = match node {
         Node::Int(i) => u64::try_from(*i).ok(),
         Node::Str(s) => parse_size(s),
         _ => None,
     };
     let Some(bytes) = bytes else {
-        return Err(format!(
-            "expected a size in bytes or a string like \"32MiB\" (units B, KB, MB, GB, KiB, MiB, GiB), got {}",
-            node.shown()
-        ));
+        return Err(ConfError::BodySizeSyntax {
+            got: node.shown().to_string(),
+        });
     };
     if !(KIB..=GIB).contains(&bytes) {
-        return Err(format!(
-            "must be between 1KiB and 1GiB, got {}",
-            node.shown()
-        ));
+        return Err(ConfError::BodySizeRange {
+            got: node.shown().to_string(),
+        });
     }
-    usize::try_from(bytes).map_err(|_| "does not fit this platform's address space".to_owned())
+    usize::try_from(bytes).map_err(|_| ConfError::BodySizeAddressSpace)
 }
 
 fn parse_size(text: &str) -> Option<u64> {
@@ -118,16 +117,17 @@ fn split_url(s: &str) -> Result<UrlParts<'_>, &'static str> {
 }
 
 /// An upstream base URL: absolute http(s), no query or fragment; trailing `/` removed.
-pub(crate) fn base_url(s: &str) -> Result<String, String> {
-    let parts = split_url(s)
-        .map_err(|why| format!("expected an absolute http(s) URL, got {s:?} ({why})"))?;
+pub(crate) fn base_url(s: &str) -> Result<String, ConfError> {
+    let bad = |why| ConfError::BaseUrl {
+        url: s.to_owned(),
+        why,
+    };
+    let parts = split_url(s).map_err(bad)?;
     if parts.scheme != "http" && parts.scheme != "https" {
-        return Err(format!(
-            "expected an absolute http(s) URL, got {s:?} (scheme must be http or https)"
-        ));
+        return Err(bad("scheme must be http or https"));
     }
     if parts.rest.contains(['?', '#']) {
-        return Err(format!("must not contain a query or fragment, got {s:?}"));
+        return Err(ConfError::BaseUrlQuery { url: s.to_owned() });
     }
     Ok(s.trim_end_matches('/').to_owned())
 }
@@ -135,7 +135,7 @@ pub(crate) fn base_url(s: &str) -> Result<String, String> {
 /// A `proxy-url`: empty means none; `direct` / `none` (any case) bypass every proxy;
 /// otherwise an `http`, `https`, `socks5` or `socks5h` URL with a host (checked by
 /// [`crate::parse_proxy_url`], the parser the gateway uses too).
-pub(crate) fn proxy_url(s: &str) -> Result<Option<String>, String> {
+pub(crate) fn proxy_url(s: &str) -> Result<Option<String>, ConfError> {
     match crate::parse_proxy_url(s)? {
         None => Ok(None),
         Some(crate::ProxySetting::Direct) => Ok(Some(s.to_ascii_lowercase())),
@@ -144,13 +144,15 @@ pub(crate) fn proxy_url(s: &str) -> Result<Option<String>, String> {
 }
 
 /// A routing `prefix`: surrounding `/` trimmed; empty means none; no `/` or whitespace inside.
-pub(crate) fn prefix(s: &str) -> Result<Option<String>, String> {
+pub(crate) fn prefix(s: &str) -> Result<Option<String>, ConfError> {
     let trimmed = s.trim().trim_matches('/');
     if trimmed.is_empty() {
         return Ok(None);
     }
     if trimmed.contains(|c: char| c == '/' || c.is_whitespace()) {
-        return Err(format!("must not contain \"/\" or spaces, got {s:?}"));
+        return Err(ConfError::Prefix {
+            prefix: s.to_owned(),
+        });
     }
     Ok(Some(trimmed.to_owned()))
 }
@@ -170,11 +172,23 @@ pub(crate) fn header_value_ok(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
+    // The checks with their messages, as the walker records them.
     fn size(n: Node) -> Result<usize, String> {
-        body_size(&n)
+        body_size(&n).map_err(|e| e.to_string())
+    }
+
+    fn base_url(s: &str) -> Result<String, String> {
+        super::base_url(s).map_err(|e| e.to_string())
+    }
+
+    fn proxy_url(s: &str) -> Result<Option<String>, String> {
+        super::proxy_url(s).map_err(|e| e.to_string())
+    }
+
+    fn prefix(s: &str) -> Result<Option<String>, String> {
+        super::prefix(s).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! of stopping, so one run reports every mistake. A YAML `null` (an empty value, `key:`) means
 //! "absent": getters return `None` without a problem and the default applies, as in CLIProxyAPI.
 
+use crate::error::ConfError;
 use crate::node::Node;
 use crate::schema::Section;
+use crate::values;
 use crate::Problem;
 
 /// Collects errors and warnings during one load.
@@ -42,6 +44,11 @@ impl Walker {
             path: path.to_owned(),
             message: message.into(),
         });
+    }
+
+    /// The value of a check, or `None` with its error recorded at `path`.
+    pub(crate) fn checked<T>(&mut self, path: &str, checked: Result<T, ConfError>) -> Option<T> {
+        checked.map_err(|e| self.error(path, e.to_string())).ok()
     }
 
     /// A key the section's walker does not read: a warning if CLIProxyAPI knows it, else an
@@ -191,6 +198,12 @@ impl Walker {
                 None
             }
         }
+    }
+
+    /// A `proxy-url` value (top level or per account), normalized by [`values::proxy_url`].
+    pub(crate) fn proxy_url(&mut self, node: &Node, path: &str) -> Option<String> {
+        let text = self.string(node, path)?;
+        self.checked(path, values::proxy_url(&text)).flatten()
     }
 
     /// A list of trimmed strings (each item must be a non-empty string).

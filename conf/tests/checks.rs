@@ -1,6 +1,6 @@
 //! Value checks through `load_str` / `load_file`: sizes, proxy URLs, TLS files, YAML syntax
 //! errors, unreadable files, and secrets kept out of `Debug` and of problem messages.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(clippy::panic, reason = "a test fails by panicking")]
 
 mod common;
 
@@ -148,5 +148,36 @@ fn misplaced_secrets_are_described_by_kind() {
     assert_eq!(
         problems("claude-api-key: [{api-key: k, headers: \"Authorization: Bearer x\"}]\n"),
         ["claude-api-key[0].headers: expected a mapping, got a string"]
+    );
+}
+
+#[test]
+fn observability_keys() {
+    let c = ok(concat!(
+        "metrics: {listen: \"127.0.0.1:9464\", account-labels: true}\n",
+        "log-format: json\nserver-timing: false\nrequest-log: true\n",
+        "logging-to-file: true\nlogs-dir: /var/log/sy\nlogs-max-total-size-mb: 50\n",
+        "error-logs-max-files: -1\nusage-statistics-enabled: true\n",
+        "usage-statistics-file: /var/lib/sy/usage.json\n",
+    ))
+    .config;
+    assert_eq!(c.metrics.listen.as_deref(), Some("127.0.0.1:9464"));
+    assert!(c.metrics.account_labels);
+    assert_eq!(c.log_format, switchyard_conf::LogFormat::Json);
+    assert!(!c.server_timing && c.request_log && c.logging_to_file);
+    assert_eq!(c.logs_dir.as_deref(), Some("/var/log/sy"));
+    assert_eq!(c.logs_max_total_size_mb, 50);
+    assert_eq!(c.error_logs_max_files, 10, "negative means the default");
+    assert!(c.usage_statistics_enabled);
+    assert_eq!(
+        c.usage_statistics_file.as_deref(),
+        Some("/var/lib/sy/usage.json")
+    );
+    assert_eq!(
+        problems("metrics: {listen: nowhere}\nlog-format: xml\n"),
+        [
+            r#"metrics.listen: expected an address like 127.0.0.1:9464, got "nowhere""#,
+            r#"log-format: expected text or json, got "xml""#
+        ]
     );
 }

@@ -1,6 +1,10 @@
 //! `load_str` end to end: defaults, every supported key, problem collection, warnings and
 //! suggestions. Messages are compared exactly: they are the user interface of the config file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 mod common;
 
@@ -176,6 +180,18 @@ shutdown-grace-seconds: 10
         model_catalog: None,
         oauth_model_alias: BTreeMap::new(),
         oauth_excluded_models: BTreeMap::new(),
+        metrics: Default::default(),
+        server_timing: true,
+        commercial_mode: false,
+        log_format: Default::default(),
+        logging_to_file: false,
+        logs_dir: None,
+        logs_max_total_size_mb: 0,
+        request_log: false,
+        error_logs_max_files: 10,
+        usage_statistics_enabled: false,
+        usage_statistics_file: None,
+        remote_management: Default::default(),
         proxy_url: Some("socks5://proxy.internal:1080".into()),
         accounts: vec![
             account(
@@ -338,8 +354,6 @@ openai-compatibility:
 "#;
     let suffix = ": accepted but not supported by Switchyard yet; ignored";
     let expected: Vec<String> = [
-        "remote-management",
-        "commercial-mode",
         "routing.session-affinity-subagents",
         "streaming.bootstrap-retries",
         "claude-api-key[0].cloak",
@@ -351,8 +365,8 @@ openai-compatibility:
     .collect();
     assert_eq!(warnings(yaml), expected);
     assert_eq!(
-        warnings("remote-management:\n  secret-key: x\n"),
-        ["remote-management: accepted but not supported by Switchyard yet; ignored"]
+        warnings("remote-management:\n  secret-key: x\n  disable-control-panel: true\n  disable-auto-update-panel: true\n"),
+        ["remote-management.disable-auto-update-panel: accepted but not supported by Switchyard yet; ignored"]
     );
 }
 #[test]
@@ -428,4 +442,26 @@ fn cooling_keys() {
     assert_eq!(ok("").config.transient_cooldown_secs, Some(60));
     let errs = switchyard_conf::load_str("transient-error-cooldown-seconds: -2\n").unwrap_err();
     assert_eq!(errs[0].path, "transient-error-cooldown-seconds");
+}
+
+#[test]
+fn remote_management_secret_and_allow_remote() {
+    let loaded = ok("remote-management:\n  secret-key: \" s3cret \"\n  allow-remote: true\n");
+    let rm = &loaded.config.remote_management;
+    assert_eq!(rm.secret_key.as_ref().map(|s| s.expose()), Some("s3cret"));
+    assert!(rm.allow_remote);
+    assert!(!rm.secret_is_hashed());
+    let hash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+    let loaded = ok(&format!("remote-management:\n  secret-key: \"{hash}\"\n"));
+    assert!(loaded.config.remote_management.secret_is_hashed());
+    assert!(!loaded.config.remote_management.allow_remote);
+    let empty = ok("remote-management:\n  secret-key: \"\"\n");
+    assert_eq!(empty.config.remote_management.secret_key, None);
+    assert_eq!(
+        problems("remote-management:\n  secret-key: 12345\n  allow-remote: maybe\n"),
+        [
+            "remote-management.secret-key: expected a string, got an integer",
+            "remote-management.allow-remote: expected true or false, got \"maybe\""
+        ]
+    );
 }

@@ -1,6 +1,6 @@
 //! `payload`, `force-model-prefix`, `passthrough-headers` and `model-fallback` through
 //! `load_str`: typed values, defaults, and every mistake reported with its path.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(clippy::panic, reason = "a test fails by panicking")]
 
 mod common;
 
