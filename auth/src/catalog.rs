@@ -19,6 +19,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use switchyard_conf::Problem;
 
 /// The channels a catalog may name.
 pub const CHANNELS: &[&str] = &[
@@ -67,6 +68,14 @@ struct RawModel {
 /// `created` when a catalog entry has none: 2026-01-01T00:00:00Z.
 const DEFAULT_CREATED: i64 = 1_767_225_600;
 
+/// A problem of a catalog document, located by its source (`model-catalog <path>`).
+fn problem(source: &str, message: String) -> Problem {
+    Problem {
+        path: source.to_owned(),
+        message,
+    }
+}
+
 /// Models by channel.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Catalog {
@@ -75,48 +84,51 @@ pub struct Catalog {
 
 impl Catalog {
     /// The embedded catalog.
-    pub fn embedded() -> Result<Self, Vec<String>> {
+    pub fn embedded() -> Result<Self, Vec<Problem>> {
         Self::parse(EMBEDDED, "embedded catalog")
     }
 
     /// The embedded catalog with the channels of `path` (the `model-catalog` file) replacing
     /// the embedded ones.
-    pub fn load(path: Option<&Path>) -> Result<Self, Vec<String>> {
+    pub fn load(path: Option<&Path>) -> Result<Self, Vec<Problem>> {
         let mut cat = Self::embedded()?;
         if let Some(path) = path {
             let source = format!("model-catalog {}", path.display());
             let text = std::fs::read_to_string(path)
-                .map_err(|e| vec![format!("{source}: cannot read: {e}")])?;
+                .map_err(|e| vec![problem(&source, format!("cannot read: {e}"))])?;
             let file = Self::parse(&text, &source)?;
             cat.channels.extend(file.channels);
         }
         Ok(cat)
     }
 
-    /// Parses a catalog document; every problem is returned, prefixed with `source`.
-    pub fn parse(text: &str, source: &str) -> Result<Self, Vec<String>> {
+    /// Parses a catalog document; every problem is returned, with `source` as its path.
+    pub fn parse(text: &str, source: &str) -> Result<Self, Vec<Problem>> {
         let raw: BTreeMap<String, Vec<RawModel>> =
-            serde_json::from_str(text).map_err(|e| vec![format!("{source}: {e}")])?;
+            serde_json::from_str(text).map_err(|e| vec![problem(source, e.to_string())])?;
         let mut problems = Vec::new();
         let mut channels = BTreeMap::new();
         for (channel, models) in raw {
             if !CHANNELS.contains(&channel.as_str()) {
-                problems.push(format!(
-                    "{source}: unknown channel {channel:?}; expected one of {}",
-                    CHANNELS.join(", ")
+                problems.push(problem(
+                    source,
+                    format!(
+                        "unknown channel {channel:?}; expected one of {}",
+                        CHANNELS.join(", ")
+                    ),
                 ));
                 continue;
             }
             let mut list: Vec<Arc<CatalogModel>> = Vec::with_capacity(models.len());
             for (i, m) in models.into_iter().enumerate() {
-                let at = format!("{source}: {channel}[{i}]");
+                let at = format!("{channel}[{i}]");
                 let id = m.id.trim().to_owned();
                 if id.is_empty() {
-                    problems.push(format!("{at}.id: must not be empty"));
+                    problems.push(problem(source, format!("{at}.id: must not be empty")));
                     continue;
                 }
                 if list.iter().any(|o| o.id.eq_ignore_ascii_case(&id)) {
-                    problems.push(format!("{at}.id: {id:?} is listed twice"));
+                    problems.push(problem(source, format!("{at}.id: {id:?} is listed twice")));
                     continue;
                 }
                 list.push(Arc::new(CatalogModel {

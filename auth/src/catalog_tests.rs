@@ -95,6 +95,7 @@ fn bad_catalogs_name_every_problem() {
         "f",
     )
     .unwrap_err();
+    let err: Vec<String> = err.iter().map(ToString::to_string).collect();
     assert_eq!(
         err,
         [
@@ -107,7 +108,12 @@ fn bad_catalogs_name_every_problem() {
         ]
     );
     let err = Catalog::parse(r#"{"qwen": [{"id": "a", "context": 1}]}"#, "f").unwrap_err();
-    assert!(err[0].starts_with("f: unknown field `context`"), "{err:?}");
+    assert!(
+        err[0].to_string().starts_with("f: unknown field `context`"),
+        "{err:?}"
+    );
     let missing = Catalog::load(Some(Path::new("/nonexistent/models.json"))).unwrap_err();
-    assert!(missing[0].starts_with("model-catalog /nonexistent/models.json: cannot read"));
+    assert!(missing[0]
+        .to_string()
+        .starts_with("model-catalog /nonexistent/models.json: cannot read"));
 }

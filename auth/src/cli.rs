@@ -16,7 +16,7 @@ use switchyard_conf::Config;
 
 /// Loads `config` when given (it must load), else `./config.yaml` when it exists, else the
 /// defaults.
-pub fn load_config(config: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(config: Option<&Path>) -> Result<Config, AuthError> {
     let path = match config {
         Some(p) => p.to_path_buf(),
         None if Path::new("config.yaml").exists() => PathBuf::from("config.yaml"),
@@ -24,20 +24,14 @@ pub fn load_config(config: Option<&Path>) -> Result<Config, String> {
     };
     switchyard_conf::load_file(&path)
         .map(|l| l.config)
-        .map_err(|problems| {
-            problems
-                .iter()
-                .map(|p| format!("error: {p}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map_err(AuthError::ConfigFile)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, AuthError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
+        .map_err(AuthError::Runtime)
 }
 
 /// `switchyard login <provider>`; returns whether it succeeded.
@@ -67,9 +61,7 @@ pub fn run_login(
         (_, Some(_)) => Err(AuthError::Config("--import is only for vertex".into())),
         (_, None) => {
             let p = Provider::resolve(id, config);
-            runtime()
-                .map_err(AuthError::Config)
-                .and_then(|rt| rt.block_on(login(&p, opts, &store, out)))
+            runtime().and_then(|rt| rt.block_on(login(&p, opts, &store, out)))
         }
     };
     match result {

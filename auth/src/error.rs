@@ -3,6 +3,7 @@
 //! reduced to their OAuth `error` code and description, never their body.
 
 use std::time::Duration;
+use switchyard_conf::Problem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -37,6 +38,20 @@ pub enum AuthError {
     },
     #[error("{0} is not supported yet")]
     Unsupported(String),
+    /// `config.yaml` did not load (`switchyard login` / `refresh`): every problem with its
+    /// path, shown one `error: <path>: <message>` line each.
+    #[error("{}", config_lines(.0))]
+    ConfigFile(Vec<Problem>),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn config_lines(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("error: {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl AuthError {
@@ -54,7 +69,9 @@ impl AuthError {
             | AuthError::Config(_)
             | AuthError::Listen { .. }
             | AuthError::Store { .. }
-            | AuthError::Unsupported(_) => false,
+            | AuthError::Unsupported(_)
+            | AuthError::ConfigFile(_)
+            | AuthError::Runtime(_) => false,
         }
     }
 }

@@ -12,14 +12,14 @@
 
 pub mod catalog;
 pub mod cli;
-pub mod error;
-pub mod jwt;
+mod error;
+mod jwt;
 pub mod login;
-pub mod meta;
-pub mod naming;
-pub mod oauth;
-pub mod provider;
-pub mod record;
+mod meta;
+mod naming;
+mod oauth;
+mod provider;
+mod record;
 pub mod refresh;
 pub mod service_account;
 pub mod store;

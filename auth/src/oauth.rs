@@ -200,15 +200,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// One refresh-token grant against `p`'s token endpoint.
+/// One standard (form-encoded, RFC 6749 §6) refresh-token grant against `p`'s token
+/// endpoint. Claude's JSON grant is `login::claude::refresh`; `refresh::grant` picks.
 pub async fn refresh(
     p: &Provider,
     http: &reqwest::Client,
     refresh_token: &str,
 ) -> Result<TokenSet, AuthError> {
-    if p.id == crate::provider::ProviderId::Claude {
-        return crate::login::claude::refresh(p, http, refresh_token).await;
-    }
     let c = client(p)?;
     let rt = RefreshToken::new(refresh_token.to_owned());
     let req = c

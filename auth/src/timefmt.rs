@@ -2,7 +2,11 @@
 //! Go's `time.RFC3339` output, e.g. `2026-01-02T03:04:05Z` or `2026-01-02T11:04:05+08:00`,
 //! optionally with fractional seconds.
 //!
-//! Pure; no I/O, no clock: callers pass Unix seconds in and get Unix seconds out.
+//! Pure; no I/O, no clock: callers pass Unix seconds (or a `SystemTime` they read) in and get
+//! Unix seconds out. The one RFC 3339 formatter of the workspace: callers holding a
+//! `SystemTime` (the gateway's model-cooldown `reset_time`) use [`format_rfc3339_system`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
 pub fn format_rfc3339(unix: i64) -> String {
@@ -15,6 +19,13 @@ pub fn format_rfc3339(unix: i64) -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// [`format_rfc3339`] for a `SystemTime`: whole seconds, UTC; a time before 1970 formats as
+/// the epoch.
+pub fn format_rfc3339_system(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format_rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 /// Parses an RFC 3339 timestamp into Unix seconds (fractions dropped). `None` if malformed.
@@ -112,6 +123,18 @@ mod tests {
         for t in [-86_401, 951_782_400, 4_102_444_800] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
         }
+        let at = |secs| format_rfc3339_system(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_795_682_096), "2026-11-26T08:34:56Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            format_rfc3339_system(UNIX_EPOCH - std::time::Duration::from_secs(5)),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            format_rfc3339_system(UNIX_EPOCH + std::time::Duration::from_millis(1_999)),
+            "1970-01-01T00:00:01Z"
+        );
         for bad in [
             "",
             "2026-01-02",

@@ -6,7 +6,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use switchyard_auth::refresh::{AccountStatus, Clock, Refresher};
+use switchyard_auth::refresh::{AccountStatus, Clock, RefreshCounts, Refresher};
+use switchyard_auth::ProviderId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -92,6 +93,18 @@ fn setup(token_url: &str, now: i64) -> (tempfile::TempDir, Arc<Refresher>) {
 
 const NOW: i64 = 1_800_000_000;
 
+fn codex_counts(r: &Refresher) -> RefreshCounts {
+    let all = r.refresh_counts();
+    for (p, c) in all {
+        if p != ProviderId::Codex {
+            assert_eq!(c, RefreshCounts::default(), "{p:?}");
+        }
+    }
+    all.into_iter()
+        .find_map(|(p, c)| (p == ProviderId::Codex).then_some(c))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn due_follows_the_codex_lead_with_an_injected_clock() {
     let (_dir, r) = setup("http://127.0.0.1:9/token", NOW);
@@ -118,6 +131,8 @@ async fn concurrent_401s_cause_one_grant_and_rotation_is_persisted_first() {
         assert_eq!(c.await.unwrap().unwrap().expose(), "at-2");
     }
     assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(codex_counts(&r), RefreshCounts { ok: 1, error: 0 });
+    assert!(!r.refreshing("codex-x.json"));
     assert!(bodies.lock().await[0].contains("refresh_token=rt-1"));
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("auths/codex-x.json")).unwrap())
@@ -154,6 +169,8 @@ async fn invalid_grant_marks_unusable_once_and_never_retries() {
     assert!(r.refresh_now("codex-x.json").await.is_err());
     assert!(r.due(i64::MAX / 2).is_empty());
     assert_eq!(count.load(Ordering::SeqCst), 1);
+    // One grant finished (badly); the refusals after it never reached the provider.
+    assert_eq!(codex_counts(&r), RefreshCounts { ok: 0, error: 1 });
     assert_eq!(
         std::fs::read(dir.path().join("auths/codex-x.json")).unwrap(),
         before

@@ -10,13 +10,13 @@
 //! refused or state-mismatched login returns an error and writes no file.
 
 mod callback;
-pub mod claude;
+pub(crate) mod claude;
 pub mod device;
-pub mod gemini;
-pub mod iflow;
+pub(crate) mod gemini;
+pub(crate) mod iflow;
 mod import;
 pub mod kimi;
-pub mod openai_device;
+pub(crate) mod openai_device;
 
 pub use import::import_vertex;
 
@@ -29,7 +29,9 @@ use crate::oauth;
 use crate::provider::{Flow, Provider, ProviderId};
 use crate::record::{AuthRecord, TokenSet};
 use crate::store::{write_atomic, TokenStore};
-use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope};
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -89,17 +91,17 @@ pub async fn login(
     };
     // Kimi: one device id for the login, the file and every later request.
     let device_id = (provider.id == ProviderId::Kimi).then(kimi::new_device_id);
-    let headers = device_id
-        .as_deref()
-        .map(kimi::device_headers)
-        .unwrap_or_default();
-    let sleep = tokio::time::sleep;
     if opts.project_id.is_some() && provider.id != ProviderId::Gemini {
         return Err(AuthError::Config("--project-id is only for gemini".into()));
     }
     if cookie.is_none() {
         missing_client_secret(provider)?;
     }
+    let extras = LoginExtras {
+        device_id,
+        cookie: cookie.and_then(iflow::kept_cookie),
+        project_id: opts.project_id.clone(),
+    };
     let work = async {
         match flow {
             _ if cookie.is_some() => {
@@ -107,14 +109,7 @@ pub async fn login(
                 iflow::cookie_login(provider, &http, cookie.unwrap_or_default()).await
             }
             Flow::AuthCode => auth_code(provider, opts, out).await,
-            Flow::Device
-                if provider.id == ProviderId::Codex
-                    && openai_device::is_openai(&provider.device_url) =>
-            {
-                openai_device::run(provider, out, sleep).await
-            }
-            Flow::Device => device::run(provider, false, &headers, out, sleep).await,
-            Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
+            Flow::Device | Flow::DevicePkce => device_tokens(provider, flow, &extras, out).await,
             Flow::Import => Err(AuthError::Config(
                 "vertex has no OAuth login; use `switchyard login vertex --import FILE`".into(),
             )),
@@ -129,17 +124,82 @@ pub async fn login(
         _ = tokio::time::sleep(opts.timeout) => return Err(AuthError::TimedOut(opts.timeout)),
         r = work => r?,
     };
-    let now = now_secs();
-    let (mut name, mut raw) = auth_file(provider, &tokens, now);
-    if let Some(id) = device_id {
-        raw.insert("device_id".into(), Value::String(id));
+    let path = save_login(provider, &tokens, &extras, store, out).await?;
+    let _ = writeln!(out, "Saved {}", path.display());
+    Ok(path)
+}
+
+/// What a login adds to its auth file beyond the tokens.
+#[derive(Debug, Clone, Default)]
+pub struct LoginExtras {
+    /// Kimi's device id (also sent with the login's requests).
+    pub device_id: Option<String>,
+    /// iFlow: the part of a login cookie kept for later.
+    pub cookie: Option<String>,
+    /// Gemini: the Google Cloud project (`ALL`: every project).
+    pub project_id: Option<String>,
+}
+
+impl LoginExtras {
+    /// A fresh login's extras: a new device id for Kimi.
+    pub fn for_provider(id: ProviderId) -> Self {
+        Self {
+            device_id: (id == ProviderId::Kimi).then(kimi::new_device_id),
+            ..Self::default()
+        }
     }
-    if let Some(kept) = cookie.and_then(iflow::kept_cookie) {
-        raw.insert("cookie".into(), Value::String(kept));
+}
+
+/// A device-grant login (`flow` Device or DevicePkce; Codex's device flow when its endpoint is
+/// OpenAI's): prints the verification URL and user code to `out`, then polls until approved.
+pub async fn device_tokens(
+    provider: &Provider,
+    flow: Flow,
+    extras: &LoginExtras,
+    out: &mut (dyn Write + Send),
+) -> Result<TokenSet, AuthError> {
+    let headers = extras
+        .device_id
+        .as_deref()
+        .map(kimi::device_headers)
+        .unwrap_or_default();
+    let sleep = tokio::time::sleep;
+    match flow {
+        Flow::Device
+            if provider.id == ProviderId::Codex
+                && openai_device::is_openai(&provider.device_url) =>
+        {
+            openai_device::run(provider, out, sleep).await
+        }
+        Flow::Device => device::run(provider, false, &headers, out, sleep).await,
+        Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
+        Flow::AuthCode | Flow::Import => Err(AuthError::Config(format!(
+            "{} has no device login",
+            provider.id.name()
+        ))),
+    }
+}
+
+/// Turns a login's tokens into its auth file in `store` (Gemini: after onboarding its
+/// project; Antigravity: with its project when one is found) and returns the path.
+pub async fn save_login(
+    provider: &Provider,
+    tokens: &TokenSet,
+    extras: &LoginExtras,
+    store: &TokenStore,
+    out: &mut (dyn Write + Send),
+) -> Result<PathBuf, AuthError> {
+    let now = now_secs();
+    let (mut name, mut raw) = auth_file(provider, tokens, now);
+    if let Some(id) = &extras.device_id {
+        raw.insert("device_id".into(), Value::String(id.clone()));
+    }
+    if let Some(kept) = &extras.cookie {
+        raw.insert("cookie".into(), Value::String(kept.clone()));
     }
     if provider.id == ProviderId::Gemini {
         let token = tokens.access_token.expose();
-        let project = opts.project_id.as_deref();
+        let project = extras.project_id.as_deref();
         let done = gemini::onboard(provider, token, project, out).await?;
         let email = raw.get("email").and_then(Value::as_str).map(str::to_owned);
         name = file_name(
@@ -169,8 +229,13 @@ pub async fn login(
         path: path.display().to_string(),
         source,
     })?;
-    let _ = writeln!(out, "Saved {}", path.display());
     Ok(path)
+}
+
+/// Whether `p` can log in as configured: Google's and iFlow's real endpoints need
+/// `oauth-overrides.<p>.client-secret`.
+pub fn check_ready(p: &Provider) -> Result<(), AuthError> {
+    missing_client_secret(p)
 }
 
 /// Google's and iFlow's real token endpoints authenticate the client: without
@@ -202,7 +267,44 @@ async fn auth_code(
         p.callback_path,
     )
     .await?;
-    let redirect = p.redirect_uri(server.port());
+    let pending = start_auth_code(p, p.redirect_uri(server.port()))?;
+    let _ = writeln!(
+        out,
+        "Open this URL in a browser to log in to {}:",
+        p.id.name()
+    );
+    let _ = writeln!(out, "{}", pending.url);
+    let _ = writeln!(out, "Waiting for the callback on {} ...", pending.redirect);
+    let _ = out.flush();
+    if !opts.no_browser {
+        open_browser(&pending.url);
+    }
+    let code = server.wait(&pending.state).await?;
+    finish_auth_code(p, pending, &code).await
+}
+
+/// An authorization-code login waiting for its callback.
+pub struct PendingAuthCode {
+    /// The URL the user opens.
+    pub url: String,
+    /// The `state` the callback must carry.
+    pub state: String,
+    /// The redirect URI the provider sends the browser to.
+    pub redirect: String,
+    verifier: PkceCodeVerifier,
+}
+
+impl std::fmt::Debug for PendingAuthCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAuthCode")
+            .field("redirect", &self.redirect)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first half of an authorization-code login: the URL to open (PKCE, a fresh `state`,
+/// the provider's scopes and extra parameters) for `redirect`.
+pub fn start_auth_code(p: &Provider, redirect: String) -> Result<PendingAuthCode, AuthError> {
     let client = oauth::client(p)?.set_redirect_uri(
         RedirectUrl::new(redirect.clone())
             .map_err(|_| AuthError::Config(format!("bad redirect URI {redirect:?}")))?,
@@ -222,42 +324,55 @@ async fn auth_code(
         }
     }
     let (url, state) = req.url();
-    let _ = writeln!(
-        out,
-        "Open this URL in a browser to log in to {}:",
-        p.id.name()
-    );
-    let _ = writeln!(out, "{url}");
-    let _ = writeln!(out, "Waiting for the callback on {redirect} ...");
-    let _ = out.flush();
-    if !opts.no_browser {
-        open_browser(url.as_str());
-    }
-    let code = server.wait(state.secret()).await?;
+    Ok(PendingAuthCode {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        redirect,
+        verifier,
+    })
+}
+
+/// The second half: the callback's `code` exchanged for tokens.
+pub async fn finish_auth_code(
+    p: &Provider,
+    pending: PendingAuthCode,
+    code: &str,
+) -> Result<TokenSet, AuthError> {
     let http = oauth::http_client()?;
+    let redirect = &pending.redirect;
     if p.id == ProviderId::Iflow {
-        return iflow::exchange(p, &http, &code, &redirect).await;
+        return iflow::exchange(p, &http, code, redirect).await;
     }
     if p.id == ProviderId::Claude {
-        let code = claude::split_code(&code, state.secret())?;
+        let code = claude::split_code(code, &pending.state)?;
         return claude::exchange(
             p,
             &http,
             &code,
-            state.secret(),
-            &redirect,
-            verifier.secret(),
+            &pending.state,
+            redirect,
+            pending.verifier.secret(),
         )
         .await;
     }
+    let client = oauth::client(p)?.set_redirect_uri(
+        RedirectUrl::new(redirect.clone())
+            .map_err(|_| AuthError::Config(format!("bad redirect URI {redirect:?}")))?,
+    );
     let t = client
-        .exchange_code(AuthorizationCode::new(code))
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?
-        .set_pkce_verifier(verifier)
+        .set_pkce_verifier(pending.verifier)
         .request_async(&http)
         .await
         .map_err(oauth::request_error)?;
     Ok(oauth::token_set(&t))
+}
+
+/// A random `state` for a login that has no authorization URL of its own (a device login
+/// started from the management API).
+pub fn new_state() -> String {
+    CsrfToken::new_random().secret().clone()
 }
 
 fn open_browser(url: &str) {

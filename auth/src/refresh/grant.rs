@@ -35,6 +35,7 @@ pub(crate) async fn renew(
             let http = oauth::http_client_with(&crate::login::kimi::device_headers(device_id))?;
             oauth::refresh(p, &http, refresh_token).await
         }
+        ProviderId::Claude => crate::login::claude::refresh(p, http, refresh_token).await,
         ProviderId::Iflow => crate::login::iflow::refresh(p, http, refresh_token).await,
         _ => oauth::refresh(p, http, refresh_token).await,
     }

@@ -14,11 +14,14 @@
 //!   Kimi's device headers), iFlow's API-key re-fetch after it, Vertex's JWT-bearer grant
 //!   from the service-account key (a Vertex file without a token gets one on first use).
 //! - The credential handed out is the access token, or iFlow's API key.
+//! - Every finished grant counts once per provider, `ok` or `error`
+//!   ([`Refresher::refresh_counts`]); [`Refresher::refreshing`] says whether a grant of an
+//!   account is on the wire now. Both are for metrics and read without waiting.
 //! - Background work runs on at most `workers` concurrent refreshes. Timing rules live in
 //!   [`schedule`] and take the clock as an argument.
 
 mod grant;
-pub mod schedule;
+pub(crate) mod schedule;
 mod service;
 
-pub use service::{AccountStatus, Clock, Refresher, SystemClock};
+pub use service::{AccountStatus, Clock, RefreshCounts, Refresher, SystemClock};

@@ -4,9 +4,11 @@ use super::schedule::{backoff, is_due, Timing};
 use crate::error::AuthError;
 use crate::oauth;
 use crate::provider::Provider;
+use crate::provider::ProviderId;
 use crate::record::AuthRecord;
-use crate::store::TokenStore;
-use std::collections::HashMap;
+use crate::store::{FileStamp, TokenStore};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use switchyard_conf::{Config, Secret};
@@ -48,7 +50,8 @@ enum Refresh<'a> {
 
 struct State {
     record: AuthRecord,
-    provider: Provider,
+    /// Shared by the accounts of a provider (resolved once per reload).
+    provider: Arc<Provider>,
     status: AccountStatus,
     failures: u32,
     retry_at: Option<i64>,
@@ -57,7 +60,37 @@ struct State {
 struct Slot {
     state: RwLock<State>,
     flight: tokio::sync::Mutex<()>,
+    /// A grant is on the wire (metrics read it without waiting for `flight`).
+    granting: AtomicBool,
 }
+
+/// Clears [`Slot::granting`] when the grant ends, also when its future is dropped.
+struct Granting<'a>(&'a AtomicBool);
+
+impl<'a> Granting<'a> {
+    fn start(flag: &'a AtomicBool) -> Self {
+        flag.store(true, Ordering::Relaxed);
+        Self(flag)
+    }
+}
+
+impl Drop for Granting<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Finished refreshes of one provider since start (for metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshCounts {
+    /// New tokens obtained and saved.
+    pub ok: u64,
+    /// The grant or the save failed.
+    pub error: u64,
+}
+
+/// One `[ok, error]` pair per [`ProviderId::ALL`] entry.
+type Counters = [[AtomicU64; 2]; ProviderId::ALL.len()];
 
 /// The refresh service.
 pub struct Refresher {
@@ -65,10 +98,14 @@ pub struct Refresher {
     config: Config,
     http: reqwest::Client,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Per file id, the stamp of the last read that still stands for the file (settled, see
+    /// [`FileStamp::settled`]): [`Refresher::reload`] skips those files while the stamp holds.
+    read_stamps: Mutex<HashMap<String, FileStamp>>,
     /// Problems already logged (the directory is re-read every tick: each is logged once).
     warned: Mutex<std::collections::HashSet<String>>,
     workers: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
+    counters: Counters,
 }
 
 impl std::fmt::Debug for Refresher {
@@ -104,9 +141,11 @@ impl Refresher {
             config: config.clone(),
             http: oauth::http_client()?,
             slots: Mutex::new(HashMap::new()),
+            read_stamps: Mutex::new(HashMap::new()),
             warned: Mutex::new(std::collections::HashSet::new()),
             workers: Arc::new(Semaphore::new(workers.max(1))),
             clock,
+            counters: Default::default(),
         });
         r.reload();
         Ok(r)
@@ -120,16 +159,45 @@ impl Refresher {
 
     /// Re-reads `auth-dir`: new files join, removed ones leave, a changed file replaces the
     /// record (and clears an unusable status: a new login revives the account). Returns the
-    /// ids of the usable OAuth accounts, sorted.
+    /// ids of the usable OAuth accounts, sorted. Only files whose stamp changed since they
+    /// were last read are read again (a tick with no change is one `stat` per file).
     pub fn reload(&self) -> Vec<String> {
-        let (records, problems) = self.store.load_all();
-        for p in problems {
-            let line = format!("auth file {} skipped: {}", p.id, p.message);
-            self.warn_once(line);
-        }
+        let mut ids = self.rescan();
+        ids.sort();
+        ids
+    }
+
+    /// [`Refresher::reload`] without sorting the ids (the background loop ignores them).
+    fn rescan(&self) -> Vec<String> {
+        let listing = self.store.list();
+        let mut stamps = self
+            .read_stamps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut slots = self.slots();
         let mut seen = Vec::new();
-        for record in records {
+        let mut providers: HashMap<ProviderId, Arc<Provider>> = HashMap::new();
+        for (id, path, stamp) in &listing {
+            if stamps.get(id) == Some(stamp) {
+                if slots.contains_key(id) {
+                    seen.push(id.clone());
+                }
+                continue;
+            }
+            let read = TokenStore::read(id, path);
+            if stamp.settled_now() {
+                stamps.insert(id.clone(), *stamp);
+            } else {
+                stamps.remove(id);
+            }
+            let record = match read {
+                Ok(record) => record,
+                Err(p) => {
+                    self.warn_once(format!("auth file {} skipped: {}", p.id, p.message));
+                    continue;
+                }
+            };
+            let Some(record) = record else { continue };
             let Some(pid) = record.provider else { continue };
             if !record.usable() {
                 continue;
@@ -148,7 +216,10 @@ impl Refresher {
                 }
                 continue;
             }
-            let provider = Provider::resolve(pid, &self.config);
+            let provider = providers
+                .entry(pid)
+                .or_insert_with(|| Arc::new(Provider::resolve(pid, &self.config)))
+                .clone();
             slots.insert(
                 record.id.clone(),
                 Arc::new(Slot {
@@ -160,11 +231,17 @@ impl Refresher {
                         retry_at: None,
                     }),
                     flight: tokio::sync::Mutex::new(()),
+                    granting: AtomicBool::new(false),
                 }),
             );
         }
-        slots.retain(|id, _| seen.contains(id));
-        seen.sort();
+        // Every id seen has a slot: the same count means no slot is left over.
+        if slots.len() != seen.len() {
+            let keep: HashSet<&str> = seen.iter().map(String::as_str).collect();
+            slots.retain(|id, _| keep.contains(id.as_str()));
+        }
+        let listed: HashSet<&str> = listing.iter().map(|(id, _, _)| id.as_str()).collect();
+        stamps.retain(|id, _| listed.contains(id.as_str()));
         seen
     }
 
@@ -194,7 +271,7 @@ impl Refresher {
     }
 
     /// The resolved provider of an account.
-    pub fn provider(&self, id: &str) -> Option<Provider> {
+    pub fn provider(&self, id: &str) -> Option<Arc<Provider>> {
         let slot = self.slots().get(id).cloned()?;
         let st = read(&slot.state);
         Some(st.provider.clone())
@@ -204,6 +281,32 @@ impl Refresher {
         let slot = self.slots().get(id).cloned()?;
         let st = read(&slot.state);
         Some(st.status.clone())
+    }
+
+    /// Whether a refresh grant of the account is on the wire now.
+    pub fn refreshing(&self, id: &str) -> bool {
+        self.slots()
+            .get(id)
+            .is_some_and(|s| s.granting.load(Ordering::Relaxed))
+    }
+
+    /// Refreshes finished since start, per provider, in [`ProviderId::ALL`] order.
+    pub fn refresh_counts(&self) -> [(ProviderId, RefreshCounts); ProviderId::ALL.len()] {
+        ProviderId::ALL.map(|p| {
+            let [ok, error] = &self.counters[counter_index(p)];
+            (
+                p,
+                RefreshCounts {
+                    ok: ok.load(Ordering::Relaxed),
+                    error: error.load(Ordering::Relaxed),
+                },
+            )
+        })
+    }
+
+    fn count(&self, provider: ProviderId, ok: bool) {
+        let [ok_n, error_n] = &self.counters[counter_index(provider)];
+        if ok { ok_n } else { error_n }.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The current access token without waiting (`None`: unknown, unusable or no token).
@@ -278,7 +381,10 @@ impl Refresher {
             }
             (st.provider.clone(), st.record.clone())
         };
-        match super::grant::renew(&provider, &self.http, &record, self.clock.now()).await {
+        let granting = Granting::start(&slot.granting);
+        let renewed = super::grant::renew(&provider, &self.http, &record, self.clock.now()).await;
+        drop(granting);
+        match renewed {
             Ok(tokens) => {
                 let mut updated = record;
                 updated.apply_tokens(&tokens, self.clock.now());
@@ -293,9 +399,11 @@ impl Refresher {
                         path: self.store.dir().join(id).display().to_string(),
                         source,
                     };
+                    self.count(provider.id, false);
                     self.failed(&slot, id, &err);
                     return Err(err);
                 }
+                self.count(provider.id, true);
                 let mut st = write(&slot.state);
                 st.record = updated;
                 st.failures = 0;
@@ -304,6 +412,7 @@ impl Refresher {
                 current(&st)
             }
             Err(err) => {
+                self.count(provider.id, false);
                 self.failed(&slot, id, &err);
                 Err(err)
             }
@@ -332,13 +441,9 @@ impl Refresher {
 
     /// Ids of the accounts due for a background refresh at `now`.
     pub fn due(&self, now: i64) -> Vec<String> {
-        let slots: Vec<(String, Arc<Slot>)> = self
+        let mut due: Vec<String> = self
             .slots()
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut due: Vec<String> = slots
-            .into_iter()
             .filter(|(_, slot)| {
                 let st = read(&slot.state);
                 st.status == AccountStatus::Active
@@ -346,17 +451,21 @@ impl Refresher {
                     && is_due(&timing(&st), st.retry_at, now)
                     && slot.flight.try_lock().is_ok()
             })
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.clone())
             .collect();
         due.sort();
         due
     }
 
     /// The background loop: every `tick`, refresh what is due on at most `workers` tasks.
+    /// The pause grows with the directory ([`crate::store::scan_pause`]: at most 1% of a core).
     pub async fn run(self: Arc<Self>, tick: Duration) {
         loop {
-            self.reload();
-            for id in self.due(self.clock.now()) {
+            let started = std::time::Instant::now();
+            self.rescan();
+            let due = self.due(self.clock.now());
+            let pause = crate::store::scan_pause(tick, started.elapsed());
+            for id in due {
                 let Ok(permit) = self.workers.clone().acquire_owned().await else {
                     return;
                 };
@@ -366,9 +475,17 @@ impl Refresher {
                     drop(permit);
                 });
             }
-            tokio::time::sleep(tick).await;
+            tokio::time::sleep(pause).await;
         }
     }
+}
+
+/// The row of `p` in [`Counters`].
+fn counter_index(p: ProviderId) -> usize {
+    ProviderId::ALL
+        .iter()
+        .position(|&x| x == p)
+        .unwrap_or_default()
 }
 
 fn timing(st: &State) -> Timing {
