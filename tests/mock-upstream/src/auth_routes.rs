@@ -17,7 +17,7 @@
 //! Tokens are `at-<client_id>-<n>` / `rt-<client_id>-<n>` (`<client_id>-refreshed` for a
 //! refresh grant) with `n` counting the grants of that route since the last reset.
 
-use crate::handler::journal_plain;
+use crate::journal::journal_plain;
 use crate::plan::{Planned, JSON};
 use crate::routes::query_param;
 use crate::state::State;

@@ -166,7 +166,6 @@ impl Body for PacedBody {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
     use http_body_util::BodyExt as _;

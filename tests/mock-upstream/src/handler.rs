@@ -10,6 +10,7 @@
 use crate::body::{PacedBody, Pacing};
 use crate::errors::{error_body, inband_status};
 use crate::extras::{Extras, Usage};
+use crate::journal::{headers_map, journal_plain, sha256_hex};
 use crate::plan::{Planned, GEMINI_JSON, JSON};
 use crate::reply::{pieces, reply_override, ReplyCtx};
 use crate::routes::{self, Protocol, Route};
@@ -21,9 +22,6 @@ use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -289,54 +287,6 @@ fn error(protocol: Protocol, status: u16, ctx: &ReplyCtx<'_>, message: Option<&s
         "x-request-id"
     };
     Planned::json(status, content_type(protocol), text).with_header(header, request_id)
-}
-
-/// Journals a request answered outside the provider routes (Code Assist onboarding, the
-/// scripted `/_auth/` endpoints).
-pub(crate) fn journal_plain(
-    state: &State,
-    parts: &http::request::Parts,
-    account: &str,
-    body: &[u8],
-) {
-    state.record(Entry {
-        seq: 0,
-        account: account.to_owned(),
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().unwrap_or("").to_owned(),
-        headers: headers_map(&parts.headers),
-        body_len: body.len(),
-        body_sha256: sha256_hex(body),
-        model: None,
-        stream: false,
-        outcome: "ok".into(),
-        has_tool_result: false,
-        body: (body.len() <= JOURNAL_BODY_MAX).then(|| String::from_utf8_lossy(body).into_owned()),
-    });
-}
-
-pub(crate) fn headers_map(headers: &http::HeaderMap) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        out.entry(name.as_str().to_owned())
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert_with(|| value.into_owned());
-    }
-    out
-}
-
-pub(crate) fn sha256_hex(body: &[u8]) -> String {
-    Sha256::digest(body)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

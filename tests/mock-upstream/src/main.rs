@@ -17,6 +17,7 @@ mod gemini;
 mod handler;
 mod hold;
 mod ids;
+mod journal;
 mod openai;
 mod ordered;
 mod plan;

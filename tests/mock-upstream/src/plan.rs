@@ -135,7 +135,6 @@ pub fn json_array_events(elements: &[String]) -> Vec<Bytes> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
 

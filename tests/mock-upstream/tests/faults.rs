@@ -1,7 +1,5 @@
 //! Fault schedules, the journal, request bodies of any size and framing options.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 mod common;
 
 use common::{names, read_response, Mock};

@@ -1,8 +1,13 @@
 //! `MOCK_TOOL[name|args]`: a tool call in each protocol's shape (stream and not) until the
 //! request carries a tool result, then text about the result; `has_tool_result` in the journal.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
+#[expect(dead_code, reason = "this test uses part of the shared support")]
 mod common;
 
 use common::{names, Mock};

@@ -4,7 +4,12 @@
 //! exactly (one chunk per body frame the mock wrote) and can tell a finished body from a
 //! connection that was cut.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support fails by panicking"
+)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
