@@ -1,9 +1,27 @@
-//! Upstream accounts as the request path uses them: parsed base URL, credentials and headers.
+//! Upstream accounts as the request path uses them: parsed base URL, credentials, headers, and
+//! the [`Channel`] that says how the account is reached, with each channel's own state.
 //!
-//! Built once per config snapshot, off the hot path. Runs nowhere on its own.
+//! The bottom of the crate's module graph (STYLE 19): these are types, built once per config
+//! snapshot off the hot path; what a channel *does* lives in `channels/`, which imports them.
 
 use crate::upstream_proxy::AccountProxy;
-use switchyard_conf::{ApiKeyAccount, ProviderKind, Secret};
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use switchyard_auth::refresh::Refresher;
+use switchyard_auth::ProviderId;
+use switchyard_conf::{ApiKeyAccount, Problem, ProviderKind, Secret};
+
+/// Why a base URL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadUrl {
+    #[error("base-url {0:?} must start with http:// or https://")]
+    Scheme(String),
+    #[error("base-url {0:?} has no usable host")]
+    Host(String),
+    #[error("bad port in {0:?}")]
+    Port(String),
+}
 
 /// Where an account's requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +37,13 @@ pub struct UpstreamTarget {
 
 impl UpstreamTarget {
     /// Parse an absolute `http(s)://host[:port][/path]` URL.
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> Result<Self, BadUrl> {
         let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
             (true, r)
         } else if let Some(r) = url.strip_prefix("http://") {
             (false, r)
         } else {
-            return Err(format!(
-                "base-url {url:?} must start with http:// or https://"
-            ));
+            return Err(BadUrl::Scheme(url.to_owned()));
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -37,9 +53,9 @@ impl UpstreamTarget {
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6
                 .split_once(']')
-                .ok_or_else(|| format!("bad IPv6 host in {url:?}"))?;
+                .ok_or_else(|| BadUrl::Host(url.to_owned()))?;
             let port = match after.strip_prefix(':') {
-                Some(p) => p.parse().map_err(|_| format!("bad port in {url:?}"))?,
+                Some(p) => p.parse().map_err(|_| BadUrl::Port(url.to_owned()))?,
                 None => default_port,
             };
             (h.to_owned(), port)
@@ -47,13 +63,13 @@ impl UpstreamTarget {
             match authority.rsplit_once(':') {
                 Some((h, p)) => (
                     h.to_owned(),
-                    p.parse().map_err(|_| format!("bad port in {url:?}"))?,
+                    p.parse().map_err(|_| BadUrl::Port(url.to_owned()))?,
                 ),
                 None => (authority.to_owned(), default_port),
             }
         };
         if host.is_empty() {
-            return Err(format!("base-url {url:?} has no host"));
+            return Err(BadUrl::Host(url.to_owned()));
         }
         Ok(Self {
             tls,
@@ -68,9 +84,12 @@ impl UpstreamTarget {
 /// One upstream account.
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// Stable id (`claude-api-key[0]`), used in logs and for state that outlives reloads.
+    /// Stable id (`claude-api-key[0]`, `auth-dir/<file>`), used in logs and for state that
+    /// outlives reloads.
     pub id: String,
+    /// The config section it came from, which fixes its wire protocol (`translate::upstream_wire`).
     pub kind: ProviderKind,
+    /// The configured key (empty for OAuth channels, whose token comes from their link).
     pub key: Secret,
     pub target: UpstreamTarget,
     /// Extra headers from config, already validated as header names/values.
@@ -83,39 +102,153 @@ pub struct Account {
     pub weight: u32,
     /// Per-account `request-retry` (overrides the global value).
     pub request_retry: Option<u32>,
-    /// OAuth accounts from `auth-dir`: where the current access token comes from.
-    pub oauth: Option<crate::oauth::OAuthLink>,
+    /// How the account is reached.
+    pub channel: Channel,
     /// `proxy-url` of this account (or of its auth file). `Runtime::build` replaces `Inherit`
     /// with the global `proxy-url`, so on the request path it is `Direct` or `Via`.
     pub proxy: AccountProxy,
+    /// Requests in flight on this account (`in_flight.rs`): the counter of its id, shared
+    /// by every snapshot.
+    pub in_flight: Arc<AtomicU64>,
+}
+
+/// How an account is reached: one arm per provider channel, each implemented by its module in
+/// `channels/` and called through exhaustive matches there, so a new provider does not compile
+/// until every part of it is written.
+#[derive(Debug, Clone)]
+pub enum Channel {
+    /// A configured API key (`gemini-api-key`, `claude-api-key`, `codex-api-key`,
+    /// `openai-compatibility`): the provider's own API with its own credential header.
+    ApiKey,
+    /// A Claude subscription, reached the way Claude Code reaches it.
+    ClaudeOAuth(OAuthLink),
+    /// ChatGPT's Codex backend (Responses, streams only).
+    Codex(OAuthLink),
+    /// Qwen's portal (Chat Completions).
+    Qwen(OAuthLink),
+    /// Kimi's coding API (Chat Completions) with its device headers.
+    Kimi(OAuthLink),
+    /// iFlow (Chat Completions) with the API key its login fetched.
+    Iflow(OAuthLink),
+    /// Vertex AI with a service account's JWT-bearer token.
+    Vertex(OAuthLink),
+    /// Google Code Assist (`v1internal`) as Gemini CLI or Antigravity, one account per project.
+    CodeAssist(OAuthLink, Arc<CodeAssistSite>),
+}
+
+/// An OAuth account's link to its token in the refresh service.
+#[derive(Clone)]
+pub struct OAuthLink {
+    /// The file id in `auth-dir`.
+    pub file: String,
+    /// The catalog channel its models come from (`codex-plus`, `qwen`, ...).
+    pub catalog: &'static str,
+    pub refresher: Arc<Refresher>,
+}
+
+impl fmt::Debug for OAuthLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthLink")
+            .field("file", &self.file)
+            .field("catalog", &self.catalog)
+            .finish()
+    }
+}
+
+impl OAuthLink {
+    /// The current access token (`None`: unusable or gone).
+    pub fn current(&self) -> Option<Secret> {
+        self.refresher.current_token(&self.file)
+    }
+}
+
+/// Which Code Assist client an account poses as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    GeminiCli,
+    Antigravity,
+}
+
+/// Where one Code Assist pool account's requests go.
+#[derive(Debug, Clone)]
+pub struct CodeAssistSite {
+    pub flavor: Flavor,
+    /// The Google Cloud project of this pool account (may be empty for Antigravity).
+    pub project: String,
+    /// Hosts in the order they are tried (the first is the account's own `target`).
+    pub hosts: Vec<UpstreamTarget>,
+}
+
+impl Channel {
+    /// The OAuth provider behind the channel (`None`: a configured API key).
+    pub fn provider(&self) -> Option<ProviderId> {
+        match self {
+            Self::ApiKey => None,
+            Self::ClaudeOAuth(_) => Some(ProviderId::Claude),
+            Self::Codex(_) => Some(ProviderId::Codex),
+            Self::Qwen(_) => Some(ProviderId::Qwen),
+            Self::Kimi(_) => Some(ProviderId::Kimi),
+            Self::Iflow(_) => Some(ProviderId::Iflow),
+            Self::Vertex(_) => Some(ProviderId::Vertex),
+            Self::CodeAssist(_, site) => Some(match site.flavor {
+                Flavor::GeminiCli => ProviderId::Gemini,
+                Flavor::Antigravity => ProviderId::Antigravity,
+            }),
+        }
+    }
+
+    /// The link to the refresh service (`None`: a configured API key).
+    pub fn oauth(&self) -> Option<&OAuthLink> {
+        match self {
+            Self::ApiKey => None,
+            Self::ClaudeOAuth(l)
+            | Self::Codex(l)
+            | Self::Qwen(l)
+            | Self::Kimi(l)
+            | Self::Iflow(l)
+            | Self::Vertex(l)
+            | Self::CodeAssist(l, _) => Some(l),
+        }
+    }
+}
+
+impl Channel {
+    /// The link, to fill in its catalog channel once the account's models are known.
+    pub fn oauth_mut(&mut self) -> Option<&mut OAuthLink> {
+        match self {
+            Self::ApiKey => None,
+            Self::ClaudeOAuth(l)
+            | Self::Codex(l)
+            | Self::Qwen(l)
+            | Self::Kimi(l)
+            | Self::Iflow(l)
+            | Self::Vertex(l)
+            | Self::CodeAssist(l, _) => Some(l),
+        }
+    }
 }
 
 impl Account {
-    /// The ChatGPT backend behind a Codex OAuth account only streams: a non-stream request is
-    /// sent as a stream and the answer aggregated (`ResponseMode::Aggregate`).
-    pub fn streams_only(&self) -> bool {
-        self.oauth_provider() == Some(switchyard_auth::ProviderId::Codex)
-    }
-
-    /// The OAuth provider behind this account (`None`: a configured API key).
-    pub fn oauth_provider(&self) -> Option<switchyard_auth::ProviderId> {
-        self.oauth.as_ref().map(|l| l.provider)
-    }
-}
-
-impl Account {
-    pub fn from_config(a: &ApiKeyAccount) -> Result<Self, String> {
-        let target = UpstreamTarget::parse(&a.base_url).map_err(|e| format!("{}: {e}", a.id))?;
+    /// The account for a configured key (or an auth file's account, whose `channel` the
+    /// caller sets); a problem names the config path it comes from.
+    pub fn from_config(a: &ApiKeyAccount) -> Result<Self, Problem> {
+        let problem = |path: String, message: String| Problem { path, message };
+        let target = UpstreamTarget::parse(&a.base_url)
+            .map_err(|e| problem(format!("{}.base-url", a.id), e.to_string()))?;
         let mut headers = Vec::with_capacity(a.headers.len());
         for (k, v) in &a.headers {
-            let name = http::HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("{}.headers: bad header name {k:?}", a.id))?;
+            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                problem(
+                    format!("{}.headers", a.id),
+                    format!("bad header name {k:?}"),
+                )
+            })?;
             let value = http::HeaderValue::from_str(v)
-                .map_err(|_| format!("{}.headers.{k}: bad header value", a.id))?;
+                .map_err(|_| problem(format!("{}.headers.{k}", a.id), "bad header value".into()))?;
             headers.push((name, value));
         }
         let proxy = AccountProxy::parse(a.proxy_url.as_deref())
-            .map_err(|e| format!("{}.proxy-url: {e}", a.id))?;
+            .map_err(|e| problem(format!("{}.proxy-url", a.id), e.to_string()))?;
         Ok(Self {
             id: a.id.clone(),
             kind: a.kind,
@@ -126,8 +259,9 @@ impl Account {
             priority: a.priority,
             weight: a.weight,
             request_retry: a.request_retry,
-            oauth: None,
+            channel: Channel::ApiKey,
             proxy,
+            in_flight: Arc::default(),
         })
     }
 }

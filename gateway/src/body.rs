@@ -17,6 +17,8 @@ pub struct BodyFacts {
     /// A client session id carried in the body (for session affinity): top-level
     /// `prompt_cache_key` (OpenAI), else `metadata.user_id` (Claude Code puts its session in it).
     pub session_hint: Option<String>,
+    /// OpenAI Chat's `stream_options.include_usage: true`.
+    pub include_usage: bool,
 }
 
 /// Why a body is not usable.
@@ -77,6 +79,14 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
         } else if key == b"\"prompt_cache_key\"" {
             if let Ok(k) = serde_json::from_slice::<String>(value) {
                 facts.session_hint = Some(k);
+            }
+        } else if key == b"\"stream_options\"" {
+            #[derive(serde::Deserialize)]
+            struct StreamOptions {
+                include_usage: Option<bool>,
+            }
+            if let Ok(o) = serde_json::from_slice::<StreamOptions>(value) {
+                facts.include_usage = o.include_usage == Some(true);
             }
         } else if key == b"\"metadata\"" && facts.session_hint.is_none() {
             #[derive(serde::Deserialize)]

@@ -26,6 +26,17 @@ fn digest(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 
+/// A client key's id: the first 6 bytes of its SHA-256, in hex (`sha256:1a2b3c4d5e6f`).
+fn key_id(digest: &[u8; 32]) -> String {
+    let mut id = String::with_capacity(19);
+    id.push_str("sha256:");
+    for b in &digest[..6] {
+        id.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        id.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    id
+}
+
 impl ClientKeys {
     pub fn new(keys: &[Secret]) -> Self {
         Self {
@@ -37,10 +48,11 @@ impl ClientKeys {
         self.digests.is_empty()
     }
 
-    /// Check the credential a request presents.
-    pub fn check(&self, presented: Option<&str>) -> Result<(), GatewayError> {
+    /// Check the credential a request presents; on success, the key's id for logs, metrics and
+    /// usage (a short hash, never the key; `None` when the gateway is open).
+    pub fn check(&self, presented: Option<&str>) -> Result<Option<String>, GatewayError> {
         if self.is_open() {
-            return Ok(());
+            return Ok(None);
         }
         let Some(key) = presented.filter(|k| !k.is_empty()) else {
             return Err(GatewayError::MissingApiKey);
@@ -51,7 +63,7 @@ impl ClientKeys {
             found |= k.ct_eq(&d);
         }
         if bool::from(found) {
-            Ok(())
+            Ok(Some(key_id(&d)))
         } else {
             Err(GatewayError::InvalidApiKey)
         }
@@ -149,11 +161,14 @@ mod tests {
     #[test]
     fn check_keys() {
         let keys = ClientKeys::new(&[Secret::new("k1"), Secret::new("k2")]);
-        assert_eq!(keys.check(Some("k2")), Ok(()));
+        let id = keys.check(Some("k2")).unwrap().unwrap();
+        assert!(id.starts_with("sha256:") && id.len() == 19, "{id}");
+        assert!(!id.contains("k2"));
+        assert_eq!(keys.check(Some("k2")), Ok(Some(id)), "stable");
         assert_eq!(keys.check(Some("k3")), Err(GatewayError::InvalidApiKey));
         assert_eq!(keys.check(None), Err(GatewayError::MissingApiKey));
         assert_eq!(keys.check(Some("")), Err(GatewayError::MissingApiKey));
-        assert_eq!(ClientKeys::new(&[]).check(None), Ok(()));
+        assert_eq!(ClientKeys::new(&[]).check(None), Ok(None));
         assert_eq!(format!("{keys:?}"), "ClientKeys(2 keys)");
     }
 

@@ -1,174 +1,244 @@
-//! Per-request state (STYLE 2): everything one request needs, created in `new_ctx`.
+//! Per-request state (STYLE 2, 20): everything one request needs, created in `new_ctx`.
 //!
-//! Filters re-run on every failover attempt, so per-attempt fields are reset in
-//! `upstream_peer`; per-request fields are set once in `request_filter`.
+//! Three parts with three lifetimes: [`RequestState`] is set once in `request_filter`;
+//! [`Failover`] is the queue of accounts and the log of attempts; [`AttemptState`] belongs to
+//! the attempt in flight and is replaced whole when the next one starts (Pingora re-runs the
+//! filters on every failover attempt). What the client has received ([`Downstream`]) spans
+//! attempts.
 
-use crate::bootstrap::{Bootstrap, Downstream};
+use crate::channels::codeassist::Rewrap;
 use crate::errors::GatewayError;
-use crate::health::{Health, Outcome};
-use crate::protocol::{ClientProtocol, Endpoint};
-use crate::routing::Candidate;
+use crate::failover::Failover;
+use crate::health::Outcome;
+use crate::in_flight::InFlightGuard;
+use crate::logs::Capture;
+use crate::outgoing::OutBody;
+use crate::protocol::Endpoint;
 use crate::runtime::Runtime;
+use crate::shared::Shared;
+use crate::stream_hold::{Downstream, StreamHold};
 use crate::translate::{Pair, ResponseMode};
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use switchyard_translators::ir::{self, Protocol};
+use switchyard_translators::openai_chat::usage_chunk::UsageChunkFilter;
+use switchyard_translators::usage::UsageScanner;
 
-/// One upstream attempt, for logs and (later) account health and metrics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub account: usize,
-    /// HTTP status the upstream answered, or 0 if there was no response.
+/// What the request asks for, decided once in `request_filter`.
+#[derive(Debug, Default)]
+pub struct RequestState {
+    pub endpoint: Option<Endpoint>,
+    /// The model the client asked for (after its reasoning suffix came off).
+    pub model: Option<String>,
+    /// Where the `model` value sits in the raw body (quotes included).
+    pub model_span: Option<Range<usize>>,
+    pub stream: bool,
+    pub body_len: usize,
+    /// The client request in the IR, decoded once when some candidate needs translation.
+    pub ir: Option<ir::Request>,
+    /// Gemini stream asked without `alt=sse`: the client wants a JSON array.
+    pub gemini_array: bool,
+    /// Every attempt goes through the IR, even to an account of the client's own protocol (a
+    /// reasoning suffix, a fallback model, the local Gemini CLI endpoint).
+    pub force_ir: bool,
+    /// The request came to the local `/v1internal:*` endpoint (`gemini_cli_endpoint.rs`).
+    pub gemini_cli_local: bool,
+    /// Session affinity key (session id and model), when affinity is on and the client sent one.
+    pub affinity_key: Option<String>,
+    /// The client asked for OpenAI Chat's `stream_options.include_usage`.
+    pub include_usage: bool,
+    /// A model API request (not a local route such as `/healthz` or `/v1/models`): counted in
+    /// usage statistics.
+    pub api: bool,
+    /// A management API call (`/v0/management`): never in access records, request logs or
+    /// usage statistics.
+    pub management: bool,
+}
+
+/// A 400/404/422 whose body is being collected to judge whose problem it is.
+#[derive(Debug)]
+pub struct Judged {
     pub status: u16,
-    /// Why the attempt failed without a status (Pingora's error type), if it did.
-    pub cause: Option<&'static str>,
+    pub body: Vec<u8>,
+}
+
+/// The attempt in flight. A new attempt is `ctx.attempt = AttemptState::new(host, guard)`.
+#[derive(Debug, Default)]
+pub struct AttemptState {
+    /// Index into the account's hosts (`Channel::next_host`).
+    pub host: usize,
+    /// The body `request_body_filter` sends.
+    pub body: OutBody,
+    /// The protocol pair, when the attempt is translated.
+    pub pair: Option<Pair>,
+    /// How the response is handled.
+    pub response: ResponseMode,
+    /// Response tasks held back from the client (the header while a stream is held or an
+    /// error body is judged); see `hold_response_tasks`.
+    pub held_tasks: Vec<pingora_core::protocols::http::HttpTask>,
+    pub judged: Option<Judged>,
+    pub hold: StreamHold,
+    /// Set when `upstream_response_filter` rejected a status to fail over.
+    pub retry_status: Option<u16>,
+    /// The channel's envelope taken off the response.
+    pub unwrap: Rewrap,
+    /// The envelope put around the answer for a local Gemini CLI caller.
+    pub wrap: Rewrap,
+    /// Reads the usage the upstream reports from its own bytes (every body, translated or not).
+    pub usage: Option<Box<UsageScanner>>,
+    /// The gateway asked for `include_usage` the client did not: the usage chunk is kept out
+    /// of the client's stream.
+    pub asked_usage: bool,
+    pub usage_chunk: Option<UsageChunkFilter>,
+    /// Counts this attempt on its account until the next attempt replaces it or the request
+    /// ends.
+    #[expect(dead_code, reason = "held for its Drop, never read")]
+    pub in_flight: Option<InFlightGuard>,
+}
+
+/// What the gateway measures of a request: for `Server-Timing`, metrics, logs and usage.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// `X-Request-Id`: the client's when well-formed, else generated.
+    pub request_id: String,
+    /// A short hash of the client key (`None`: no key configured or presented).
+    pub key_id: Option<String>,
+    /// `server-timing` is on.
+    pub server_timing: bool,
+    /// Client authentication.
+    pub auth: Duration,
+    /// Routing: body inspection, the plan, decoding into the IR (not waiting for the body).
+    pub route: Duration,
+    /// Request translation, summed over attempts.
+    pub translate_request: Duration,
+    /// Response translation, summed over chunks.
+    pub translate_response: Duration,
+    /// When the attempt in flight sent its request.
+    pub sent: Option<Instant>,
+    /// Time to the response header of the attempt that answered.
+    pub upstream: Option<Duration>,
+    /// Time from the request's start to the first content sent to a streaming client.
+    pub first_chunk: Option<Duration>,
+    /// Tokens the upstream reported (summed over the attempts that reported any).
+    pub usage: Option<ir::Usage>,
+    /// Counted in `switchyard_inflight_requests`.
+    pub inflight: bool,
+    /// Counted in `switchyard_open_streams`.
+    pub stream_open: bool,
+    /// Body bytes sent to the client.
+    pub bytes_out: u64,
+}
+
+impl Observed {
+    /// The `Server-Timing` value: what is known when the response header goes out.
+    /// Milliseconds with three decimals (microseconds), written without the float formatter.
+    pub fn server_timing(&self) -> String {
+        use std::fmt::Write as _;
+        let mut v = String::with_capacity(96);
+        let mut entry = |name: &str, d: Duration| {
+            let us = d.as_micros();
+            let sep = if v.is_empty() { "" } else { ", " };
+            let _ = write!(v, "{sep}{name};dur={}.{:03}", us / 1000, us % 1000);
+        };
+        entry("auth", self.auth);
+        entry("route", self.route);
+        entry("translate", self.translate_request);
+        if let Some(u) = self.upstream {
+            entry("upstream", u);
+        }
+        v
+    }
+
+    /// Adds one attempt's reported usage.
+    pub fn add_usage(&mut self, u: ir::Usage) {
+        let total = self.usage.get_or_insert_with(ir::Usage::default);
+        total.input_tokens += u.input_tokens;
+        total.output_tokens += u.output_tokens;
+        total.cache_read_tokens += u.cache_read_tokens;
+        total.cache_write_tokens += u.cache_write_tokens;
+        total.reasoning_tokens += u.reasoning_tokens;
+    }
+}
+
+impl AttemptState {
+    pub fn new(host: usize, in_flight: InFlightGuard) -> Self {
+        Self {
+            host,
+            in_flight: Some(in_flight),
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct Ctx {
     /// The config snapshot this request runs against, loaded once.
     pub rt: Arc<Runtime>,
-    /// Account health; outlives config snapshots.
-    pub health: Arc<Health>,
+    /// Account health, session bindings and metrics; outlive config snapshots.
+    pub shared: Arc<Shared>,
     pub started: Instant,
     /// How errors are rendered; set as soon as the route is known.
-    pub protocol: ClientProtocol,
-    pub endpoint: Option<Endpoint>,
-    /// The model the client asked for.
-    pub model: Option<String>,
-    /// Where the `model` value sits in the raw body (quotes included).
-    pub model_span: Option<Range<usize>>,
-    pub stream: bool,
-    pub body_len: usize,
-    /// Every account the model's plan names, in plan order (each retry round picks from it).
-    pub plan: Vec<Candidate>,
-    /// Retry round in flight (0: the first pass).
-    pub round: u32,
-    /// Session affinity key (session id and model), when affinity is on and the client sent one.
-    pub affinity_key: Option<String>,
-    /// Accounts to try in this round, in order.
-    pub candidates: Vec<Candidate>,
-    /// Index into `candidates` of the attempt in flight.
-    pub current: Option<usize>,
-    /// Replacement `model` literal for the attempt in flight (None: body passes unchanged).
-    pub splice: Option<Vec<u8>>,
-    /// Set when `upstream_response_filter` rejected a status to fail over.
-    pub retry_status: Option<u16>,
-    pub attempts: Vec<Attempt>,
-    /// An error the gateway answered itself, for the log line.
-    pub local_error: Option<GatewayError>,
-    /// The client request in the IR, decoded once when some candidate needs translation.
-    pub ir: Option<switchyard_translators::ir::Request>,
-    /// Gemini stream asked without `alt=sse`: the client wants a JSON array.
-    pub gemini_array: bool,
-    /// The model name carried a reasoning suffix (`model(high)`): every attempt goes through
-    /// the IR, even to an account of the client's own protocol, so the setting reaches the body.
-    pub force_ir: bool,
-    /// The protocol pair of the attempt in flight, when it is translated.
-    pub pair: Option<Pair>,
-    /// The translated request body of the attempt in flight.
-    pub translated: Option<bytes::Bytes>,
-    /// How the response of the attempt in flight is handled.
-    pub response: ResponseMode,
-    /// Response tasks of the attempt in flight held back from the client (its header while a
-    /// stream is bootstrapping or an error body is being judged); see `hold_response_tasks`.
-    pub held_tasks: Vec<pingora_core::protocols::http::HttpTask>,
-    /// A 400/404/422 of the attempt in flight whose body is being collected to judge it.
-    pub judge: Option<(u16, Vec<u8>)>,
-    /// Stream bootstrap of the attempt in flight.
-    pub bootstrap: Bootstrap,
+    pub protocol: Protocol,
+    pub req: RequestState,
+    pub failover: Failover,
+    pub attempt: AttemptState,
     /// What the client has received so far (decides whether failover is still invisible).
     pub downstream: Downstream,
-    /// The one refresh-and-retry after an OAuth account's 401 (`oauth.rs`).
-    pub oauth_retry: crate::oauth::OAuthRetry,
-    /// Code Assist host and envelope of the attempt in flight (`codeassist.rs`).
-    pub codeassist: crate::codeassist::Attempt,
+    /// An error the gateway answered itself, for the log line.
+    pub local_error: Option<GatewayError>,
+    pub obs: Observed,
+    /// The whole exchange, kept when `request-log` is on (`logs::Capture`).
+    pub capture: Option<Capture>,
+    /// This request in the count of requests in flight (what a SIGTERM waits for).
+    _counted: InFlightGuard,
 }
 
 impl Ctx {
-    pub fn new(rt: Arc<Runtime>, health: Arc<Health>) -> Self {
+    pub fn new(rt: Arc<Runtime>, shared: Arc<Shared>) -> Self {
+        let counted = shared.in_flight.request();
         Self {
             rt,
-            health,
+            shared,
             started: Instant::now(),
-            protocol: ClientProtocol::OpenAi,
-            endpoint: None,
-            model: None,
-            model_span: None,
-            stream: false,
-            body_len: 0,
-            plan: Vec::new(),
-            round: 0,
-            affinity_key: None,
-            candidates: Vec::new(),
-            current: None,
-            splice: None,
-            retry_status: None,
-            attempts: Vec::new(),
-            local_error: None,
-            ir: None,
-            gemini_array: false,
-            force_ir: false,
-            pair: None,
-            translated: None,
-            response: ResponseMode::Passthrough,
-            held_tasks: Vec::new(),
-            judge: None,
-            bootstrap: Bootstrap::Off,
+            protocol: Protocol::OpenAiChat,
+            req: RequestState::default(),
+            failover: Failover::default(),
+            attempt: AttemptState::default(),
             downstream: Downstream::Nothing,
-            oauth_retry: crate::oauth::OAuthRetry::None,
-            codeassist: Default::default(),
+            local_error: None,
+            obs: Observed::default(),
+            capture: None,
+            _counted: counted,
         }
-    }
-
-    /// The candidate of the attempt in flight.
-    pub fn candidate(&self) -> Option<&Candidate> {
-        self.current.and_then(|i| self.candidates.get(i))
     }
 
     /// Whether another account is left to fail over to, in this round or a retry round.
     pub fn has_next(&self) -> bool {
-        let in_round = self.current.map_or(!self.candidates.is_empty(), |i| {
-            i + 1 < self.candidates.len()
-        });
-        in_round || self.next_round_wait().is_some()
+        self.failover.has_next(&self.rt, &self.shared.health)
     }
 
-    /// When this round is used up: the wait before the next one, if it may run.
-    pub fn next_round_wait(&self) -> Option<std::time::Duration> {
-        crate::pool::next_round_wait(
-            &self.rt,
-            &self.health,
-            &self.plan,
-            self.round,
-            Instant::now(),
-        )
+    /// Whether the attempt in flight may still be replaced by another account.
+    pub fn may_fail_over(&self) -> bool {
+        self.downstream.can_fail_over() && self.has_next()
     }
 
     /// Report how the attempt in flight ended to account health.
     pub fn record_outcome(&self, outcome: Outcome) {
-        let Some(c) = self.candidate() else { return };
+        let Some(c) = self.failover.candidate() else {
+            return;
+        };
         let policy = self.rt.cooling_for(c.account);
-        let id = &self.rt.accounts[c.account].id;
-        if let Some(d) = self
-            .health
-            .record(id, &c.upstream_model, outcome, policy, Instant::now())
+        let account = &self.rt.accounts[c.account];
+        let id = &account.id;
+        if let Some((d, reason)) =
+            self.shared
+                .health
+                .record(id, &c.upstream_model, outcome, policy, Instant::now())
         {
-            tracing::info!(account = %id, model = %c.upstream_model, cooldown_secs = d.as_secs_f64(), "account cooling down");
-        }
-    }
-
-    /// Record the upstream status of the attempt in flight.
-    pub fn record_status(&mut self, status: u16) {
-        if let Some(a) = self.attempts.last_mut() {
-            a.status = status;
-        }
-    }
-
-    /// Record why the attempt in flight failed, unless it already has a status.
-    pub fn record_cause(&mut self, e: &pingora_error::Error) {
-        if let Some(a) = self.attempts.last_mut().filter(|a| a.status == 0) {
-            a.cause = Some(e.etype().as_str());
+            let provider = account.channel.provider_label(account.kind);
+            self.shared.metrics.cooldown(provider, reason);
+            tracing::info!(request_id = %self.obs.request_id, account = %id, model = %c.upstream_model, cooldown_secs = d.as_secs_f64(), reason, "account cooling down");
         }
     }
 }

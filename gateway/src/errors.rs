@@ -1,10 +1,14 @@
 //! The gateway's own errors and how each is rendered in the client's protocol.
 //!
-//! Status, body and log label are decided in exhaustive matches (STYLE 7, 8). Constructing an
-//! error never logs; the `logging` phase does. 5xx messages stay generic for clients.
+//! Status, side, body and log label are decided in exhaustive matches (STYLE 7, 8).
+//! Constructing an error never logs; the `logging` phase does. 5xx messages stay generic for
+//! clients. [`AttemptFailure`] decides, by what failed, whether an upstream attempt moves the
+//! request to another account.
 
-use crate::protocol::ClientProtocol;
+use pingora_error::Error;
 use serde_json::json;
+use switchyard_translators::ir::Protocol;
+use switchyard_translators::TranslateError;
 
 /// An error the gateway answers itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +25,10 @@ pub enum GatewayError {
     Forbidden(String),
     #[error("{0}")]
     MalformedBody(String),
+    /// Valid content the account's protocol cannot express (a URL document to a Chat
+    /// upstream, ...): the client's request, not the gateway, is at fault.
+    #[error("this request cannot be sent to the model's upstream: {0}")]
+    Untranslatable(#[from] TranslateError),
     #[error("request body has no `model` field")]
     MissingModel,
     #[error("unknown model {0}")]
@@ -57,7 +65,10 @@ impl GatewayError {
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::Forbidden(_) => 403,
-            Self::MalformedBody(_) | Self::MissingModel | Self::UnknownModel(_) => 400,
+            Self::MalformedBody(_)
+            | Self::Untranslatable(_)
+            | Self::MissingModel
+            | Self::UnknownModel(_) => 400,
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
             Self::ModelCooldown { .. } => 429,
@@ -77,6 +88,7 @@ impl GatewayError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Forbidden(_) => "forbidden",
             Self::MalformedBody(_) => "malformed_body",
+            Self::Untranslatable(_) => "untranslatable",
             Self::MissingModel => "missing_model",
             Self::UnknownModel(_) => "model_not_found",
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
@@ -101,6 +113,7 @@ impl GatewayError {
             Self::Forbidden(_) => ("permission_error", "permission_error"),
             Self::MethodNotAllowed(_)
             | Self::MalformedBody(_)
+            | Self::Untranslatable(_)
             | Self::MissingModel
             | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
@@ -118,6 +131,7 @@ impl GatewayError {
             Self::UnknownModel(_) => (Some("model_not_found"), Some("model")),
             Self::MissingModel => (Some("missing_model"), Some("model")),
             Self::MalformedBody(_) => (Some("invalid_json"), None),
+            Self::Untranslatable(_) => (Some("unsupported_content"), None),
             Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
             Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
@@ -135,9 +149,10 @@ impl GatewayError {
         match self {
             Self::MissingApiKey | Self::InvalidApiKey => "UNAUTHENTICATED",
             Self::NotFound(_) | Self::UnknownModel(_) => "NOT_FOUND",
-            Self::MethodNotAllowed(_) | Self::MalformedBody(_) | Self::MissingModel => {
-                "INVALID_ARGUMENT"
-            }
+            Self::MethodNotAllowed(_)
+            | Self::MalformedBody(_)
+            | Self::Untranslatable(_)
+            | Self::MissingModel => "INVALID_ARGUMENT",
             Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
@@ -149,6 +164,62 @@ impl GatewayError {
         }
     }
 
+    /// Which side the problem is on.
+    pub fn side(&self) -> Side {
+        match self {
+            Self::MissingApiKey
+            | Self::InvalidApiKey
+            | Self::NotFound(_)
+            | Self::MethodNotAllowed(_)
+            | Self::Forbidden(_)
+            | Self::MalformedBody(_)
+            | Self::Untranslatable(_)
+            | Self::MissingModel
+            | Self::UnknownModel(_)
+            | Self::BodyTooLarge { .. }
+            | Self::ClientClosed => Side::Client,
+            Self::ModelCooldown { .. } | Self::UpstreamUnreachable | Self::UpstreamTimeout => {
+                Side::Upstream
+            }
+            Self::UnsupportedPair { .. } | Self::Internal => Side::Gateway,
+        }
+    }
+
+    /// Whether the same request may succeed if the client sends it again later.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::ModelCooldown { .. } | Self::UpstreamUnreachable | Self::UpstreamTimeout => true,
+            Self::MissingApiKey
+            | Self::InvalidApiKey
+            | Self::NotFound(_)
+            | Self::MethodNotAllowed(_)
+            | Self::Forbidden(_)
+            | Self::MalformedBody(_)
+            | Self::Untranslatable(_)
+            | Self::MissingModel
+            | Self::UnknownModel(_)
+            | Self::UnsupportedPair { .. }
+            | Self::BodyTooLarge { .. }
+            | Self::ClientClosed
+            | Self::Internal => false,
+        }
+    }
+
+    /// The error as Pingora carries it out of a phase: `fail_to_proxy` finds it again as the
+    /// root cause ([`GatewayError::of`]) and answers with it.
+    pub fn into_pingora(self) -> Box<Error> {
+        Error::because(
+            pingora_error::ErrorType::InternalError,
+            "answered by the gateway",
+            self,
+        )
+    }
+
+    /// The gateway error a Pingora error carries, if it carries one.
+    pub fn of(e: &Error) -> Option<&GatewayError> {
+        e.root_cause().downcast_ref::<GatewayError>()
+    }
+
     /// Seconds for a `Retry-After` header, for errors that have one.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
@@ -158,22 +229,22 @@ impl GatewayError {
     }
 
     /// The response body in the caller's protocol.
-    pub fn body(&self, protocol: ClientProtocol) -> Vec<u8> {
+    pub fn body(&self, protocol: Protocol) -> Vec<u8> {
         let message = self.to_string();
         let mut value = match self {
             // CLIProxyAPI's exact 401 bodies, which its users' tooling matches on.
             Self::MissingApiKey | Self::InvalidApiKey => json!({ "error": message }),
             _ => match protocol {
-                ClientProtocol::OpenAi => {
+                Protocol::OpenAiChat | Protocol::OpenAiResponses => {
                     let (kind, _) = self.kind();
                     let (code, param) = self.code_param();
                     json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
                 }
-                ClientProtocol::Anthropic => {
+                Protocol::Anthropic => {
                     let (_, kind) = self.kind();
                     json!({"type": "error", "error": {"type": kind, "message": message}})
                 }
-                ClientProtocol::Gemini => json!({"error": {
+                Protocol::Gemini => json!({"error": {
                     "code": self.status(), "message": message, "status": self.gemini_status()
                 }}),
             },
@@ -186,7 +257,7 @@ impl GatewayError {
         } = self
         {
             if let Some(obj) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
-                if protocol != ClientProtocol::Gemini {
+                if protocol != Protocol::Gemini {
                     obj.insert("code".into(), json!("model_cooldown"));
                 }
                 obj.insert("model".into(), json!(model));
@@ -198,12 +269,59 @@ impl GatewayError {
     }
 }
 
+/// Which side of the gateway a problem is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The client's request or connection.
+    Client,
+    /// The gateway itself (a bug, or a capability it lacks).
+    Gateway,
+    /// The upstream accounts.
+    Upstream,
+}
+
+/// What ended an upstream attempt without an answer for the client. Whether the request then
+/// moves to another account is decided here, by the failure, and by whether another account
+/// may still take it ([`AttemptFailure::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// The upstream's (or its proxy's) name did not resolve.
+    Resolve,
+    /// No connection: nothing reached the upstream.
+    Connect,
+    /// The upstream answered a status that fails over (or that repeats the account).
+    Status,
+    /// An in-band error, or a rejected model, before anything reached the client.
+    InBand,
+    /// The connection to the upstream failed during the exchange.
+    Transport,
+    /// The client's side failed (it went away); nobody else can answer it.
+    Downstream,
+}
+
+impl AttemptFailure {
+    /// Whether this failure moves the request to another account.
+    pub fn fails_over(self) -> bool {
+        match self {
+            Self::Resolve | Self::Connect | Self::Status | Self::InBand | Self::Transport => true,
+            Self::Downstream => false,
+        }
+    }
+
+    /// Marks `e` retryable when this failure fails over and `another` account may take the
+    /// request (one is left, and the client has seen nothing that commits it).
+    pub fn mark(self, mut e: Box<Error>, another: bool) -> Box<Error> {
+        e.set_retry(self.fails_over() && another);
+        e
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn parse(e: &GatewayError, p: ClientProtocol) -> Value {
+    fn parse(e: &GatewayError, p: Protocol) -> Value {
         serde_json::from_slice(&e.body(p)).unwrap()
     }
 
@@ -212,27 +330,45 @@ mod tests {
         let e = GatewayError::UnknownModel("nope".into());
         assert_eq!(e.status(), 400);
         assert_eq!(
-            parse(&e, ClientProtocol::OpenAi),
+            parse(&e, Protocol::OpenAiChat),
             json!({"error":{"message":"unknown model nope","type":"invalid_request_error","param":"model","code":"model_not_found"}})
         );
         assert_eq!(
-            parse(&e, ClientProtocol::Anthropic),
+            parse(&e, Protocol::Anthropic),
             json!({"type":"error","error":{"type":"not_found_error","message":"unknown model nope"}})
         );
         assert_eq!(
-            parse(&e, ClientProtocol::Gemini),
+            parse(&e, Protocol::Gemini),
             json!({"error":{"code":400,"message":"unknown model nope","status":"NOT_FOUND"}})
         );
     }
 
     #[test]
+    fn a_gateway_error_survives_the_trip_through_pingora() {
+        let e = GatewayError::MissingModel.into_pingora();
+        assert_eq!(GatewayError::of(&e), Some(&GatewayError::MissingModel));
+        let plain = Error::explain(pingora_error::ErrorType::ConnectRefused, "x");
+        assert_eq!(GatewayError::of(&plain), None);
+        assert_eq!(GatewayError::MissingModel.side(), Side::Client);
+        assert!(GatewayError::UpstreamTimeout.retryable());
+    }
+
+    #[test]
+    fn attempt_failures_fail_over_only_when_another_account_may_answer() {
+        let e = || Error::explain(pingora_error::ErrorType::ConnectRefused, "x");
+        assert!(AttemptFailure::Connect.mark(e(), true).retry());
+        assert!(!AttemptFailure::Connect.mark(e(), false).retry());
+        assert!(!AttemptFailure::Downstream.mark(e(), true).retry());
+    }
+
+    #[test]
     fn auth_bodies_match_cliproxyapi() {
         assert_eq!(
-            parse(&GatewayError::MissingApiKey, ClientProtocol::Anthropic),
+            parse(&GatewayError::MissingApiKey, Protocol::Anthropic),
             json!({"error":"Missing API key"})
         );
         assert_eq!(
-            parse(&GatewayError::InvalidApiKey, ClientProtocol::Gemini),
+            parse(&GatewayError::InvalidApiKey, Protocol::Gemini),
             json!({"error":"Invalid API key"})
         );
     }

@@ -17,7 +17,7 @@
 //! keyed by the stable account id and the upstream model, so it outlives config reloads. The
 //! clock is a parameter: tests pass their own `Instant`s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -66,13 +66,13 @@ pub struct ModelHealth {
     pub successes: u64,
     pub failures: u64,
     pub cooldowns: u64,
+    /// When the last attempt on this account and model ended.
+    pub last_used: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
 pub struct Health {
     entries: Mutex<HashMap<(String, String), ModelHealth>>,
-    /// Session affinity bindings (routing state that, like health, outlives config reloads).
-    pub affinity: crate::pool::Affinity,
 }
 
 impl Health {
@@ -85,7 +85,7 @@ impl Health {
             .filter(|until| *until > now)
     }
 
-    /// Record an outcome; returns the cooldown it started, if any.
+    /// Record an outcome; returns the cooldown it started and why, if any.
     pub fn record(
         &self,
         account: &str,
@@ -93,11 +93,12 @@ impl Health {
         outcome: Outcome,
         policy: CoolingPolicy,
         now: Instant,
-    ) -> Option<Duration> {
+    ) -> Option<(Duration, &'static str)> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = entries
             .entry((account.to_owned(), model.to_owned()))
             .or_default();
+        e.last_used = Some(now);
         let (status, retry_after) = match outcome {
             Outcome::Success => {
                 e.successes += 1;
@@ -125,7 +126,7 @@ impl Health {
                 e.cooling_until = Some(now + NOT_FOUND_COOLDOWN);
                 e.reason = Some("model_not_supported");
                 e.cooldowns += 1;
-                return Some(NOT_FOUND_COOLDOWN);
+                return Some((NOT_FOUND_COOLDOWN, "model_not_supported"));
             }
         };
         e.failures += 1;
@@ -150,7 +151,20 @@ impl Health {
         e.cooling_until = Some(now + cooldown);
         e.reason = Some(reason);
         e.cooldowns += 1;
-        Some(cooldown)
+        Some((cooldown, reason))
+    }
+
+    /// The accounts with some model cooling at `now` (the scrape-time `switchyard_accounts`
+    /// gauge): one pass under the lock, copying only the ids of cooling accounts.
+    pub fn cooling_accounts(&self, now: Instant) -> HashSet<String> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cooling = HashSet::new();
+        for ((account, _), e) in entries.iter() {
+            if e.cooling_until.is_some_and(|until| until > now) && !cooling.contains(account) {
+                cooling.insert(account.clone());
+            }
+        }
+        cooling
     }
 
     /// A copy of every entry, for operators (metrics and management read this).
@@ -215,6 +229,19 @@ mod tests {
         transient: Some(Duration::from_secs(60)),
     };
 
+    /// The cooldown an outcome starts, without its reason.
+    fn record(
+        h: &Health,
+        account: &str,
+        model: &str,
+        outcome: Outcome,
+        policy: CoolingPolicy,
+        now: Instant,
+    ) -> Option<Duration> {
+        h.record(account, model, outcome, policy, now)
+            .map(|(d, _)| d)
+    }
+
     fn status(s: u16) -> Outcome {
         Outcome::Status {
             status: s,
@@ -247,10 +274,17 @@ mod tests {
 
         let h = Health::default();
         let t0 = Instant::now();
-        let d = h.record("a", "m", Outcome::ModelNotSupported { status: 400 }, ON, t0);
+        let d = record(
+            &h,
+            "a",
+            "m",
+            Outcome::ModelNotSupported { status: 400 },
+            ON,
+            t0,
+        );
         assert_eq!(d, Some(Duration::from_secs(12 * 3600)));
         assert_eq!(
-            h.record("b", "m", Outcome::RequestScoped { status: 404 }, ON, t0),
+            record(&h, "b", "m", Outcome::RequestScoped { status: 404 }, ON, t0),
             None
         );
         assert_eq!(h.cooling_until("b", "m", t0), None);
@@ -261,15 +295,22 @@ mod tests {
         let h = Health::default();
         let t0 = Instant::now();
         let min = Duration::from_secs(60);
-        assert_eq!(h.record("a", "m", status(401), ON, t0), Some(30 * min));
-        assert_eq!(h.record("a", "m", status(403), ON, t0), Some(30 * min));
-        assert_eq!(h.record("a", "m", status(404), ON, t0), Some(12 * 60 * min));
-        assert_eq!(h.record("a", "m", status(503), ON, t0), Some(min));
-        assert_eq!(h.record("a", "m", status(529), ON, t0), Some(min));
-        assert_eq!(h.record("a", "m", Outcome::Transport, ON, t0), Some(min));
-        assert_eq!(h.record("a", "m", status(400), ON, t0), None);
         assert_eq!(
-            h.record(
+            h.record("a", "m", status(401), ON, t0),
+            Some((30 * min, "unauthorized"))
+        );
+        assert_eq!(record(&h, "a", "m", status(403), ON, t0), Some(30 * min));
+        assert_eq!(
+            record(&h, "a", "m", status(404), ON, t0),
+            Some(12 * 60 * min)
+        );
+        assert_eq!(record(&h, "a", "m", status(503), ON, t0), Some(min));
+        assert_eq!(record(&h, "a", "m", status(529), ON, t0), Some(min));
+        assert_eq!(record(&h, "a", "m", Outcome::Transport, ON, t0), Some(min));
+        assert_eq!(record(&h, "a", "m", status(400), ON, t0), None);
+        assert_eq!(
+            record(
+                &h,
                 "a",
                 "m",
                 Outcome::Status {
@@ -288,7 +329,7 @@ mod tests {
         let h = Health::default();
         let t0 = Instant::now();
         let got: Vec<u64> = (0..13)
-            .map(|_| h.record("a", "m", status(429), ON, t0).unwrap().as_secs())
+            .map(|_| record(&h, "a", "m", status(429), ON, t0).unwrap().as_secs())
             .collect();
         assert_eq!(
             got,
@@ -296,10 +337,10 @@ mod tests {
         );
         assert!(h.cooling_until("a", "m", t0).is_some());
         assert!(h.cooling_until("a", "other-model", t0).is_none());
-        h.record("a", "m", Outcome::Success, ON, t0);
+        record(&h, "a", "m", Outcome::Success, ON, t0);
         assert!(h.cooling_until("a", "m", t0).is_none());
         assert_eq!(
-            h.record("a", "m", status(429), ON, t0),
+            record(&h, "a", "m", status(429), ON, t0),
             Some(Duration::from_secs(1))
         );
     }
@@ -308,7 +349,7 @@ mod tests {
     fn cooldown_expires_with_the_clock() {
         let h = Health::default();
         let t0 = Instant::now();
-        h.record("a", "m", status(500), ON, t0);
+        record(&h, "a", "m", status(500), ON, t0);
         assert_eq!(
             h.cooling_until("a", "m", t0 + Duration::from_secs(59)),
             Some(t0 + Duration::from_secs(60))
@@ -327,12 +368,12 @@ mod tests {
             disabled: true,
             ..ON
         };
-        assert_eq!(h.record("a", "m", status(429), off, t0), None);
+        assert_eq!(record(&h, "a", "m", status(429), off, t0), None);
         let no_transient = CoolingPolicy {
             disabled: false,
             transient: None,
         };
-        assert_eq!(h.record("a", "m", status(502), no_transient, t0), None);
+        assert_eq!(record(&h, "a", "m", status(502), no_transient, t0), None);
         assert!(h.cooling_until("a", "m", t0).is_none());
         let snap = h.snapshot();
         assert_eq!(snap[0].1.failures, 2);

@@ -1,33 +1,56 @@
 //! Switchyard: an LLM API gateway on Pingora. This crate is the Pingora service and the
 //! `switchyard` binary; protocol conversion lives in `switchyard-translators`, config in
 //! `switchyard-conf`, OAuth accounts in `switchyard-auth`.
+//!
+//! Modules, bottom to top (each imports only those above it in this list; CI checks that no
+//! two import each other, `scripts/modcycles.py`): types (`accounts`, `errors`, `protocol`,
+//! `body`, `json_path`, `upstream_proxy`, `dns`, `health`, `affinity`), `payload`,
+//! `routing`, `client_auth`, `channels` (one module per provider channel), `runtime`,
+//! `failover`, `translate`, `stream_hold`, `outgoing`, observability (`metrics`, `logs`,
+//! `usage_stats`, `shared`), `ctx`, `local_answers`, `gemini_cli_endpoint`, `phases`,
+//! `management` (the `/v0/management` API), `proxy`, `reload`, `live_config` (the watched
+//! `config.yaml`), and the process around them (`listen`, `tls_reload`, `readiness`,
+//! `sighup`, `metrics_collect`, `metrics_endpoint`, `probe`, `server`).
+//! docs/architecture.md walks a request through them.
 
-pub mod accounts;
-pub mod body;
-pub mod bootstrap;
-pub mod claude_oauth;
-pub mod client_auth;
-pub mod codeassist;
-pub mod ctx;
-pub mod dns;
-pub mod errors;
-pub mod health;
-pub mod json_path;
-pub mod local;
-pub mod oauth;
-pub mod oauth_models;
-pub mod oauth_openai;
-pub mod payload;
-pub mod phases;
-pub mod pool;
-pub mod protocol;
-pub mod proxy;
-pub mod reload;
-pub mod response_headers;
-pub mod routing;
+mod accounts;
+mod affinity;
+mod body;
+mod channels;
+mod client_auth;
+mod ctx;
+mod dns;
+mod errors;
+mod failover;
+mod gemini_cli_endpoint;
+mod health;
+mod in_flight;
+mod json_path;
+pub mod listen;
+mod live_config;
+mod local_answers;
+pub mod logs;
+mod management;
+mod metrics;
+mod metrics_collect;
+mod metrics_endpoint;
+mod outgoing;
+mod payload;
+mod phases;
+pub mod probe;
+mod protocol;
+mod proxy;
+mod readiness;
+mod reload;
+mod response_headers;
+mod routing;
 pub mod runtime;
 pub mod server;
-pub mod time;
-pub mod translate;
-pub mod upstream_proxy;
-pub mod vertex;
+mod shared;
+mod shutdown;
+mod sighup;
+mod stream_hold;
+mod tls_reload;
+mod translate;
+mod upstream_proxy;
+mod usage_stats;

@@ -1,6 +1,8 @@
 //! The `switchyard` command: `serve` runs the gateway, `check-config` reports every problem
 //! in a config file, `login <provider>` adds an OAuth account to `auth-dir`, `refresh`
-//! refreshes the OAuth accounts there now (logic for both in `switchyard_auth::cli`).
+//! refreshes the OAuth accounts there now (logic for both in `switchyard_auth::cli`), `probe`
+//! is the container health check. `--config` defaults to `$SWITCHYARD_CONFIG`, then
+//! `config.yaml`.
 
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
@@ -11,8 +13,16 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `switchyard --version`: the crate version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SWITCHYARD_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
-#[command(name = "switchyard", version, about = "LLM API gateway on Pingora")]
+#[command(name = "switchyard", version = VERSION, about = "LLM API gateway on Pingora")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,13 +32,36 @@ struct Cli {
 enum Command {
     /// Run the gateway.
     Serve {
-        #[arg(long, short = 'c', default_value = "config.yaml")]
+        #[arg(
+            long,
+            short = 'c',
+            env = "SWITCHYARD_CONFIG",
+            default_value = "config.yaml"
+        )]
         config: PathBuf,
+        /// Take the listening sockets over from the running gateway (send it SIGQUIT), which
+        /// then stops accepting and finishes its requests within shutdown-grace-seconds.
+        #[arg(long)]
+        upgrade: bool,
+        /// The Unix socket of the hand-over (default: $TMPDIR/switchyard-PORT.upgrade.sock);
+        /// the running gateway must have been started with the same one.
+        #[arg(long, env = "SWITCHYARD_UPGRADE_SOCKET")]
+        upgrade_socket: Option<PathBuf>,
     },
     /// Print every problem in a config file; exit non-zero if there is one.
     CheckConfig {
-        #[arg(long, short = 'c', default_value = "config.yaml")]
+        #[arg(
+            long,
+            short = 'c',
+            env = "SWITCHYARD_CONFIG",
+            default_value = "config.yaml"
+        )]
         config: PathBuf,
+    },
+    /// GET an http:// URL and exit 0 on a 200 (container health check).
+    Probe {
+        #[arg(default_value = "http://127.0.0.1:8317/healthz")]
+        url: String,
     },
     /// Log in to a provider (claude, codex, gemini, qwen, kimi, iflow, antigravity, vertex)
     /// and save the account in auth-dir.
@@ -41,7 +74,7 @@ enum Command {
         #[arg(long)]
         callback_port: Option<u16>,
         /// Config file for auth-dir and oauth-overrides (default: ./config.yaml if present).
-        #[arg(long, short = 'c')]
+        #[arg(long, short = 'c', env = "SWITCHYARD_CONFIG")]
         config: Option<PathBuf>,
         /// codex: use the device-code flow.
         #[arg(long)]
@@ -61,28 +94,27 @@ enum Command {
     },
     /// Refresh the OAuth accounts in auth-dir now (or only --account ID).
     Refresh {
-        #[arg(long, short = 'c')]
+        #[arg(long, short = 'c', env = "SWITCHYARD_CONFIG")]
         config: Option<PathBuf>,
         #[arg(long)]
         account: Option<String>,
     },
 }
 
-fn init_logging(debug: bool) {
-    // A failover after a held stream's header went out makes Pingora warn that the next
-    // attempt's header is ignored: expected (docs/failover.md), so that module logs errors only.
-    let default = if debug {
-        "debug,pingora_core::protocols::http::v1::server=error"
-    } else {
-        "info,pingora_core::protocols::http::v1::server=error"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // `init` also installs the `log` bridge, so Pingora's log records reach tracing.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// `serve`'s logging (`gateway/src/logs`): the global subscriber, `main.log` with
+/// `logging-to-file`, request and error logs; all written off the worker threads. A problem
+/// (the logs directory cannot be created) goes to stderr and stops the start-up.
+fn init_logging(
+    cfg: &switchyard_conf::Config,
+    config_path: &std::path::Path,
+) -> Option<switchyard_gateway::logs::Logs> {
+    match switchyard_gateway::logs::init(cfg, config_path) {
+        Ok(logs) => Some(logs),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: logging: {e}");
+            None
+        }
+    }
 }
 
 /// Load and validate; on failure print every problem to stderr.
@@ -124,7 +156,8 @@ fn exit(ok: bool) -> ExitCode {
 fn auth_config(config: Option<&std::path::Path>) -> Option<switchyard_conf::Config> {
     match switchyard_auth::cli::load_config(config) {
         Ok(cfg) => {
-            init_logging(cfg.debug);
+            // Interactive commands: their log goes to the terminal, written in place.
+            switchyard_gateway::logs::init_terminal(cfg.debug);
             Some(cfg)
         }
         Err(problems) => {
@@ -186,12 +219,32 @@ fn main() -> ExitCode {
             }
             None => ExitCode::FAILURE,
         },
-        Command::Serve { config } => {
+        Command::Probe { url } => match switchyard_gateway::probe::probe(&url) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "probe: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve {
+            config,
+            upgrade,
+            upgrade_socket,
+        } => {
             let Some(cfg) = load(&config) else {
                 return ExitCode::FAILURE;
             };
-            init_logging(cfg.debug);
-            match switchyard_gateway::server::serve(&cfg) {
+            let Some(logs) = init_logging(&cfg, &config) else {
+                return ExitCode::FAILURE;
+            };
+            let opts = switchyard_gateway::listen::ServeOptions {
+                upgrade,
+                upgrade_socket,
+            };
+            let served = switchyard_gateway::server::serve(&cfg, &config, &opts, logs.clone());
+            // What was logged before a start-up error reaches its sink before the error.
+            logs.flush();
+            match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     let _ = writeln!(std::io::stderr(), "error: {e}");

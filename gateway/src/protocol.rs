@@ -4,14 +4,7 @@
 //! which upstream kinds can serve the request without translation.
 
 use switchyard_conf::ProviderKind;
-
-/// The three protocol families a client can speak (the error shapes differ per family).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientProtocol {
-    OpenAi,
-    Anthropic,
-    Gemini,
-}
+use switchyard_translators::ir::Protocol;
 
 /// Gemini method after the `:` in `/v1beta/models/{model}:{method}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,14 +40,51 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub fn protocol(&self) -> ClientProtocol {
+    /// The client's protocol family, for errors (legacy completions answer as Chat).
+    pub fn protocol(&self) -> Protocol {
         match self {
-            Self::OpenAiChat | Self::OpenAiCompletions | Self::OpenAiResponses => {
-                ClientProtocol::OpenAi
-            }
-            Self::AnthropicMessages | Self::AnthropicCountTokens => ClientProtocol::Anthropic,
-            Self::Gemini { .. } => ClientProtocol::Gemini,
+            Self::OpenAiChat | Self::OpenAiCompletions => Protocol::OpenAiChat,
+            Self::OpenAiResponses => Protocol::OpenAiResponses,
+            Self::AnthropicMessages | Self::AnthropicCountTokens => Protocol::Anthropic,
+            Self::Gemini { .. } => Protocol::Gemini,
         }
+    }
+
+    /// The wire protocol of the endpoint's bodies, for endpoints the IR can translate.
+    pub fn wire(&self) -> Option<Protocol> {
+        match self {
+            // Legacy completions have no IR codec: same protocol only.
+            Self::OpenAiCompletions => None,
+            Self::OpenAiChat
+            | Self::OpenAiResponses
+            | Self::AnthropicMessages
+            | Self::AnthropicCountTokens
+            | Self::Gemini { .. } => Some(self.protocol()),
+        }
+    }
+
+    /// The `client_protocol` label of metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::OpenAiCompletions => "openai_completions",
+            Self::OpenAiChat
+            | Self::OpenAiResponses
+            | Self::AnthropicMessages
+            | Self::AnthropicCountTokens
+            | Self::Gemini { .. } => protocol_label(self.protocol()),
+        }
+    }
+
+    /// Whether the endpoint counts tokens rather than generating.
+    pub fn is_count_tokens(&self) -> bool {
+        matches!(
+            self,
+            Self::AnthropicCountTokens
+                | Self::Gemini {
+                    method: GeminiMethod::CountTokens,
+                    ..
+                }
+        )
     }
 
     /// Whether an account of `kind` serves this endpoint with the same protocol (passthrough).
@@ -91,6 +121,16 @@ impl Endpoint {
     }
 }
 
+/// A wire protocol as metrics label it.
+pub fn protocol_label(p: Protocol) -> &'static str {
+    match p {
+        Protocol::OpenAiChat => "openai_chat",
+        Protocol::OpenAiResponses => "openai_responses",
+        Protocol::Anthropic => "anthropic",
+        Protocol::Gemini => "gemini",
+    }
+}
+
 /// What a request asks for, before any authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -109,8 +149,8 @@ pub enum Route {
     },
     Proxy(Endpoint),
     /// Known path, wrong method.
-    MethodNotAllowed(ClientProtocol),
-    NotFound(ClientProtocol),
+    MethodNotAllowed(Protocol),
+    NotFound(Protocol),
 }
 
 /// Classify a request by method and path (without the query string).
@@ -158,10 +198,10 @@ fn gemini_route(method: &http::Method, path: &str) -> Route {
                 "generateContent" => GeminiMethod::GenerateContent,
                 "streamGenerateContent" => GeminiMethod::StreamGenerateContent,
                 "countTokens" => GeminiMethod::CountTokens,
-                _ => return Route::NotFound(ClientProtocol::Gemini),
+                _ => return Route::NotFound(Protocol::Gemini),
             };
             if method != http::Method::POST {
-                return Route::MethodNotAllowed(ClientProtocol::Gemini);
+                return Route::MethodNotAllowed(Protocol::Gemini);
             }
             Route::Proxy(Endpoint::Gemini {
                 model: percent_decode(model),
@@ -174,44 +214,40 @@ fn gemini_route(method: &http::Method, path: &str) -> Route {
                 gemini: beta,
             }
         }
-        _ => Route::NotFound(ClientProtocol::Gemini),
+        _ => Route::NotFound(Protocol::Gemini),
     }
 }
 
 /// Which error shape an unknown path gets: Gemini under `/v1beta`, Anthropic under
 /// `/v1/messages`, OpenAI otherwise.
-pub fn guess_protocol(path: &str) -> ClientProtocol {
+pub fn guess_protocol(path: &str) -> Protocol {
     if path.starts_with("/v1beta") || path.contains(":generateContent") {
-        ClientProtocol::Gemini
+        Protocol::Gemini
     } else if path.starts_with("/v1/messages") {
-        ClientProtocol::Anthropic
+        Protocol::Anthropic
     } else {
-        ClientProtocol::OpenAi
+        Protocol::OpenAiChat
     }
 }
 
 /// Decode `%XX` escapes (model names rarely have them; invalid escapes are kept as is).
 pub fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_owned();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
+
+/// Percent-encode a model name for use as one path segment.
+pub fn encode_path_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string()
+}
+
+/// Every byte but RFC 3986's unreserved ones.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {
@@ -265,19 +301,19 @@ mod tests {
     fn unknown_paths_and_methods() {
         assert_eq!(
             route(&Method::POST, "/v2/whatever"),
-            Route::NotFound(ClientProtocol::OpenAi)
+            Route::NotFound(Protocol::OpenAiChat)
         );
         assert_eq!(
             route(&Method::POST, "/v1beta/nope"),
-            Route::NotFound(ClientProtocol::Gemini)
+            Route::NotFound(Protocol::Gemini)
         );
         assert_eq!(
             route(&Method::GET, "/v1/messages"),
-            Route::MethodNotAllowed(ClientProtocol::Anthropic)
+            Route::MethodNotAllowed(Protocol::Anthropic)
         );
         assert_eq!(
             route(&Method::POST, "/v1beta/models/m:embedContent"),
-            Route::NotFound(ClientProtocol::Gemini)
+            Route::NotFound(Protocol::Gemini)
         );
     }
 
@@ -286,5 +322,6 @@ mod tests {
         assert_eq!(percent_decode("a%2Fb"), "a/b");
         assert_eq!(percent_decode("a%zz"), "a%zz");
         assert_eq!(percent_decode("tail%"), "tail%");
+        assert_eq!(percent_decode("%+A%41"), "%+AA");
     }
 }

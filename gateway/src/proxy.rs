@@ -3,10 +3,10 @@
 
 use crate::ctx::Ctx;
 use crate::dns::Resolver;
-use crate::health::Health;
 use crate::phases;
 use crate::reload::RuntimeHolder;
 use crate::runtime::Runtime;
+use crate::shared::Shared;
 use async_trait::async_trait;
 use bytes::Bytes;
 use pingora_core::upstreams::peer::HttpPeer;
@@ -20,16 +20,32 @@ use std::sync::Arc;
 pub struct Gateway {
     runtime: Arc<RuntimeHolder>,
     resolver: Resolver,
-    health: Arc<Health>,
+    shared: Arc<Shared>,
+    readiness: Arc<crate::readiness::Readiness>,
+    management: Option<Arc<crate::management::Management>>,
 }
 
 impl Gateway {
-    pub fn new(runtime: Arc<RuntimeHolder>) -> Self {
+    pub fn new(runtime: Arc<RuntimeHolder>, shared: Arc<Shared>) -> Self {
         Self {
             runtime,
             resolver: Resolver::default(),
-            health: Arc::default(),
+            shared,
+            readiness: Arc::default(),
+            management: None,
         }
+    }
+
+    /// Share the process's readiness state (draining) with `/readyz`.
+    pub fn with_readiness(mut self, readiness: Arc<crate::readiness::Readiness>) -> Self {
+        self.readiness = readiness;
+        self
+    }
+
+    /// Serve the management API (`/v0/management`) from this gateway.
+    pub fn with_management(mut self, management: Arc<crate::management::Management>) -> Self {
+        self.management = Some(management);
+        self
     }
 
     fn snapshot(&self) -> Arc<Runtime> {
@@ -42,10 +58,21 @@ impl ProxyHttp for Gateway {
     type CTX = Ctx;
 
     fn new_ctx(&self) -> Ctx {
-        Ctx::new(self.snapshot(), self.health.clone())
+        Ctx::new(self.snapshot(), self.shared.clone())
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        phases::request::begin(session, ctx);
+        if let Some(answered) =
+            crate::readiness::request_filter(session, ctx, &self.readiness).await
+        {
+            return answered;
+        }
+        if let Some(m) = &self.management {
+            if let Some(answered) = crate::management::request_filter(session, ctx, m).await {
+                return answered;
+            }
+        }
         phases::request::request_filter(session, ctx).await
     }
 

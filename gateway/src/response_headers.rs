@@ -105,6 +105,11 @@ pub fn filter(resp: &mut ResponseHeader, passthrough_all: bool) {
     for name in drop {
         resp.remove_header(&name);
     }
+    // The gateway's own `X-Request-Id` goes on every answer; a provider's id that passes
+    // through keeps its value under another name (what a provider's support asks for).
+    if let Some(id) = resp.remove_header("x-request-id") {
+        let _ = resp.insert_header("x-upstream-request-id", id);
+    }
 }
 
 #[cfg(test)]
@@ -156,8 +161,13 @@ mod tests {
                 "retry-after",
                 "x-codex-primary-used-percent",
                 "x-ratelimit-limit-tokens",
-                "x-request-id"
+                "x-upstream-request-id"
             ]
+        );
+        assert_eq!(
+            resp.headers.get("x-upstream-request-id").unwrap(),
+            "req_1",
+            "the provider's id is kept for the gateway's own to take its name"
         );
     }
 }

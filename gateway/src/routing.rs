@@ -165,9 +165,26 @@ impl Router {
         r
     }
 
+    /// Whether a config lists `model` by name (not just an open account taking any name).
+    pub fn is_named(&self, model: &str) -> bool {
+        self.pools.contains_key(model)
+    }
+
     /// Models to list, in config order.
     pub fn listed(&self) -> &[ListedModel] {
         &self.listed
+    }
+
+    /// The listed models account `account` serves by name (its `models` list or catalog).
+    pub fn models_of(&self, account: usize) -> Vec<&ListedModel> {
+        self.listed
+            .iter()
+            .filter(|m| {
+                self.pools
+                    .get(&m.id)
+                    .is_some_and(|p| p.candidates.iter().any(|c| c.account == account))
+            })
+            .collect()
     }
 
     /// Attaches catalog metadata to the listed models: `lookup(account, upstream model)` for the

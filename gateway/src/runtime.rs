@@ -5,15 +5,17 @@
 //! reload can swap a new one in without a request ever seeing a mix.
 
 use crate::accounts::Account;
+use crate::channels;
 use crate::client_auth::ClientKeys;
 use crate::health::CoolingPolicy;
+use crate::in_flight::InFlight;
 use crate::payload::Payload;
 use crate::routing::Router;
 use crate::upstream_proxy::AccountProxy;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_auth::catalog::Catalog;
-use switchyard_conf::Config;
+use switchyard_conf::{Config, Problem};
 
 #[derive(Debug)]
 pub struct Runtime {
@@ -45,8 +47,12 @@ pub struct Runtime {
     pub payload: Payload,
     /// `passthrough-headers`: forward the upstream's response headers (filtered).
     pub passthrough_headers: bool,
-    /// `enable-gemini-cli-endpoint` (`codeassist/local.rs`).
+    /// `enable-gemini-cli-endpoint` (`gemini_cli_endpoint.rs`).
     pub gemini_cli_endpoint: bool,
+    /// `server-timing`.
+    pub server_timing: bool,
+    /// `commercial-mode`: no request or error logs, no usage details (docs/commercial-mode.md).
+    pub commercial: bool,
 }
 
 impl Runtime {
@@ -55,6 +61,16 @@ impl Runtime {
         let mut p = self.cooling;
         p.disabled |= self.accounts[account].disable_cooling;
         p
+    }
+
+    /// The `model` label of metrics: a model name the config lists, else `other` (a client
+    /// sending random names grows no series).
+    pub fn model_label<'a>(&self, model: &'a str) -> &'a str {
+        if self.router.is_named(model) {
+            model
+        } else {
+            "other"
+        }
     }
 
     /// The effective `request-retry` of one account.
@@ -66,9 +82,15 @@ impl Runtime {
 }
 
 impl Runtime {
-    /// Build the snapshot with a new OAuth refresh service; every problem is returned at once.
-    pub fn build(config: &Config) -> Result<Arc<Self>, Vec<String>> {
-        let refresher = crate::oauth::new_refresher(config).map_err(|e| vec![e])?;
+    /// Build the snapshot with a new OAuth refresh service; every problem is returned at once,
+    /// each with the config path it concerns.
+    pub fn build(config: &Config) -> Result<Arc<Self>, Vec<Problem>> {
+        let refresher = channels::oauth::new_refresher(config).map_err(|e| {
+            vec![Problem {
+                path: "auth-dir".into(),
+                message: e.to_string(),
+            }]
+        })?;
         Self::build_with(config, refresher)
     }
 
@@ -77,10 +99,23 @@ impl Runtime {
     pub fn build_with(
         config: &Config,
         refresher: Arc<switchyard_auth::refresh::Refresher>,
-    ) -> Result<Arc<Self>, Vec<String>> {
+    ) -> Result<Arc<Self>, Vec<Problem>> {
+        Self::build_counted(config, refresher, &InFlight::default())
+    }
+
+    /// [`Runtime::build_with`], each account counting its requests in flight on the counter
+    /// `in_flight` keeps for its id (the same counter in every snapshot).
+    pub(crate) fn build_counted(
+        config: &Config,
+        refresher: Arc<switchyard_auth::refresh::Refresher>,
+        in_flight: &InFlight,
+    ) -> Result<Arc<Self>, Vec<Problem>> {
         let mut problems = Vec::new();
         let global = AccountProxy::parse(config.proxy_url.as_deref()).unwrap_or_else(|e| {
-            problems.push(format!("proxy-url: {e}"));
+            problems.push(Problem {
+                path: "proxy-url".into(),
+                message: e.to_string(),
+            });
             AccountProxy::Direct
         });
         let catalog = Catalog::load(config.model_catalog.as_deref().map(std::path::Path::new))
@@ -88,14 +123,20 @@ impl Runtime {
                 problems.extend(p);
                 Catalog::embedded().unwrap_or_default()
             });
-        let oauth = crate::oauth::load(config, &refresher, &catalog);
+        let oauth = channels::oauth::load(config, &refresher, &catalog);
         let mut configs = config.accounts.clone();
-        configs.extend(oauth.iter().map(|(a, _)| a.clone()));
+        configs.reserve(oauth.len());
+        let mut channels = Vec::with_capacity(oauth.len());
+        for (account, channel) in oauth {
+            configs.push(account);
+            channels.push(channel);
+        }
         let mut accounts = Vec::with_capacity(configs.len());
         for a in &configs {
             match Account::from_config(a) {
                 Ok(mut acc) => {
                     acc.proxy = std::mem::take(&mut acc.proxy).or(&global);
+                    acc.in_flight = in_flight.counter(&acc.id);
                     accounts.push(acc);
                 }
                 Err(e) => problems.push(e),
@@ -104,15 +145,14 @@ impl Runtime {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let links = oauth.into_iter().map(|(_, link)| Some(link));
         let skip = config.accounts.len();
-        for (account, link) in accounts.iter_mut().skip(skip).zip(links) {
-            account.oauth = link;
+        for (account, channel) in accounts.iter_mut().skip(skip).zip(channels) {
+            account.channel = channel;
         }
         let mut router = Router::from_config(config, &configs);
         router.describe(|account, upstream| {
-            let link = accounts.get(account)?.oauth.as_ref()?;
-            let models = catalog.channel(link.channel);
+            let link = accounts.get(account)?.channel.oauth()?;
+            let models = catalog.channel(link.catalog);
             models.iter().find(|m| m.id == upstream).cloned()
         });
         let t = &config.upstream_timeouts;
@@ -141,6 +181,8 @@ impl Runtime {
             payload: Payload::new(&config.payload),
             passthrough_headers: config.passthrough_headers,
             gemini_cli_endpoint: config.enable_gemini_cli_endpoint,
+            server_timing: config.server_timing && !config.commercial_mode,
+            commercial: config.commercial_mode,
         }))
     }
 }

@@ -6,26 +6,14 @@
 //! chunk by chunk; synchronous). Same protocol on both sides never comes here: those bytes pass
 //! through untouched.
 
-use crate::protocol::{Endpoint, GeminiMethod};
+use crate::protocol::encode_path_segment;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use switchyard_conf::ProviderKind;
 use switchyard_translators::any::{self, StreamTranslator};
 use switchyard_translators::ir::{self, EncodeContext, Protocol};
-use switchyard_translators::{reasoning, StreamOptions};
-
-/// The wire protocol of a client endpoint, for endpoints that can be translated.
-pub fn client_wire(e: &Endpoint) -> Option<Protocol> {
-    match e {
-        Endpoint::OpenAiChat => Some(Protocol::OpenAiChat),
-        Endpoint::OpenAiResponses => Some(Protocol::OpenAiResponses),
-        Endpoint::AnthropicMessages | Endpoint::AnthropicCountTokens => Some(Protocol::Anthropic),
-        Endpoint::Gemini { .. } => Some(Protocol::Gemini),
-        // Legacy completions have no IR codec: same protocol only.
-        Endpoint::OpenAiCompletions => None,
-    }
-}
+use switchyard_translators::{reasoning, StreamOptions, TranslateError};
 
 /// The wire protocol an account of `kind` speaks.
 pub fn upstream_wire(kind: ProviderKind) -> Protocol {
@@ -35,18 +23,6 @@ pub fn upstream_wire(kind: ProviderKind) -> Protocol {
         ProviderKind::Codex => Protocol::OpenAiResponses,
         ProviderKind::OpenAiCompat => Protocol::OpenAiChat,
     }
-}
-
-/// Whether `e` counts tokens rather than generating.
-pub fn is_count_tokens(e: &Endpoint) -> bool {
-    matches!(
-        e,
-        Endpoint::AnthropicCountTokens
-            | Endpoint::Gemini {
-                method: GeminiMethod::CountTokens,
-                ..
-            }
-    )
 }
 
 /// The translation of the attempt in flight.
@@ -70,10 +46,7 @@ pub fn upstream_path(kind: ProviderKind, model: &str, stream: bool) -> (String, 
             };
             let query = if stream { "alt=sse" } else { "" };
             (
-                format!(
-                    "/v1beta/models/{}:{method}",
-                    crate::phases::upstream::encode_path_segment(model)
-                ),
+                format!("/v1beta/models/{}:{method}", encode_path_segment(model)),
                 query,
             )
         }
@@ -90,7 +63,7 @@ pub fn encode_request(
     pair: Pair,
     model: &str,
     stream: bool,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, TranslateError> {
     let saved_model = std::mem::replace(&mut req.model, model.to_owned());
     let saved_stream = std::mem::replace(&mut req.stream, stream);
     let saved_usage = req.include_usage;
@@ -99,9 +72,7 @@ pub fn encode_request(
     if let Some(reasoning) = req.reasoning.as_mut() {
         reasoning.mode = reasoning::for_target(reasoning.mode, pair.upstream);
     }
-    let out = any::encode_request(pair.upstream, req)
-        .map(Bytes::from)
-        .map_err(|e| e.to_string());
+    let out = any::encode_request(pair.upstream, req).map(Bytes::from);
     req.model = saved_model;
     req.stream = saved_stream;
     req.include_usage = saved_usage;
@@ -128,18 +99,28 @@ pub fn finish_aggregate(
 
 /// A fresh encoding context: the wall clock and a per-process unique id seed.
 pub fn encode_context() -> EncodeContext {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    EncodeContext::new(now.as_secs() as i64, unique_id())
+}
+
+/// A per-process unique hex id (response ids, request ids).
+pub fn unique_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let seed = (now.as_nanos() as u64).rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    EncodeContext::new(now.as_secs() as i64, format!("{seed:x}"))
+    format!("{seed:x}")
 }
 
 /// How the response of a translated attempt is handled.
+#[derive(Default)]
 pub enum ResponseMode {
     /// Same protocol: bytes pass through.
+    #[default]
     Passthrough,
     /// Stream translated chunk by chunk.
     Stream(Box<StreamState>),

@@ -21,7 +21,6 @@
 
 mod handshake;
 
-use crate::accounts::Account;
 use async_trait::async_trait;
 use pingora_core::connectors::L4Connect;
 use pingora_core::protocols::l4::socket::SocketAddr;
@@ -55,6 +54,17 @@ impl std::fmt::Debug for UpstreamProxy {
     }
 }
 
+/// Why a `proxy-url` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The URL itself (conf's check).
+    #[error(transparent)]
+    Url(#[from] switchyard_conf::ConfError),
+    /// TLS to an `https://` proxy cannot be set up.
+    #[error("{0}")]
+    Tls(String),
+}
+
 /// An account's proxy choice.
 #[derive(Debug, Clone, Default)]
 pub enum AccountProxy {
@@ -68,7 +78,7 @@ pub enum AccountProxy {
 
 impl AccountProxy {
     /// Parses a `proxy-url` value (account or global; auth files use the same form).
-    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+    pub fn parse(value: Option<&str>) -> Result<Self, ProxyError> {
         match switchyard_conf::parse_proxy_url(value.unwrap_or(""))? {
             None => Ok(Self::Inherit),
             Some(ProxySetting::Direct) => Ok(Self::Direct),
@@ -96,7 +106,7 @@ impl AccountProxy {
 }
 
 impl UpstreamProxy {
-    pub fn new(url: ProxyUrl) -> Result<Self, String> {
+    pub fn new(url: ProxyUrl) -> Result<Self, ProxyError> {
         let tls = match url.scheme {
             ProxyScheme::Https => Some(proxy_tls()?),
             ProxyScheme::Http | ProxyScheme::Socks5 | ProxyScheme::Socks5h => None,
@@ -111,45 +121,46 @@ impl UpstreamProxy {
     }
 }
 
-fn proxy_tls() -> Result<TlsConnector, String> {
+fn proxy_tls() -> Result<TlsConnector, ProxyError> {
     pingora_core::tls::install_default_crypto_provider();
     let mut roots = RootCertStore::empty();
     pingora_core::tls::load_platform_certs_incl_env_into_store(&mut roots)
-        .map_err(|e| format!("loading CA certificates for an https proxy: {e}"))?;
+        .map_err(|e| ProxyError::Tls(format!("loading CA certificates for an https proxy: {e}")))?;
     let provider = pingora_core::tls::CryptoProvider::get_default()
         .cloned()
-        .ok_or("no TLS crypto provider")?;
+        .ok_or_else(|| ProxyError::Tls("no TLS crypto provider".into()))?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS settings for an https proxy: {e}"))?
+        .map_err(|e| ProxyError::Tls(format!("TLS settings for an https proxy: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-/// The host and port the gateway itself resolves for this account: the proxy's when there is
-/// one (a `socks5h` upstream name is never resolved here), else the upstream's.
-pub fn first_hop(account: &Account) -> (&str, u16) {
-    match account.proxy.via() {
+/// The host and port the gateway itself resolves to reach `host:port` through `proxy`: the
+/// proxy's when there is one (a `socks5h` upstream name is never resolved here), else the
+/// upstream's.
+pub fn first_hop<'a>(host: &'a str, port: u16, proxy: &'a AccountProxy) -> (&'a str, u16) {
+    match proxy.via() {
         Some(p) => (&p.url.host, p.url.port),
-        None => (&account.target.host, account.target.port),
+        None => (host, port),
     }
 }
 
-/// Sends a peer built for [`first_hop`] through the account's proxy; no-op without one.
-pub fn route(peer: &mut HttpPeer, account: &Account, timeout: Duration) {
-    let Some(proxy) = account.proxy.via() else {
+/// Sends a peer built for [`first_hop`] to `host:port` through the account's proxy; no-op
+/// without one.
+pub fn route(peer: &mut HttpPeer, host: &str, port: u16, proxy: &AccountProxy, timeout: Duration) {
+    let Some(proxy) = proxy.via() else {
         return;
     };
-    let t = &account.target;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (proxy.identity, &t.host, t.port).hash(&mut h);
+    (proxy.identity, host, port).hash(&mut h);
     // Never 0, the group of every direct peer.
     peer.group_key = h.finish() | 1;
     peer.options.custom_l4 = Some(Arc::new(ProxyConnector {
         proxy: proxy.clone(),
-        host: t.host.clone(),
-        port: t.port,
+        host: host.to_owned(),
+        port,
         timeout,
     }));
 }

@@ -1,8 +1,15 @@
 //! A client that goes away mid-stream: the gateway drops the upstream request instead of
 //! draining it, for passthrough and translated streams.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test cancellation`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use std::io::{Read, Write};

@@ -1,6 +1,9 @@
 //! The `switchyard` command line: `check-config` reports every problem at once and its exit
 //! status says whether there was one; `serve` refuses a bad config before binding anything.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -56,15 +59,19 @@ fn check_config_reports_every_problem_and_fails() {
 fn check_config_accepts_a_good_config_with_warnings() {
     let (code, out, err) = run(
         &["check-config", "--config"],
-        "port: 8400\nremote-management:\n  allow-remote: false\nclaude-api-key:\n  - api-key: k\n",
+        "port: 8400\nremote-management:\n  allow-remote: false\n  disable-control-panel: true\n  disable-auto-update-panel: true\nclaude-api-key:\n  - api-key: k\n",
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.trim_end().ends_with(": ok"), "{out}");
     assert_eq!(
         err.lines()
-            .filter(|l| l.starts_with("warning: remote-management"))
+            .filter(|l| l.starts_with("warning: remote-management."))
             .count(),
         1,
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: remote-management.disable-auto-update-panel"),
         "{err}"
     );
 }

@@ -1,8 +1,11 @@
 //! Cooldowns end to end: a failing account is tried once per cooldown window, and when every
 //! account is cooling the client gets CLIProxyAPI's 429 `model_cooldown` in its own protocol.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test cooldown`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

@@ -1,7 +1,10 @@
 //! Failover and upstream errors: counted upstream calls, statuses and bodies the client sees.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test failover`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

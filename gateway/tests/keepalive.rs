@@ -3,8 +3,15 @@
 //! and failover still working behind a keep-alive. Intervals are 1 s (the unit is seconds); the
 //! mock's delays make the upstream silent for 2.5 s.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test keepalive`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

@@ -1,7 +1,10 @@
 //! The request path end to end: real gateway binary, real mock upstream, counted calls.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test proxy_paths`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::{json, Value};

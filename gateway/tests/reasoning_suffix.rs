@@ -2,8 +2,16 @@
 //! the request is routed by the base name and the suffix reaches the upstream body as that
 //! protocol's reasoning setting, also when client and upstream speak the same protocol.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test reasoning_suffix`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::{json, Value};

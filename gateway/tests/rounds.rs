@@ -2,8 +2,11 @@
 //! per-round cap `max-retry-credentials`, and session affinity, by exact upstream call counts.
 //! Waits are made short with `Retry-After: 1`; nothing sleeps to synchronise.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test rounds`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

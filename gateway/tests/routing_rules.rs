@@ -3,7 +3,11 @@
 //! `force-model-prefix`, model `auto`, `model-fallback` for names clients hard-code, and
 //! `passthrough-headers`.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test routing_rules`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
 mod harness;
 use harness::*;
@@ -292,9 +296,13 @@ fn passthrough_headers_off_keeps_rate_limit_headers_only() {
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert_eq!(
-            r.header("x-request-id").is_some(),
+            r.header("x-upstream-request-id").is_some(),
             on,
             "passthrough-headers: {on}"
+        );
+        assert!(
+            r.header("x-request-id").is_some(),
+            "the gateway's own id is always there"
         );
 
         mock.schedule(

@@ -1,7 +1,10 @@
 //! Account selection end to end: priority groups and weighted round-robin over real requests.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test selection`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

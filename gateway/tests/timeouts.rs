@@ -2,8 +2,11 @@
 //! over), `idle-seconds` bounds each silence inside the body, and an established stream has no
 //! other deadline. Short configured values (1–3 s) and the mock's delays, no sleeps.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test timeouts`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[expect(
+    dead_code,
+    reason = "shared test helpers: this binary uses only some of them"
+)]
 mod harness;
 use harness::*;
 use serde_json::json;

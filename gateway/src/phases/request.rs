@@ -2,29 +2,62 @@
 //! gateway route by `model`, reject bad input before any upstream is contacted, and replay the
 //! body on failover (docs/request-bodies.md).
 
+use super::plan;
+use crate::affinity;
 use crate::body;
 use crate::client_auth::presented_key;
-use crate::codeassist::local::Call as CodeAssist;
 use crate::ctx::Ctx;
 use crate::errors::GatewayError;
-use crate::local;
-use crate::protocol::{self, ClientProtocol, Endpoint, GeminiMethod, Route};
-use crate::routing::{Candidate, Plan, Via};
-use crate::translate;
+use crate::failover::{self, Failover};
+use crate::gemini_cli_endpoint::{self, Call as CodeAssist};
+use crate::health::Health;
+use crate::local_answers as local;
+use crate::metrics::Phase;
+use crate::protocol::{self, Endpoint, Route};
+use crate::routing::Candidate;
+use crate::runtime::Runtime;
 use bytes::Bytes;
 use pingora_proxy::Session;
 use std::time::{Instant, SystemTime};
+use switchyard_auth::timefmt::format_rfc3339_system;
 use switchyard_translators::any;
-use switchyard_translators::ir::{Protocol, ReasoningMode};
-use switchyard_translators::reasoning;
-use switchyard_translators::tokens::estimate_input_tokens;
+use switchyard_translators::ir::Protocol;
 
 /// Bodies above this are validated on the blocking pool, not on a proxy worker.
 const INLINE_VALIDATE_LIMIT: usize = 1 << 20;
 
+/// The request starts: its id, and the in-flight gauge (the `logging` phase takes it back).
+pub fn begin(session: &Session, ctx: &mut Ctx) {
+    ctx.obs.request_id = request_id(session.req_header());
+    ctx.obs.server_timing = ctx.rt.server_timing;
+    ctx.shared.metrics.inflight(1);
+    ctx.obs.inflight = true;
+    if !ctx.rt.commercial && ctx.shared.logs.request_log() {
+        ctx.capture = Some(ctx.shared.logs.capture());
+    }
+}
+
+/// The client's `X-Request-Id` when it is well-formed (1 to 128 of `A-Z a-z 0-9 - _ . :`),
+/// else a new one.
+fn request_id(req: &pingora_http::RequestHeader) -> String {
+    let given = req
+        .headers
+        .get("x-request-id")
+        .map(|v| v.as_bytes())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        });
+    match given.and_then(|v| std::str::from_utf8(v).ok()) {
+        Some(id) => id.to_owned(),
+        None => crate::translate::unique_id(),
+    }
+}
+
 /// Returns `Ok(true)` when the response was written here.
 pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_error::Result<bool> {
-    let code_assist = crate::codeassist::local::call(session.req_header());
+    let code_assist = gemini_cli_endpoint::call(session.req_header());
     let route = match &code_assist {
         Some(CodeAssist::Generate(method)) => Route::Proxy(Endpoint::Gemini {
             model: String::new(),
@@ -37,39 +70,44 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
     };
     ctx.protocol = match &route {
         Route::Proxy(e) => e.protocol(),
-        Route::ModelsGemini | Route::ModelInfo { gemini: true, .. } => ClientProtocol::Gemini,
+        Route::ModelsGemini | Route::ModelInfo { gemini: true, .. } => Protocol::Gemini,
         Route::MethodNotAllowed(p) | Route::NotFound(p) => *p,
         Route::Health | Route::Root | Route::ModelsV1 | Route::ModelInfo { .. } => {
             local::models_caller(session.req_header())
         }
     };
     match route {
-        Route::Health => return answer(session, 200, local::health()).await,
-        Route::Root => return answer(session, 200, local::banner()).await,
+        Route::Health => return answer(session, &ctx.obs, 200, local::health()).await,
+        Route::Root => return answer(session, &ctx.obs, 200, local::banner()).await,
         _ => {}
     }
+    let auth_started = Instant::now();
     let presented = presented_key(session.req_header()).map(|k| k.into_owned());
     // The local Gemini CLI endpoint takes no API key: it serves loopback callers only.
     let local = code_assist.is_some();
     let admitted = match &code_assist {
         Some(CodeAssist::Refuse(e)) => Err(e.clone()),
-        Some(_) => crate::codeassist::local::admit(session, ctx),
+        Some(_) => gemini_cli_endpoint::admit(session, ctx.rt.gemini_cli_endpoint).map(|()| None),
         None => ctx.rt.keys.check(presented.as_deref()),
     };
+    ctx.obs.auth = auth_started.elapsed();
+    ctx.shared.metrics.overhead(Phase::ClientAuth, ctx.obs.auth);
+    let admitted = admitted.map(|key_id| ctx.obs.key_id = key_id);
     if let Err(e) = admitted {
         if local {
-            ctx.protocol = ClientProtocol::Gemini;
+            ctx.protocol = Protocol::Gemini;
         }
         return fail(session, ctx, e).await;
     }
-    ctx.codeassist.local = local;
+    ctx.req.gemini_cli_local = local;
     if let Some(CodeAssist::Account(method)) = code_assist {
         return match read_body(session, ctx.rt.max_body_bytes).await {
             Ok(body) => {
                 answer(
                     session,
+                    &ctx.obs,
                     200,
-                    crate::codeassist::local::answer(method, &body),
+                    gemini_cli_endpoint::answer(method, &body),
                 )
                 .await
             }
@@ -82,7 +120,7 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
             let p = ctx.protocol;
             // Every model is usable from every client protocol (translated when needed).
             let listed: Vec<_> = ctx.rt.router.listed().iter().collect();
-            return answer(session, 200, local::models(p, &listed)).await;
+            return answer(session, &ctx.obs, 200, local::models(p, &listed)).await;
         }
         Route::ModelInfo { model, .. } => {
             let found = ctx
@@ -93,12 +131,13 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
                 .find(|m| m.id == model)
                 .cloned();
             return match found {
-                Some(m) if ctx.protocol == ClientProtocol::Gemini => {
-                    answer(session, 200, local::gemini_model(&m)).await
+                Some(m) if ctx.protocol == Protocol::Gemini => {
+                    answer(session, &ctx.obs, 200, local::gemini_model(&m)).await
                 }
                 Some(m) => {
                     answer(
                         session,
+                        &ctx.obs,
                         200,
                         local::models(ctx.protocol, &[&m])["data"][0].clone(),
                     )
@@ -117,27 +156,45 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         }
         Route::Proxy(e) => e,
     };
+    ctx.req.api = true;
     match prepare(session, ctx, endpoint).await {
         Ok(None) => Ok(false),
-        Ok(Some(local)) => answer(session, 200, local).await,
+        Ok(Some(local)) => answer(session, &ctx.obs, 200, local).await,
         Err(e) => fail(session, ctx, e).await,
     }
 }
 
-/// Pre-read and inspect the body, resolve the model to candidate accounts, and decode the
-/// request into the IR when some candidate speaks another protocol. `Ok(Some(json))` is a
-/// local answer (a token count no upstream can give).
+/// Pre-read and inspect the body, resolve the model to candidate accounts ([`plan::route`]),
+/// and decode the request into the IR when some candidate speaks another protocol.
+/// `Ok(Some(json))` is a local answer (a token count no upstream can give).
 async fn prepare(
     session: &mut Session,
     ctx: &mut Ctx,
     endpoint: Endpoint,
 ) -> Result<Option<serde_json::Value>, GatewayError> {
     let raw = Bytes::from(read_body(session, ctx.rt.max_body_bytes).await?);
-    let (raw, endpoint) = match ctx.codeassist.local {
-        true => crate::codeassist::local::unwrap(raw, endpoint)?,
+    if let Some(capture) = ctx.capture.as_mut() {
+        capture.client_request(session.req_header(), &raw);
+    }
+    let routing_started = Instant::now();
+    let routed = route(session, ctx, endpoint, raw).await;
+    ctx.obs.route = routing_started.elapsed();
+    ctx.shared.metrics.overhead(Phase::Routing, ctx.obs.route);
+    routed
+}
+
+/// [`prepare`] once the body is in.
+async fn route(
+    session: &mut Session,
+    ctx: &mut Ctx,
+    endpoint: Endpoint,
+    raw: Bytes,
+) -> Result<Option<serde_json::Value>, GatewayError> {
+    let (raw, endpoint) = match ctx.req.gemini_cli_local {
+        true => gemini_cli_endpoint::unwrap(raw, endpoint)?,
         false => (raw, endpoint),
     };
-    ctx.body_len = raw.len();
+    ctx.req.body_len = raw.len();
     if raw.is_empty() {
         return Err(GatewayError::MalformedBody(
             "request body is empty; expected a JSON object".into(),
@@ -146,158 +203,121 @@ async fn prepare(
     let facts = off_worker(&raw, body::inspect)
         .await?
         .map_err(|e| GatewayError::MalformedBody(e.to_string()))?;
-    let (model, stream) = match &endpoint {
-        Endpoint::Gemini { model, method } => (
-            Some(model.clone()),
-            *method == GeminiMethod::StreamGenerateContent,
-        ),
-        _ => (facts.model, facts.stream),
+    let session_hint = facts.session_hint.clone();
+    ctx.req.model_span = facts.model_span.clone();
+    // What the client asked for, for logs and usage even when routing fails.
+    ctx.req.model = match &endpoint {
+        Endpoint::Gemini { model, .. } => Some(model.clone()),
+        _ => facts.model.clone(),
     };
-    let model = model
-        .filter(|m| !m.is_empty())
-        .ok_or(GatewayError::MissingModel)?;
-    // CLIProxyAPI's reasoning suffix: route by the base name; the suffix becomes the IR's
-    // reasoning setting (only when the full name is not itself a configured model).
-    let (base, suffix_mode) = reasoning::parse_model_suffix(&model);
-    let suffix = (suffix_mode != ReasoningMode::Default
-        && ctx.rt.router.listed().iter().all(|m| m.id != model))
-    .then(|| (base.to_owned(), suffix_mode));
-    let model = match &suffix {
-        Some((base, _)) => base.clone(),
-        None => model,
-    };
-    ctx.stream = stream;
-    ctx.model_span = facts.model_span;
-    ctx.gemini_array = stream
-        && matches!(endpoint, Endpoint::Gemini { .. })
-        && !session
+    ctx.req.include_usage = facts.include_usage;
+    let asked = plan::Asked {
+        endpoint: &endpoint,
+        facts,
+        alt_sse: session
             .req_header()
             .uri
             .query()
-            .is_some_and(|q| q.split('&').any(|p| p == "alt=sse"));
-    let wire = translate::client_wire(&endpoint);
+            .is_some_and(|q| q.split('&').any(|p| p == "alt=sse")),
+        gemini_cli_local: ctx.req.gemini_cli_local,
+    };
     let now = Instant::now();
-    let resolved = ctx.rt.router.resolve(
-        &model,
-        &ctx.rt.accounts,
-        |k| endpoint.passthrough_to(k) || wire.is_some(),
-        |c| {
-            let id = &ctx.rt.accounts[c.account].id;
-            ctx.health
-                .cooling_until(id, &c.upstream_model, now)
-                .is_none()
-        },
-    );
-    // `auto` and a fallback route like an alias: the client's name stays the request's model
-    // (spliced out of same-protocol bodies, shown in translated answers) and the candidates
-    // carry the upstream names. A fallback's attempts also go through the IR, so that every
-    // answer, same-protocol ones included, reports the name the client asked for.
-    let fallback = resolved.via == Via::Fallback && wire.is_some();
-    let mut candidates = match resolved.plan {
-        Plan::Candidates(c) => c,
-        Plan::Unknown => return Err(GatewayError::UnknownModel(model)),
-        Plan::Incompatible(kinds) => {
-            return Err(GatewayError::UnsupportedPair {
-                model,
-                client: client_api_name(&endpoint),
-                upstream: kinds
-                    .first()
-                    .map_or("other", |k| crate::accounts::kind_name(*k)),
-            })
+    let (rt, shared) = (ctx.rt.clone(), ctx.shared.clone());
+    let health = &shared.health;
+    let cooling = |c: &Candidate| {
+        let id = &rt.accounts[c.account].id;
+        health.cooling_until(id, &c.upstream_model, now).is_some()
+    };
+    let mut routed = plan::route(&rt.router, &rt.accounts, cooling, asked)?;
+    ctx.req.stream = routed.stream;
+    ctx.req.gemini_array = routed.gemini_array;
+    if let Some(wire) = routed.decode {
+        let decoded = off_worker(&raw, move |b| any::decode_request(wire, b)).await?;
+        if let Err(e) = &decoded {
+            tracing::debug!(request_id = %ctx.obs.request_id, error = %e, "request not translatable; same-protocol accounts only, if any");
         }
-    };
-    let accounts = &ctx.rt.accounts;
-    let forced = ((suffix.is_some() || fallback) && !translate::is_count_tokens(&endpoint))
-        || ctx.codeassist.local;
-    let passthrough = |c: &Candidate| {
-        let a = &accounts[c.account];
-        !forced
-            && endpoint.passthrough_to(a.kind)
-            && (stream || !a.streams_only())
-            && !crate::codeassist::enveloped(a)
-    };
-    if let (Some(wire), false) = (wire, candidates.iter().all(passthrough)) {
-        let has_passthrough = candidates.iter().any(passthrough);
-        if translate::is_count_tokens(&endpoint) && has_passthrough {
-            // A real count beats an estimate.
-            candidates.retain(passthrough);
-        } else {
-            match off_worker(&raw, move |b| any::decode_request(wire, b)).await? {
-                // Code Assist counts (`v1internal:countTokens`): a real count again.
-                Ok(ir)
-                    if translate::is_count_tokens(&endpoint)
-                        && !forced
-                        && candidates
-                            .iter()
-                            .any(|c| crate::codeassist::enveloped(&accounts[c.account])) =>
-                {
-                    candidates.retain(|c| crate::codeassist::enveloped(&accounts[c.account]));
-                    ctx.ir = Some(ir);
-                }
-                Ok(ir) if translate::is_count_tokens(&endpoint) => {
-                    let n = estimate_input_tokens(&ir);
-                    ctx.model = Some(model);
-                    return Ok(Some(match wire {
-                        Protocol::Gemini => serde_json::json!({ "totalTokens": n }),
-                        _ => serde_json::json!({ "input_tokens": n }),
-                    }));
-                }
-                Ok(mut ir) => {
-                    if let Some((_, mode)) = suffix {
-                        ir.reasoning.get_or_insert_with(Default::default).mode = mode;
-                    }
-                    ctx.force_ir = forced;
-                    ctx.ir = Some(ir);
-                }
-                Err(e) if has_passthrough => {
-                    tracing::debug!(error = %e, "request not translatable; same-protocol accounts only");
-                    candidates.retain(passthrough);
-                }
-                Err(e) => return Err(GatewayError::MalformedBody(e.to_string())),
+        match plan::after_decode(&mut routed, &rt.accounts, &endpoint, decoded)? {
+            plan::Decided::Proxy(ir) => {
+                ctx.req.force_ir = routed.forced;
+                ctx.req.ir = ir.map(|ir| *ir);
+            }
+            plan::Decided::LocalCount(answer) => {
+                ctx.req.model = Some(routed.model);
+                return Ok(Some(answer));
             }
         }
     }
-    ctx.plan = candidates;
-    if ctx.rt.session_affinity.is_some() {
-        let session = crate::pool::SESSION_HEADERS
+    let model = routed.model;
+    let mut plan = routed.candidates;
+    let mut affinity_key = None;
+    if rt.session_affinity.is_some() {
+        let session = affinity::SESSION_HEADERS
             .iter()
             .find_map(|h| session.req_header().headers.get(*h))
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
-            .or(facts.session_hint);
+            .or(session_hint);
         if let Some(session) = session {
-            let key = crate::pool::affinity_key(&session, &model);
-            if let Some(bound) = ctx.health.affinity.get(&key, Instant::now()) {
-                let rt = ctx.rt.clone();
-                crate::pool::apply_affinity(&rt, &mut ctx.plan, &bound);
+            let key = affinity::affinity_key(&session, &model);
+            if let Some(bound) = shared.affinity.get(&key, Instant::now()) {
+                affinity::apply(&rt.accounts, &mut plan, &bound);
             }
-            ctx.affinity_key = Some(key);
+            affinity_key = Some(key);
         }
     }
-    ctx.candidates = first_round(ctx, &model).await?;
-    ctx.model = Some(model);
-    ctx.endpoint = Some(endpoint);
+    ctx.failover = first_round(&rt, health, plan, &model).await?;
+    ctx.req.affinity_key = affinity_key;
+    ctx.req.model = Some(model);
+    ctx.req.endpoint = Some(endpoint);
     Ok(None)
 }
 
-/// The first round's accounts. When every account is cooling, a retry round may still wait for
-/// the nearest one (`max-retry-interval`); otherwise the client gets 429 `model_cooldown`.
-async fn first_round(ctx: &mut Ctx, model: &str) -> Result<Vec<Candidate>, GatewayError> {
-    let rt = ctx.rt.clone();
-    let first = crate::pool::round_candidates(&rt, &ctx.health, &ctx.plan, 0, Instant::now());
+/// The failover queue with the first round's accounts. When every account is cooling, a retry
+/// round may still wait for the nearest one (`max-retry-interval`); otherwise the client gets
+/// 429 `model_cooldown` with the earliest reset.
+async fn first_round(
+    rt: &Runtime,
+    health: &Health,
+    plan: Vec<Candidate>,
+    model: &str,
+) -> Result<Failover, GatewayError> {
+    let first = failover::round_candidates(rt, health, &plan, 0, Instant::now());
     if !first.is_empty() {
-        return Ok(first);
+        return Ok(Failover::new(plan, 0, first));
     }
-    if let Some(wait) = ctx.next_round_wait() {
+    if let Some(wait) = failover::next_round_wait(rt, health, &plan, 0, Instant::now()) {
         tokio::time::sleep(wait + std::time::Duration::from_millis(1)).await;
-        ctx.round = 1;
-        let next = crate::pool::round_candidates(&rt, &ctx.health, &ctx.plan, 1, Instant::now());
+        let next = failover::round_candidates(rt, health, &plan, 1, Instant::now());
         if !next.is_empty() {
-            return Ok(next);
+            return Ok(Failover::new(plan, 1, next));
         }
     }
-    without_cooling(ctx, model, ctx.plan.clone())
+    let now = Instant::now();
+    let earliest = plan
+        .iter()
+        .filter_map(|c| {
+            let id = &rt.accounts[c.account].id;
+            health.cooling_until(id, &c.upstream_model, now)
+        })
+        .min();
+    let Some(until) = earliest.filter(|_| {
+        plan.iter().all(|c| {
+            let id = &rt.accounts[c.account].id;
+            health.cooling_until(id, &c.upstream_model, now).is_some()
+        })
+    }) else {
+        // Something cooled down meanwhile: try what is ready.
+        let ready = failover::round_candidates(rt, health, &plan, 0, now);
+        return Ok(Failover::new(plan, 0, ready));
+    };
+    let wait = until.saturating_duration_since(now);
+    let reset_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Err(GatewayError::ModelCooldown {
+        model: model.to_owned(),
+        reset_seconds,
+        reset_time: format_rfc3339_system(SystemTime::now() + wait),
+    })
 }
 
 /// Run `f` on the body inline when it is small, on the blocking pool when it is not, so a
@@ -313,39 +333,6 @@ async fn off_worker<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&raw))
         .await
         .map_err(|_| GatewayError::Internal)
-}
-
-/// Drop accounts that are cooling down for their upstream model; if all are, the client gets
-/// 429 `model_cooldown` with the earliest reset.
-fn without_cooling(
-    ctx: &Ctx,
-    model: &str,
-    mut all: Vec<Candidate>,
-) -> Result<Vec<Candidate>, GatewayError> {
-    let now = Instant::now();
-    let mut earliest: Option<Instant> = None;
-    all.retain(|c| {
-        let id = &ctx.rt.accounts[c.account].id;
-        match ctx.health.cooling_until(id, &c.upstream_model, now) {
-            Some(until) => {
-                earliest = Some(earliest.map_or(until, |e| e.min(until)));
-                false
-            }
-            None => true,
-        }
-    });
-    match earliest {
-        Some(until) if all.is_empty() => {
-            let wait = until.saturating_duration_since(now);
-            let reset_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Err(GatewayError::ModelCooldown {
-                model: model.to_owned(),
-                reset_seconds,
-                reset_time: crate::time::rfc3339(SystemTime::now() + wait),
-            })
-        }
-        _ => Ok(all),
-    }
 }
 
 /// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
@@ -380,28 +367,14 @@ async fn read_body(session: &mut Session, limit: usize) -> Result<Vec<u8>, Gatew
     }
 }
 
-fn client_api_name(e: &Endpoint) -> &'static str {
-    match e {
-        Endpoint::OpenAiChat => "OpenAI Chat Completions",
-        Endpoint::OpenAiCompletions => "OpenAI Completions",
-        Endpoint::OpenAiResponses => "OpenAI Responses",
-        Endpoint::AnthropicMessages | Endpoint::AnthropicCountTokens => "Anthropic Messages",
-        Endpoint::Gemini { .. } => "Gemini",
-    }
-}
-
 async fn answer(
     session: &mut Session,
+    obs: &crate::ctx::Observed,
     status: u16,
     body: serde_json::Value,
 ) -> pingora_error::Result<bool> {
-    super::write_json(
-        session,
-        status,
-        serde_json::to_vec(&body).unwrap_or_default(),
-        &[],
-    )
-    .await?;
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    super::write_json(session, obs, status, body, &[]).await?;
     Ok(true)
 }
 
@@ -420,7 +393,8 @@ pub async fn fail(
         .iter()
         .map(|v| ("retry-after", v.as_str()))
         .collect();
-    super::write_json(session, e.status(), e.body(ctx.protocol), &extra).await?;
+    let body = e.body(ctx.protocol);
+    super::write_json(session, &ctx.obs, e.status(), body, &extra).await?;
     ctx.local_error = Some(e);
     Ok(true)
 }

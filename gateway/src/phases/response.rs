@@ -3,19 +3,27 @@
 //! A failover-worthy status (429, 408, 5xx, 529) with another account left becomes a
 //! retryable error before anything reaches the client; everything else passes through
 //! unchanged (status, headers, body, `retry-after`) or is translated. A streaming attempt is
-//! held back until its first content event (`crate::bootstrap`), so an in-band failure before
+//! held back until its first content event (`crate::stream_hold`), so an in-band failure before
 //! that fails over too.
 
-use crate::bootstrap::{error_status, Bootstrap, Downstream, Step};
-use crate::ctx::Ctx;
+use super::upstream::next_host;
+use crate::ctx::{Ctx, Judged};
+use crate::errors::AttemptFailure;
+use crate::failover::Repeat;
+use crate::gemini_cli_endpoint;
 use crate::health::{classify_client_error, judged_by_body, parse_retry_after, Outcome};
+use crate::metrics::Phase;
 use crate::protocol::Endpoint;
+use crate::stream_hold::{error_status, Downstream, Step, StreamHold};
 use crate::translate::{self, finish_aggregate, translate_whole, ResponseMode, StreamState};
 use bytes::Bytes;
 use pingora_error::{Error, ErrorType, Result};
 use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
+use std::time::Instant;
 use switchyard_translators::ir::Protocol;
+use switchyard_translators::openai_chat::usage_chunk::UsageChunkFilter;
+use switchyard_translators::usage::UsageScanner;
 
 pub fn upstream_response_filter(
     session: &Session,
@@ -28,36 +36,83 @@ pub fn upstream_response_filter(
         ctx.downstream = Downstream::Nothing;
     }
     let status = resp.status.as_u16();
-    ctx.record_status(status);
-    if ctx.downstream.can_fail_over() && crate::oauth::retry_after_401(status, ctx) {
-        return fail_over(ctx, status, "OAuth 401: refresh and retry");
+    ctx.failover.record_status(status);
+    if let Some(capture) = ctx.capture.as_mut() {
+        capture.upstream_response(ctx.failover.attempts.len().saturating_sub(1), resp);
     }
-    if crate::codeassist::next_host(Some(status), ctx) {
-        return fail_over(ctx, status, "Code Assist host failed: next host");
+    ctx.obs.upstream = ctx.obs.sent.map(|sent| sent.elapsed());
+    let rt = ctx.rt.clone();
+    let Some(candidate) = ctx.failover.candidate() else {
+        return Error::e_explain(
+            ErrorType::InternalError,
+            "upstream response without a route",
+        );
+    };
+    let channel = &rt.accounts[candidate.account].channel;
+    if status == 401 && ctx.downstream.can_fail_over() {
+        if let Some(seen) = channel.retry_after_401() {
+            if ctx.failover.repeat(Repeat::Refresh(seen)) {
+                return fail_over(
+                    ctx,
+                    AttemptFailure::Status,
+                    status,
+                    "OAuth 401: refresh and retry",
+                );
+            }
+        }
     }
-    crate::codeassist::on_response_header(resp, ctx);
-    crate::codeassist::local::on_response_header(ctx);
-    ctx.judge = None;
+    if next_host(Some(status), ctx) {
+        return fail_over(
+            ctx,
+            AttemptFailure::Status,
+            status,
+            "host failed: next host",
+        );
+    }
+    ctx.attempt.unwrap = channel.response_envelope(resp);
+    if ctx.req.gemini_cli_local {
+        ctx.attempt.wrap =
+            gemini_cli_endpoint::answer_envelope(ctx.req.stream, ctx.req.gemini_array);
+    }
+    ctx.attempt.judged = None;
     if judged_by_body(status) {
         // Recorded once the body says whose problem it is (`response_body_filter`).
-        ctx.judge = Some((status, Vec::new()));
+        ctx.attempt.judged = Some(Judged {
+            status,
+            body: Vec::new(),
+        });
     } else {
         record_header_outcome(ctx, resp, status);
     }
     if fails_over(status) && ctx.has_next() && ctx.downstream.can_fail_over() {
-        return fail_over(ctx, status, "upstream status triggers failover");
+        return fail_over(
+            ctx,
+            AttemptFailure::Status,
+            status,
+            "upstream status triggers failover",
+        );
     }
     crate::response_headers::filter(resp, ctx.rt.passthrough_headers);
+    super::observed_headers(resp, &ctx.obs)?;
+    if let Some(capture) = ctx.capture.as_mut() {
+        capture.client_response(resp);
+    }
     let upstream_streams = resp
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    if status >= 400 && ctx.stream && ctx.downstream == Downstream::StreamHeader {
+    if status < 400 {
+        ctx.attempt.usage = usage_scanner(ctx, upstream_streams).map(Box::new);
+        if ctx.attempt.asked_usage && upstream_streams {
+            ctx.attempt.usage_chunk = Some(UsageChunkFilter::new());
+        }
+    }
+    if status >= 400 && ctx.req.stream && ctx.downstream == Downstream::StreamHeader {
         // An earlier attempt's stream header is already out: this error can only be told to
         // the client as its protocol's stream error event.
         if let Some((client, upstream)) = wires(ctx) {
-            ctx.response = ResponseMode::ErrorEvent {
+            ctx.attempt.response = ResponseMode::ErrorEvent {
                 buf: Vec::new(),
                 status,
                 client,
@@ -66,17 +121,17 @@ pub fn upstream_response_filter(
         }
         return Ok(());
     }
-    if let Some(pair) = ctx.pair {
+    if let Some(pair) = ctx.attempt.pair {
         translated_mode(resp, ctx, pair, status, upstream_streams)?;
     }
-    if status < 400 && ctx.stream && upstream_streams {
-        if let Some((_, upstream)) = wires(ctx).filter(|_| bootstraps(ctx)) {
+    if status < 400 && ctx.req.stream && upstream_streams {
+        if let Some((_, upstream)) = wires(ctx).filter(|_| holds_streams(ctx)) {
             // The header is held with the stream's first events (`hold_response_tasks`).
-            ctx.bootstrap = Bootstrap::hold(upstream);
+            ctx.attempt.hold = StreamHold::hold(upstream);
             return Ok(());
         }
     }
-    if ctx.judge.is_none() {
+    if ctx.attempt.judged.is_none() {
         ctx.downstream = Downstream::Committed;
     }
     Ok(())
@@ -98,21 +153,42 @@ fn record_header_outcome(ctx: &Ctx, resp: &ResponseHeader, status: u16) {
     });
 }
 
-/// Whether this request's streams are bootstrapped: every generation stream except Gemini's
-/// JSON-array framing passed through (not SSE) and legacy completions (no IR decoder).
-fn bootstraps(ctx: &Ctx) -> bool {
-    match ctx.endpoint {
+/// Reads the usage of the attempt's answer from the upstream's bytes: every answer, translated
+/// or passed through (`None`: a token count, which reports none).
+fn usage_scanner(ctx: &Ctx, upstream_streams: bool) -> Option<UsageScanner> {
+    let endpoint = ctx.req.endpoint.as_ref()?;
+    if endpoint.is_count_tokens() {
+        return None;
+    }
+    let upstream = match ctx.attempt.pair {
+        Some(pair) => pair.upstream,
+        // Legacy completions report usage as Chat does.
+        None => endpoint.wire().unwrap_or(Protocol::OpenAiChat),
+    };
+    let gemini_array = upstream == Protocol::Gemini && ctx.req.stream && !upstream_streams;
+    Some(if gemini_array && ctx.attempt.pair.is_none() {
+        UsageScanner::gemini_json_array()
+    } else {
+        UsageScanner::new(upstream, upstream_streams)
+    })
+}
+
+/// Whether this request's streams are held until their first content: every generation
+/// stream except Gemini's JSON-array framing passed through (not SSE) and legacy completions
+/// (no IR decoder).
+fn holds_streams(ctx: &Ctx) -> bool {
+    match ctx.req.endpoint {
         Some(Endpoint::OpenAiCompletions) | None => false,
-        Some(_) => ctx.pair.is_some() || !ctx.gemini_array,
+        Some(_) => ctx.attempt.pair.is_some() || !ctx.req.gemini_array,
     }
 }
 
 /// (client wire, upstream wire) of the attempt in flight.
 fn wires(ctx: &Ctx) -> Option<(Protocol, Protocol)> {
-    if let Some(pair) = ctx.pair {
+    if let Some(pair) = ctx.attempt.pair {
         return Some((pair.client, pair.upstream));
     }
-    let client = translate::client_wire(ctx.endpoint.as_ref()?)?;
+    let client = ctx.req.endpoint.as_ref()?.wire()?;
     Some((client, client))
 }
 
@@ -126,7 +202,7 @@ fn translated_mode(
     // A translated answer: the body changes length and type.
     resp.remove_header("content-length");
     resp.remove_header("content-encoding");
-    let stream_ct = if ctx.gemini_array {
+    let stream_ct = if ctx.req.gemini_array {
         "application/json"
     } else {
         "text/event-stream"
@@ -142,7 +218,7 @@ fn translated_mode(
             as_stream: false,
         };
         (mode, "application/json")
-    } else if ctx.stream && !upstream_streams {
+    } else if ctx.req.stream && !upstream_streams {
         // Asked to stream, answered with one body: replay it as the client's stream.
         resp.insert_header("cache-control", "no-cache")?;
         let mode = ResponseMode::Whole {
@@ -151,9 +227,9 @@ fn translated_mode(
             as_stream: true,
         };
         (mode, stream_ct)
-    } else if ctx.stream {
-        let model = ctx.model.as_deref().unwrap_or_default();
-        let state = StreamState::new(pair, model, ctx.gemini_array);
+    } else if ctx.req.stream {
+        let model = ctx.req.model.as_deref().unwrap_or_default();
+        let state = StreamState::new(pair, model, ctx.req.gemini_array);
         resp.insert_header("cache-control", "no-cache")?;
         (ResponseMode::Stream(Box::new(state)), stream_ct)
     } else if upstream_streams {
@@ -169,7 +245,7 @@ fn translated_mode(
         (mode, "application/json")
     };
     resp.insert_header("content-type", content_type)?;
-    ctx.response = mode;
+    ctx.attempt.response = mode;
     Ok(())
 }
 
@@ -182,45 +258,83 @@ pub fn response_body_filter(
     header_out: bool,
     ctx: &mut Ctx,
 ) -> Result<()> {
-    crate::codeassist::unwrap_body(body, end_of_stream, ctx);
-    if ctx.judge.is_some() {
+    ctx.attempt.unwrap.apply(body, end_of_stream);
+    if let (Some(capture), Some(chunk)) = (ctx.capture.as_mut(), body.as_deref()) {
+        capture.upstream_body(ctx.failover.attempts.len().saturating_sub(1), chunk);
+    }
+    if let Some(scanner) = ctx.attempt.usage.as_mut() {
+        if let Some(chunk) = body.as_deref() {
+            scanner.feed(chunk);
+        }
+        if end_of_stream {
+            if let Some(u) = scanner.finish() {
+                ctx.obs.add_usage(u);
+            }
+        }
+    }
+    if ctx.attempt.judged.is_some() {
         judge(body.as_deref(), end_of_stream, header_out, ctx)?;
     }
-    // While a stream is bootstrapping the probe reads the upstream's own bytes; the output
-    // (translated or not) stays in its tasks, which `hold_response_tasks` keeps back.
-    let raw = match ctx.bootstrap {
-        Bootstrap::Holding(_) => body.clone().unwrap_or_default(),
-        Bootstrap::Off => Bytes::new(),
+    // While a stream is held the probe reads the upstream's own bytes; the output (translated
+    // or not) stays in its tasks, which `hold_response_tasks` keeps back.
+    let raw = match ctx.attempt.hold {
+        StreamHold::Holding(_) => body.clone().unwrap_or_default(),
+        StreamHold::Off => Bytes::new(),
     };
-    translate_chunk(body, end_of_stream, ctx);
-    crate::codeassist::local::wrap_body(body, end_of_stream, ctx);
-    if let Bootstrap::Off = ctx.bootstrap {
+    if let Some(filter) = ctx.attempt.usage_chunk.as_mut() {
+        let mut out = Vec::new();
+        if let Some(chunk) = body.take() {
+            filter.feed(&chunk, &mut out);
+        }
+        if end_of_stream {
+            filter.finish(&mut out);
+        }
+        *body = Some(Bytes::from(out));
+    } else if matches!(ctx.attempt.response, ResponseMode::Passthrough) {
+        translate_chunk(body, end_of_stream, ctx);
+    } else {
+        let started = Instant::now();
+        translate_chunk(body, end_of_stream, ctx);
+        let took = started.elapsed();
+        ctx.obs.translate_response += took;
+        if end_of_stream {
+            let total = ctx.obs.translate_response;
+            ctx.shared
+                .metrics
+                .overhead(Phase::ResponseTranslation, total);
+        }
+    }
+    ctx.attempt.wrap.apply(body, end_of_stream);
+    ctx.obs.bytes_out += body.as_ref().map_or(0, |b| b.len() as u64);
+    if let (Some(capture), Some(chunk)) = (ctx.capture.as_mut(), body.as_deref()) {
+        capture.client_body(chunk);
+    }
+    if let StreamHold::Off = ctx.attempt.hold {
         if body.as_ref().is_some_and(|b| !b.is_empty()) {
-            ctx.downstream = Downstream::Committed;
+            commit(ctx);
         }
         return Ok(());
     }
-    let mut bootstrap = std::mem::take(&mut ctx.bootstrap);
-    let step = bootstrap.step(&raw, end_of_stream, || ctx.has_next());
-    ctx.bootstrap = bootstrap;
+    let mut hold = std::mem::take(&mut ctx.attempt.hold);
+    let step = hold.step(&raw, end_of_stream, || ctx.has_next());
+    ctx.attempt.hold = hold;
     match step {
         Step::Hold => Ok(()),
         Step::Release => {
-            ctx.downstream = Downstream::Committed;
+            commit(ctx);
             Ok(())
         }
         Step::FailOver(err) => {
             let status = error_status(&err);
-            if let Some(a) = ctx.attempts.last_mut() {
-                a.status = status;
-                a.cause = Some("in-band error before content");
-            }
+            ctx.failover
+                .record_failure(Some(status), "in-band error before content");
             ctx.record_outcome(Outcome::Status {
                 status,
                 retry_after: None,
             });
             fail_over(
                 ctx,
+                AttemptFailure::InBand,
                 status,
                 format!(
                     "in-band upstream error before the first content: {}",
@@ -231,40 +345,56 @@ pub fn response_body_filter(
     }
 }
 
+/// The client has bytes of this attempt: the request is committed to it. A stream's first
+/// content is timed (`gen_ai_client_operation_time_to_first_chunk_seconds`) and the stream is
+/// counted open until the `logging` phase.
+fn commit(ctx: &mut Ctx) {
+    ctx.downstream = Downstream::Committed;
+    if ctx.req.stream && !ctx.obs.stream_open {
+        ctx.obs.first_chunk = Some(ctx.started.elapsed());
+        ctx.obs.stream_open = true;
+        ctx.shared.metrics.open_streams(1);
+    }
+}
+
 /// Collect a 400/404/422 body and, at its end, record what it says about the account; a
 /// "model not supported" answer fails over when another account is left and the client has not
 /// been sent this answer's header yet (Pingora filters a header and the body that came with it
 /// before writing either).
 fn judge(chunk: Option<&[u8]>, eos: bool, header_out: bool, ctx: &mut Ctx) -> Result<()> {
     const KEEP: usize = 64 * 1024;
-    if let (Some((_, buf)), Some(c)) = (ctx.judge.as_mut(), chunk) {
-        let room = KEEP.saturating_sub(buf.len());
-        buf.extend_from_slice(&c[..c.len().min(room)]);
+    if let (Some(judged), Some(c)) = (ctx.attempt.judged.as_mut(), chunk) {
+        let room = KEEP.saturating_sub(judged.body.len());
+        judged.body.extend_from_slice(&c[..c.len().min(room)]);
     }
     if !eos {
         return Ok(());
     }
-    let Some((status, buf)) = ctx.judge.take() else {
+    let Some(Judged { status, body }) = ctx.attempt.judged.take() else {
         return Ok(());
     };
-    let outcome = classify_client_error(status, &buf);
+    let outcome = classify_client_error(status, &body);
     ctx.record_outcome(outcome);
     if matches!(outcome, Outcome::ModelNotSupported { .. })
         && !header_out
         && ctx.has_next()
         && ctx.downstream.can_fail_over()
     {
-        if let Some(a) = ctx.attempts.last_mut() {
-            a.cause = Some("model not supported");
-        }
-        return fail_over(ctx, status, "upstream does not serve this model");
+        ctx.failover.record_failure(None, "model not supported");
+        return fail_over(
+            ctx,
+            AttemptFailure::InBand,
+            status,
+            "upstream does not serve this model",
+        );
     }
     Ok(())
 }
 
 fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
-    let model = ctx.model.as_deref().unwrap_or_default();
-    match &mut ctx.response {
+    let model = ctx.req.model.as_deref().unwrap_or_default();
+    let pair = ctx.attempt.pair;
+    match &mut ctx.attempt.response {
         ResponseMode::Passthrough => {}
         ResponseMode::Stream(state) => {
             let chunk = body.take().unwrap_or_default();
@@ -276,10 +406,9 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
             }
             *body = Some(Bytes::new());
             if end_of_stream {
-                if let (ResponseMode::Aggregate(agg), Some(pair)) = (
-                    std::mem::replace(&mut ctx.response, ResponseMode::Passthrough),
-                    ctx.pair,
-                ) {
+                if let (ResponseMode::Aggregate(agg), Some(pair)) =
+                    (std::mem::take(&mut ctx.attempt.response), pair)
+                {
                     *body = Some(Bytes::from(finish_aggregate(pair, *agg, model)));
                 }
             }
@@ -293,10 +422,11 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
                 buf.extend_from_slice(&chunk);
             }
             let counting = ctx
+                .req
                 .endpoint
                 .as_ref()
-                .is_some_and(crate::translate::is_count_tokens);
-            *body = Some(match (end_of_stream, ctx.pair) {
+                .is_some_and(Endpoint::is_count_tokens);
+            *body = Some(match (end_of_stream, pair) {
                 (true, Some(pair)) if counting && error_status.is_none() => {
                     Bytes::from(crate::translate::translate_count(pair.client, buf))
                 }
@@ -306,7 +436,7 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
                     *error_status,
                     model,
                     *as_stream,
-                    ctx.gemini_array,
+                    ctx.req.gemini_array,
                 )),
                 _ => Bytes::new(),
             });
@@ -324,7 +454,7 @@ fn translate_chunk(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx)
                 let err = switchyard_translators::any::decode_error(*upstream, *status, buf);
                 Bytes::from(translate::stream_error_event(
                     *client,
-                    ctx.gemini_array,
+                    ctx.req.gemini_array,
                     &err,
                 ))
             } else {
@@ -343,11 +473,12 @@ pub fn hold_response_tasks(
     ends: bool,
     ctx: &mut Ctx,
 ) {
-    let holding = matches!(ctx.bootstrap, Bootstrap::Holding(_)) || ctx.judge.is_some();
+    let holding =
+        matches!(ctx.attempt.hold, StreamHold::Holding(_)) || ctx.attempt.judged.is_some();
     if holding && !ends {
-        ctx.held_tasks.append(tasks);
-    } else if !ctx.held_tasks.is_empty() {
-        let mut all = std::mem::take(&mut ctx.held_tasks);
+        ctx.attempt.held_tasks.append(tasks);
+    } else if !ctx.attempt.held_tasks.is_empty() {
+        let mut all = std::mem::take(&mut ctx.attempt.held_tasks);
         all.append(tasks);
         *tasks = all;
     }
@@ -357,9 +488,9 @@ pub fn hold_response_tasks(
 /// on streams (`streaming.keepalive-seconds`; not for Gemini's JSON-array framing), a blank line
 /// before a JSON body (`nonstream-keepalive-interval`). Called by the patched proxy loop.
 pub fn idle_interval(ctx: &Ctx) -> Option<std::time::Duration> {
-    ctx.endpoint.as_ref()?;
-    if ctx.stream {
-        ctx.rt.stream_keepalive.filter(|_| !ctx.gemini_array)
+    ctx.req.endpoint.as_ref()?;
+    if ctx.req.stream {
+        ctx.rt.stream_keepalive.filter(|_| !ctx.req.gemini_array)
     } else {
         ctx.rt.nonstream_keepalive
     }
@@ -367,26 +498,27 @@ pub fn idle_interval(ctx: &Ctx) -> Option<std::time::Duration> {
 
 /// The upstream was silent for [`idle_interval`]: send the keep-alive, after a 200 header of
 /// the gateway's own if none went out yet. Like a held stream's header, it commits the status
-/// but not the content: failover continues behind it (`crate::bootstrap`).
+/// but not the content: failover continues behind it (`crate::stream_hold`).
 pub async fn keep_alive(session: &mut Session, ctx: &mut Ctx) -> Result<()> {
     if session.response_written().is_none() {
         let mut h = ResponseHeader::build(200, Some(4))?;
-        let ct = if ctx.stream {
+        let ct = if ctx.req.stream {
             "text/event-stream"
         } else {
             "application/json"
         };
         h.insert_header("content-type", ct)?;
-        if ctx.stream {
+        if ctx.req.stream {
             h.insert_header("cache-control", "no-cache")?;
         }
         h.insert_header("transfer-encoding", "chunked")?;
+        super::observed_headers(&mut h, &ctx.obs)?;
         session.write_response_header(Box::new(h), false).await?;
         if ctx.downstream == Downstream::Nothing {
             ctx.downstream = Downstream::StreamHeader;
         }
     }
-    let bytes: &'static [u8] = if ctx.stream {
+    let bytes: &'static [u8] = if ctx.req.stream {
         b": keep-alive\n\n"
     } else {
         b"\n"
@@ -398,11 +530,15 @@ pub async fn keep_alive(session: &mut Session, ctx: &mut Ctx) -> Result<()> {
 
 /// Turn the attempt in flight into a retryable error: nothing of it reaches the client and
 /// `error_while_proxy` lets Pingora call `upstream_peer` for the next account.
-fn fail_over(ctx: &mut Ctx, status: u16, why: impl Into<pingora_error::ImmutStr>) -> Result<()> {
-    ctx.retry_status = Some(status);
-    let mut e = Error::explain(ErrorType::HTTPStatus(status), why);
-    e.set_retry(true);
-    Err(e)
+fn fail_over(
+    ctx: &mut Ctx,
+    failure: AttemptFailure,
+    status: u16,
+    why: impl Into<pingora_error::ImmutStr>,
+) -> Result<()> {
+    ctx.attempt.retry_status = Some(status);
+    let e = Error::explain(ErrorType::HTTPStatus(status), why);
+    Err(failure.mark(e, true))
 }
 
 /// Statuses that move a request to the next account (client errors never do).

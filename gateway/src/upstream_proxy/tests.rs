@@ -3,6 +3,7 @@
 
 use super::handshake::{self, Target};
 use super::*;
+use crate::accounts::Account;
 use pingora_core::upstreams::peer::Peer;
 use switchyard_conf::{ApiKeyAccount, ProviderKind, ProxyCredentials, Secret};
 use switchyard_translators::b64::encode as base64;
@@ -210,10 +211,16 @@ fn account(proxy: Option<&str>) -> Account {
 
 /// The peer `upstream_peer` builds: first hop resolved to `hop_ip`.
 fn peer(acc: &Account, hop_ip: &str) -> HttpPeer {
-    let (_, port) = first_hop(acc);
+    let (_, port) = first_hop(&acc.target.host, acc.target.port, &acc.proxy);
     let addr: std::net::SocketAddr = format!("{hop_ip}:{port}").parse().unwrap();
     let mut p = HttpPeer::new(addr, acc.target.tls, acc.target.host.clone());
-    route(&mut p, acc, Duration::from_secs(1));
+    route(
+        &mut p,
+        &acc.target.host,
+        acc.target.port,
+        &acc.proxy,
+        Duration::from_secs(1),
+    );
     p
 }
 
@@ -223,8 +230,14 @@ fn proxied_and_direct_peers_never_share_a_pool_key() {
     let tiny = account(Some("http://10.0.0.2:3128"));
     let tiny_other_user = account(Some("http://alice:pw@10.0.0.2:3128"));
     let dante = account(Some("socks5h://10.0.0.3:1080"));
-    assert_eq!(first_hop(&direct), ("api.example.com", 443));
-    assert_eq!(first_hop(&dante), ("10.0.0.3", 1080));
+    assert_eq!(
+        first_hop(&direct.target.host, 443, &direct.proxy),
+        ("api.example.com", 443)
+    );
+    assert_eq!(
+        first_hop(&dante.target.host, 443, &dante.proxy),
+        ("10.0.0.3", 1080)
+    );
 
     let d = peer(&direct, "10.0.0.1");
     let keys = [

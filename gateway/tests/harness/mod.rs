@@ -1,6 +1,11 @@
 //! Test harness: the real `switchyard` binary on an ephemeral port in front of the real
 //! `switchyard-mock` upstream, plus a small HTTP client. Processes are killed on drop.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] fns: a failed check or a bad fixture fails the test"
+)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};

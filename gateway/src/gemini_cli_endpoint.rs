@@ -12,16 +12,16 @@
 //! | response | `{"response": ...}` around a body, around each SSE event of a stream; errors unwrapped |
 //!
 //! Contract: [`call`], [`admit`] and [`answer`] run in `request_filter`, [`unwrap`] in `prepare` on the
-//! pre-read body, [`wrap_body`] last in `response_body_filter` (synchronous).
+//! pre-read body; the [`answer_envelope`] state wraps the answer last in `response_body_filter`
+//! (synchronous).
 
-use super::{Unwrap, WrapState};
-use crate::ctx::Ctx;
+use crate::channels::codeassist::Rewrap;
 use crate::errors::GatewayError;
 use crate::protocol::{Endpoint, GeminiMethod};
 use bytes::Bytes;
 use pingora_http::RequestHeader;
 use pingora_proxy::Session;
-use switchyard_translators::codeassist::{self as envelope, Direction, StreamRewrap};
+use switchyard_translators::codeassist::{self as envelope, Direction};
 
 /// What a `/v1internal:<method>` request is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,9 +88,9 @@ pub fn answer(method: &str, body: &[u8]) -> serde_json::Value {
     }
 }
 
-/// Whether this caller may use the endpoint.
-pub fn admit(session: &Session, ctx: &Ctx) -> Result<(), GatewayError> {
-    if !ctx.rt.gemini_cli_endpoint {
+/// Whether this caller may use the endpoint (`enabled`: `enable-gemini-cli-endpoint`).
+pub fn admit(session: &Session, enabled: bool) -> Result<(), GatewayError> {
+    if !enabled {
         return Err(GatewayError::Forbidden(
             "the Gemini CLI endpoint is disabled (enable-gemini-cli-endpoint)".into(),
         ));
@@ -127,28 +127,10 @@ pub fn unwrap(raw: Bytes, endpoint: Endpoint) -> Result<(Bytes, Endpoint), Gatew
     Ok((Bytes::from(u.request), Endpoint::Gemini { model, method }))
 }
 
-/// How the attempt's answer is wrapped for a local caller (set with the response header).
-pub fn on_response_header(ctx: &mut Ctx) {
-    if !ctx.codeassist.local {
-        return;
-    }
-    ctx.codeassist.wrap = if ctx.stream && !ctx.gemini_array {
-        Unwrap::Stream(Box::new(StreamRewrap::new(Direction::Wrap)))
-    } else {
-        Unwrap::Whole(Vec::new())
-    };
-}
-
-/// Wraps the (translated) Gemini answer going to a local Gemini CLI caller.
-pub fn wrap_body(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
-    if ctx.codeassist.local {
-        super::rewrap(
-            &mut ctx.codeassist.wrap,
-            WrapState::Wrap,
-            body,
-            end_of_stream,
-        );
-    }
+/// How an attempt's answer is wrapped for a local caller: around each SSE event of a stream,
+/// around the whole body otherwise (a Gemini JSON-array stream too).
+pub fn answer_envelope(stream: bool, gemini_array: bool) -> Rewrap {
+    Rewrap::new(Direction::Wrap, stream && !gemini_array)
 }
 
 #[cfg(test)]

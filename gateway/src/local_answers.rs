@@ -2,10 +2,10 @@
 //!
 //! Pure body builders; `phases/request.rs` writes them.
 
-use crate::protocol::ClientProtocol;
 use crate::routing::ListedModel;
 use serde_json::{json, Value};
 use switchyard_conf::ProviderKind;
+use switchyard_translators::ir::Protocol;
 
 pub fn health() -> Value {
     json!({"status": "ok"})
@@ -40,19 +40,19 @@ const CREATED: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 /// The model list in the caller's protocol. Catalog metadata (OAuth channels) fills the
 /// fields each shape has: OpenAI `created`/`owned_by`; Anthropic `display_name`/`created_at`;
 /// Gemini `displayName`/`inputTokenLimit`/`outputTokenLimit`.
-pub fn models(protocol: ClientProtocol, models: &[&ListedModel]) -> Value {
+pub fn models(protocol: Protocol, models: &[&ListedModel]) -> Value {
     match protocol {
-        ClientProtocol::OpenAi => json!({
+        Protocol::OpenAiChat | Protocol::OpenAiResponses => json!({
             "object": "list",
             "data": models.iter().map(|m| openai_model(m)).collect::<Vec<_>>()
         }),
-        ClientProtocol::Anthropic => json!({
+        Protocol::Anthropic => json!({
             "data": models.iter().map(|m| anthropic_model(m)).collect::<Vec<_>>(),
             "has_more": false,
             "first_id": models.first().map(|m| m.id.as_str()),
             "last_id": models.last().map(|m| m.id.as_str()),
         }),
-        ClientProtocol::Gemini => json!({
+        Protocol::Gemini => json!({
             "models": models.iter().map(|m| gemini_model(m)).collect::<Vec<_>>()
         }),
     }
@@ -97,7 +97,7 @@ pub fn gemini_model(m: &ListedModel) -> Value {
 /// Who is asking for `GET /v1/models`: Gemini callers send `x-goog-api-key` or `?key=`;
 /// Anthropic callers send `anthropic-version` or `x-api-key`, or are Claude Code
 /// (`User-Agent: claude-cli/...`, CLIProxyAPI's rule); everyone else gets the OpenAI list.
-pub fn models_caller(req: &http::request::Parts) -> ClientProtocol {
+pub fn models_caller(req: &http::request::Parts) -> Protocol {
     let has = |h: &str| req.headers.contains_key(h);
     let ua_claude = req
         .headers
@@ -109,10 +109,10 @@ pub fn models_caller(req: &http::request::Parts) -> ClientProtocol {
         .query()
         .is_some_and(|q| crate::client_auth::query_param(q, "key").is_some());
     if has("x-goog-api-key") || query_key {
-        ClientProtocol::Gemini
+        Protocol::Gemini
     } else if has("anthropic-version") || has("x-api-key") || ua_claude {
-        ClientProtocol::Anthropic
+        Protocol::Anthropic
     } else {
-        ClientProtocol::OpenAi
+        Protocol::OpenAiChat
     }
 }

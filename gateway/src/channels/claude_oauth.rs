@@ -1,40 +1,41 @@
 //! Claude OAuth accounts (auth files of `type: claude`): a Claude subscription reached the way
 //! Claude Code reaches it (cliproxyapi.md §2.1 "Claude cloaking").
 //!
-//! - Path: `/v1/messages?beta=true`, `/v1/messages/count_tokens?beta=true` ([`query`]).
-//! - Headers ([`set_headers`], from `set_credentials`): `Authorization: Bearer <token>` and no
+//! - Path: `/v1/messages?beta=true`, `/v1/messages/count_tokens?beta=true` ([`shape`]).
+//! - Headers ([`set_credentials`]): `Authorization: Bearer <token>` and no
 //!   `x-api-key`; `anthropic-beta` = Claude Code's base list (with `oauth-2025-04-20`)
 //!   followed by the client's own betas. Clients that are not Claude Code also get Claude
 //!   Code's identity headers (`anthropic-version: 2023-06-01`, `User-Agent`, `x-app`,
 //!   `anthropic-dangerous-direct-browser-access`, the `X-Stainless-*` set, replacing the
 //!   client SDK's own); Claude Code keeps its own (`anthropic-version` defaulted if absent).
-//! - Body ([`cloak`]): for clients that are not Claude Code, the system prompt starts with
+//! - Body ([`shape`]): for clients that are not Claude Code, the system prompt starts with
 //!   Claude Code's identity line and `/v1/messages` gets a `metadata.user_id` in Claude Code's
 //!   format (stable per account) when it has none. Everything else stays byte for byte.
 //!
 //! A real Claude Code client (`User-Agent: claude-cli/...`) keeps its own headers and body;
 //! only the credential and the OAuth beta are added. Pure; no I/O.
 
+use super::oauth::file_account;
+use super::{Call, Draft};
 use crate::accounts::Account;
-use crate::protocol::Endpoint;
 use bytes::Bytes;
 use pingora_error::Result;
 use pingora_http::RequestHeader;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use switchyard_auth::{AuthRecord, Provider, ProviderId};
+use switchyard_auth::{AuthRecord, Provider};
 use switchyard_conf::{ApiKeyAccount, ProviderKind};
 
 /// The first line of Claude Code's system prompt.
-pub const IDENTITY: &str = "You are Claude Code, Anthropic's official CLI for Claude.";
+const IDENTITY: &str = "You are Claude Code, Anthropic's official CLI for Claude.";
 /// Claude Code's base `anthropic-beta` list for OAuth (CLIProxyAPI v6 `claude_executor.go`).
-pub const BASE_BETAS: [&str; 4] = [
+const BASE_BETAS: [&str; 4] = [
     "claude-code-20250219",
     "oauth-2025-04-20",
     "interleaved-thinking-2025-05-14",
     "fine-grained-tool-streaming-2025-05-14",
 ];
-const ANTHROPIC_VERSION: &str = "2023-06-01";
+use super::api_key::ANTHROPIC_VERSION;
 /// Claude Code's identity headers (CLIProxyAPI's template values).
 const IDENTITY_HEADERS: [(&str, &str); 13] = [
     ("anthropic-version", ANTHROPIC_VERSION),
@@ -54,11 +55,7 @@ const IDENTITY_HEADERS: [(&str, &str); 13] = [
 
 /// The pool account for a Claude auth file.
 pub fn account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAccount {
-    crate::oauth::file_account(file, record, ProviderKind::Claude, &provider.base_url)
-}
-
-fn applies(account: &Account) -> bool {
-    account.oauth_provider() == Some(ProviderId::Claude)
+    file_account(file, record, ProviderKind::Claude, &provider.base_url)
 }
 
 /// Whether the request comes from Claude Code itself.
@@ -69,20 +66,26 @@ fn from_claude_code(req: &RequestHeader) -> bool {
         .is_some_and(|ua| ua.starts_with("claude-cli/"))
 }
 
-/// The upstream query for `account`: `beta=true` added for a Claude OAuth account.
-pub fn query(account: &Account, query: String) -> String {
-    if !applies(account) || query.split('&').any(|p| p == "beta=true") {
-        return query;
+/// `beta=true` in the query; for clients that are not Claude Code, the body cloaked
+/// ([`cloak`]). Claude Code's own body goes unchanged (and unread).
+pub fn shape(account: &Account, draft: &mut Draft<'_>, call: &Call<'_>) {
+    if !draft.query.split('&').any(|p| p == "beta=true") {
+        if !draft.query.is_empty() {
+            draft.query.push('&');
+        }
+        draft.query.push_str("beta=true");
     }
-    if query.is_empty() {
-        "beta=true".into()
-    } else {
-        format!("{query}&beta=true")
+    if from_claude_code(call.client) {
+        return;
+    }
+    let body = draft.body.clone().unwrap_or_else(|| (draft.client_body)());
+    if let Some(out) = cloak(&body, &account.id, call.count_tokens) {
+        draft.body = Some(out);
     }
 }
 
-/// Credential and Claude Code headers (called instead of the `x-api-key` arm).
-pub fn set_headers(req: &mut RequestHeader, token: &str) -> Result<()> {
+/// Credential and Claude Code headers (instead of the API key's `x-api-key`).
+pub fn set_credentials(req: &mut RequestHeader, token: &str) -> Result<()> {
     req.remove_header("x-api-key");
     req.insert_header("authorization", format!("Bearer {token}"))?;
     if !req.headers.contains_key("anthropic-version") {
@@ -126,18 +129,10 @@ fn merge_betas(client: &[String]) -> String {
     out.join(",")
 }
 
-/// The body for a Claude OAuth account: `None` when it goes unchanged (another account, or
-/// Claude Code itself). `client` is the client's request header (before `set_headers`);
-/// `endpoint` the upstream endpoint (`count_tokens` takes no metadata).
-pub fn cloak(
-    body: &[u8],
-    client: &RequestHeader,
-    account: &Account,
-    endpoint: &Endpoint,
-) -> Option<Bytes> {
-    if !applies(account) || from_claude_code(client) {
-        return None;
-    }
+/// The body with Claude Code's identity (`None`: not JSON). `count_tokens`: the body goes to
+/// `count_tokens`, which takes no metadata; `account`: the account id its user id is derived
+/// from.
+fn cloak(body: &[u8], account: &str, count_tokens: bool) -> Option<Bytes> {
     let parsed: Value = serde_json::from_slice(body).ok()?;
     let mut out = body.to_vec();
     if let Some(system) = identity_system(parsed.get("system")) {
@@ -147,8 +142,8 @@ pub fn cloak(
         .get("metadata")
         .and_then(|m| m.get("user_id"))
         .is_some_and(|u| u.as_str().is_some_and(|s| !s.is_empty()));
-    if !has_user_id && !matches!(endpoint, Endpoint::AnthropicCountTokens) {
-        let id = Value::String(user_id(&account.id)).to_string();
+    if !has_user_id && !count_tokens {
+        let id = Value::String(user_id(account)).to_string();
         out = crate::json_path::set(&out, &["metadata".to_owned(), "user_id".to_owned()], &id)?;
     }
     Some(Bytes::from(out))
@@ -181,7 +176,7 @@ fn identity_system(system: Option<&Value>) -> Option<String> {
 
 /// Claude Code's `metadata.user_id`: `user_<64 hex>_account__session_<uuid>`, derived from the
 /// account id so one account always presents the same user and session.
-pub fn user_id(account: &str) -> String {
+fn user_id(account: &str) -> String {
     let user = Sha256::digest(format!("switchyard-user:{account}").as_bytes());
     let session = Sha256::digest(format!("switchyard-session:{account}").as_bytes());
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();

@@ -13,16 +13,15 @@
 //! all sharing the file's token. Every attempt on these accounts goes through the IR (a Gemini
 //! client too): the envelope is added to the encoded Gemini body.
 //!
-//! Contract: accounts are built off the hot path ([`accounts`], from `oauth::load`). Per
-//! attempt: [`Attempt::begin`] in `upstream_peer`, [`request`] and [`headers`] in
-//! `translated_request`, [`on_response_header`] and [`next_host`] in `upstream_response_filter`
-//! (and `fail_to_connect`), [`unwrap_body`] first in `response_body_filter` (synchronous).
+//! Contract: accounts are built off the hot path ([`accounts`]). Per attempt: [`shape`] and
+//! [`set_credentials`] in `upstream_request_filter`, [`response_envelope`] and [`next_host`]
+//! in `upstream_response_filter` (and `fail_to_connect`), [`Rewrap::apply`] first in
+//! `response_body_filter` (synchronous). [`Rewrap`] also wraps the answers of the local Gemini
+//! CLI endpoint (`gemini_cli_endpoint.rs`).
 
-pub mod local;
-
-use crate::accounts::{Account, UpstreamTarget};
-use crate::ctx::Ctx;
-use std::borrow::Cow;
+use super::{Call, Draft};
+use crate::accounts::{CodeAssistSite, Flavor, UpstreamTarget};
+use crate::errors::GatewayError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use switchyard_auth::{AuthRecord, Provider, ProviderId};
@@ -39,28 +38,11 @@ const GEMINI_CLIENT_METADATA: &str =
 /// The Antigravity version the headers claim.
 const ANTIGRAVITY_VERSION: &str = "1.104.0";
 /// Antigravity's hosts, tried in this order when `base-url` is not overridden.
-pub const ANTIGRAVITY_HOSTS: [&str; 3] = [
+const ANTIGRAVITY_HOSTS: [&str; 3] = [
     "https://cloudcode-pa.googleapis.com",
     "https://daily-cloudcode-pa.googleapis.com",
     "https://daily-cloudcode-pa.sandbox.googleapis.com",
 ];
-
-/// Which Code Assist client an account poses as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    GeminiCli,
-    Antigravity,
-}
-
-/// How one Code Assist account's requests are shaped.
-#[derive(Debug, Clone)]
-pub struct Channel {
-    pub flavor: Flavor,
-    /// The Google Cloud project of this pool account (may be empty for Antigravity).
-    pub project: String,
-    /// Hosts in the order they are tried (the first is the account's own `target`).
-    pub hosts: Vec<UpstreamTarget>,
-}
 
 /// The pool accounts of one Gemini CLI or Antigravity auth file (none when it cannot be
 /// served: a Gemini CLI file without `project_id`, or an unusable `base-url`).
@@ -68,7 +50,7 @@ pub fn accounts(
     file: &str,
     record: &AuthRecord,
     provider: &Provider,
-) -> Vec<(ApiKeyAccount, Arc<Channel>)> {
+) -> Vec<(ApiKeyAccount, Arc<CodeAssistSite>)> {
     let flavor = match provider.id {
         ProviderId::Antigravity => Flavor::Antigravity,
         _ => Flavor::GeminiCli,
@@ -126,113 +108,125 @@ pub fn accounts(
                 format!("auth-dir/{file}")
             };
             let mut account =
-                crate::oauth::file_account(file, record, ProviderKind::Gemini, &first);
+                super::oauth::file_account(file, record, ProviderKind::Gemini, &first);
             account.id = id;
-            let channel = Channel {
+            let site = CodeAssistSite {
                 flavor,
                 project,
                 hosts: hosts.clone(),
             };
-            (account, Arc::new(channel))
+            (account, Arc::new(site))
         })
         .collect()
 }
 
-/// The account's Code Assist channel, if it has one.
-pub fn channel(account: &Account) -> Option<&Channel> {
-    account.oauth.as_ref()?.codeassist.as_deref()
-}
-
-/// Whether the account's requests travel in a Code Assist envelope (never passed through).
-pub fn enveloped(account: &Account) -> bool {
-    channel(account).is_some()
-}
-
-/// Code Assist state of a request (one field of `Ctx`).
+/// The state of a response body that travels in an envelope: unwrapped from a Code Assist
+/// account's answer, or wrapped for a local Gemini CLI caller.
 #[derive(Debug, Default)]
-pub struct Attempt {
-    /// The request came to the local `/v1internal:*` endpoint (`local.rs`): for the request.
-    pub local: bool,
-    /// Index into the channel's hosts of the attempt in flight.
-    pub host: usize,
-    /// The host the next attempt (the same account again) uses.
-    next_host: Option<usize>,
-    /// How the attempt's response body is unwrapped (an enveloped account's answer).
-    unwrap: Unwrap,
-    /// How the attempt's answer is wrapped (a local caller's).
-    wrap: Unwrap,
-}
-
-/// Which way [`rewrap`] goes for a whole body.
-#[derive(Debug, Clone, Copy)]
-enum WrapState {
-    Unwrap,
-    Wrap,
-}
-
-#[derive(Debug, Default)]
-enum Unwrap {
+pub enum Rewrap {
     #[default]
     Off,
     /// A whole JSON body, collected until its end.
-    Whole(Vec<u8>),
+    Whole(Direction, Vec<u8>),
     /// An SSE stream, event by event.
     Stream(Box<StreamRewrap>),
 }
 
-impl Attempt {
-    /// A new attempt starts: on the host [`next_host`] chose, else the first.
-    pub fn begin(&mut self) {
-        self.host = self.next_host.take().unwrap_or(0);
-        self.unwrap = Unwrap::Off;
-        self.wrap = Unwrap::Off;
-    }
-}
-
-/// The account as this attempt sees it: its target is the attempt's host.
-pub fn for_host(account: &Account, host: usize) -> Cow<'_, Account> {
-    match channel(account).and_then(|c| c.hosts.get(host)) {
-        Some(t) if host > 0 => {
-            let mut a = account.clone();
-            a.target = t.clone();
-            Cow::Owned(a)
+impl Rewrap {
+    /// The state for a body of this content type going `direction`.
+    pub fn new(direction: Direction, sse: bool) -> Self {
+        if sse {
+            Self::Stream(Box::new(StreamRewrap::new(direction)))
+        } else {
+            Self::Whole(direction, Vec::new())
         }
-        _ => Cow::Borrowed(account),
+    }
+
+    /// Rewrites one chunk in place (a whole body is held back until its end).
+    pub fn apply(&mut self, body: &mut Option<bytes::Bytes>, end_of_stream: bool) {
+        match self {
+            Self::Off => {}
+            Self::Whole(direction, buf) => {
+                if let Some(chunk) = body.take() {
+                    buf.extend_from_slice(&chunk);
+                }
+                *body = Some(match (end_of_stream, direction) {
+                    (false, _) => bytes::Bytes::new(),
+                    (true, Direction::Unwrap) => bytes::Bytes::from(envelope::unwrap_response(buf)),
+                    (true, Direction::Wrap) => bytes::Bytes::from(envelope::wrap_response(buf)),
+                });
+            }
+            Self::Stream(r) => {
+                let mut out = Vec::new();
+                if let Some(chunk) = body.take() {
+                    r.feed(&chunk, &mut out);
+                }
+                if end_of_stream {
+                    r.finish(&mut out);
+                }
+                *body = Some(bytes::Bytes::from(out));
+            }
+        }
     }
 }
 
-/// Path and body of a request: the encoded Gemini `inner` body in the envelope (a count: its
-/// `contents` in Gemini CLI's `countTokens` envelope).
-pub fn request(
-    channel: &Channel,
-    host: usize,
+/// Which Code Assist method an attempt calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Generate,
+    Stream,
+    /// `countTokens`: answered `{"totalTokens": n}`, not wrapped.
+    CountTokens,
+}
+
+/// The encoded Gemini body in the envelope, and the `v1internal` method as the path.
+pub fn shape(
+    site: &CodeAssistSite,
+    draft: &mut Draft<'_>,
+    call: &Call<'_>,
+) -> Result<(), GatewayError> {
+    let method = if call.count_tokens {
+        Method::CountTokens
+    } else if call.stream {
+        Method::Stream
+    } else {
+        Method::Generate
+    };
+    let inner = draft.body.clone().unwrap_or_else(|| (draft.client_body)());
+    let (suffix, query, body) = request(site, call.upstream_model, method, &inner)?;
+    draft.suffix = suffix.into();
+    draft.query = query.into();
+    draft.body = Some(body);
+    Ok(())
+}
+
+/// Path after the host's base, query and body of a request: the encoded Gemini `inner` body
+/// in the envelope (a count: its `contents` in Gemini CLI's `countTokens` envelope).
+fn request(
+    site: &CodeAssistSite,
     model: &str,
-    call: Call,
+    method: Method,
     inner: &[u8],
-) -> Result<(String, bytes::Bytes), String> {
-    let base = channel.hosts.get(host).map_or("", |t| t.base_path.as_str());
-    let path = match call {
-        Call::Stream => format!("{base}/v1internal:streamGenerateContent?alt=sse"),
-        Call::Generate => format!("{base}/v1internal:generateContent"),
-        Call::CountTokens => {
+) -> Result<(&'static str, &'static str, bytes::Bytes), GatewayError> {
+    let (path, query) = match method {
+        Method::Stream => ("/v1internal:streamGenerateContent", "alt=sse"),
+        Method::Generate => ("/v1internal:generateContent", ""),
+        Method::CountTokens => {
             // Gemini CLI's shape: `{"request": {"model": "models/<m>", "contents": [...]}}`
             // (the contents only, as a Gemini `countTokens` body has them).
-            let mut counted: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+            let mut counted = serde_json::Map::new();
             if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_slice(inner) {
                 if let Some(contents) = m.remove("contents") {
                     counted.insert("contents".into(), contents);
                 }
             }
-            let counted = serde_json::to_vec(&counted).map_err(|e| e.to_string())?;
-            let body = envelope::wrap_count_tokens(&counted, model).map_err(|e| e.to_string())?;
-            return Ok((
-                format!("{base}/v1internal:countTokens"),
-                bytes::Bytes::from(body),
-            ));
+            let counted = serde_json::Value::Object(counted).to_string();
+            let body = envelope::wrap_count_tokens(counted.as_bytes(), model)?;
+            return Ok(("/v1internal:countTokens", "", bytes::Bytes::from(body)));
         }
     };
     let (request_id, session_id);
-    let antigravity = match channel.flavor {
+    let antigravity = match site.flavor {
         Flavor::GeminiCli => None,
         Flavor::Antigravity => {
             request_id = format!("agent-{}", unique_hex());
@@ -245,38 +239,23 @@ pub fn request(
     };
     let env = envelope::Envelope {
         model,
-        project: &channel.project,
+        project: &site.project,
         antigravity,
     };
-    let body = envelope::wrap_request(inner, &env).map_err(|e| e.to_string())?;
-    Ok((path, bytes::Bytes::from(body)))
+    let body = envelope::wrap_request(inner, &env)?;
+    Ok((path, query, bytes::Bytes::from(body)))
 }
 
-/// Which Code Assist method an attempt calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
-    Generate,
-    Stream,
-    /// `countTokens`: answered `{"totalTokens": n}`, not wrapped.
-    CountTokens,
-}
-
-/// The client's headers (after `set_credentials`): the `Host` of the attempt's host, the real
-/// client's identity headers, then the auth file's own headers again (they win).
-pub fn headers(
+/// Bearer token and the real client's identity headers.
+pub fn set_credentials(
     req: &mut pingora_http::RequestHeader,
-    account: &Account,
-    host: usize,
+    site: &CodeAssistSite,
+    token: &str,
     model: &str,
 ) -> pingora_error::Result<()> {
-    let Some(channel) = channel(account) else {
-        return Ok(());
-    };
-    if let Some(t) = channel.hosts.get(host) {
-        req.insert_header("host", t.authority.as_str())?;
-    }
-    let (os, arch) = platform();
-    match channel.flavor {
+    req.insert_header("authorization", format!("Bearer {token}"))?;
+    let (os, arch) = super::node_platform();
+    match site.flavor {
         Flavor::GeminiCli => {
             let ua = format!("GeminiCLI/{GEMINI_CLI_VERSION}/{model} ({os}; {arch})");
             req.insert_header("user-agent", ua)?;
@@ -288,25 +267,7 @@ pub fn headers(
             req.insert_header("user-agent", ua)?;
         }
     }
-    for (name, value) in &account.headers {
-        req.insert_header(name.clone(), value.clone())?;
-    }
     Ok(())
-}
-
-/// Node-style platform names, as the real clients report them.
-fn platform() -> (&'static str, &'static str) {
-    let os = match std::env::consts::OS {
-        "windows" => "win32",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "x64",
-        "aarch64" => "arm64",
-        "x86" => "ia32",
-        other => other,
-    };
-    (os, arch)
 }
 
 /// A stable session id for a conversation: a hash of the start of its Gemini body (the system
@@ -328,89 +289,25 @@ fn unique_hex() -> String {
     format!("{:016x}{n:08x}", now ^ 0x5bd1_e995_u64.rotate_left(29))
 }
 
-/// The upstream answered: how its body is unwrapped (enveloped attempts only).
-pub fn on_response_header(resp: &pingora_http::ResponseHeader, ctx: &mut Ctx) {
-    let Some(c) = ctx.candidate() else { return };
-    if !enveloped(&ctx.rt.accounts[c.account]) {
-        return;
-    }
+/// The upstream answered: its body is unwrapped, as a stream or whole.
+pub fn response_envelope(resp: &pingora_http::ResponseHeader) -> Rewrap {
     let sse = resp
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    ctx.codeassist.unwrap = if sse {
-        Unwrap::Stream(Box::new(StreamRewrap::new(Direction::Unwrap)))
-    } else {
-        Unwrap::Whole(Vec::new())
-    };
+    Rewrap::new(Direction::Unwrap, sse)
 }
 
-/// Takes the Code Assist envelope off a response chunk, before anything else reads it.
-pub fn unwrap_body(body: &mut Option<bytes::Bytes>, end_of_stream: bool, ctx: &mut Ctx) {
-    rewrap(
-        &mut ctx.codeassist.unwrap,
-        WrapState::Unwrap,
-        body,
-        end_of_stream,
-    );
-}
-
-fn rewrap(
-    state: &mut Unwrap,
-    way: WrapState,
-    body: &mut Option<bytes::Bytes>,
-    end_of_stream: bool,
-) {
-    match state {
-        Unwrap::Off => {}
-        Unwrap::Whole(buf) => {
-            if let Some(chunk) = body.take() {
-                buf.extend_from_slice(&chunk);
-            }
-            *body = Some(match (end_of_stream, way) {
-                (false, _) => bytes::Bytes::new(),
-                (true, WrapState::Unwrap) => bytes::Bytes::from(envelope::unwrap_response(buf)),
-                (true, WrapState::Wrap) => bytes::Bytes::from(envelope::wrap_response(buf)),
-            });
-        }
-        Unwrap::Stream(r) => {
-            let mut out = Vec::new();
-            if let Some(chunk) = body.take() {
-                r.feed(&chunk, &mut out);
-            }
-            if end_of_stream {
-                r.finish(&mut out);
-            }
-            *body = Some(bytes::Bytes::from(out));
-        }
-    }
-}
-
-/// An attempt on a host failed (`status`: its answer; `None`: no connection). When the account
-/// has another host and the client has seen nothing, the same account goes next, on that host,
-/// and true is returned. Antigravity fails over between hosts on 429, 5xx and transport errors
+/// An attempt on `host` failed (`status`: its answer; `None`: no connection): the next host,
+/// if the site has one. Antigravity fails over between hosts on 429, 5xx and transport errors
 /// (CLIProxyAPI's `antigravity_executor`), before the account itself counts as failed.
-pub fn next_host(status: Option<u16>, ctx: &mut Ctx) -> bool {
-    if status.is_some_and(|s| s != 429 && s < 500) || !ctx.downstream.can_fail_over() {
-        return false;
+pub fn next_host(site: &CodeAssistSite, status: Option<u16>, host: usize) -> Option<usize> {
+    if status.is_some_and(|s| s != 429 && s < 500) {
+        return None;
     }
-    let (Some(i), Some(candidate)) = (ctx.current, ctx.candidate().cloned()) else {
-        return false;
-    };
-    let hosts = channel(&ctx.rt.accounts[candidate.account]).map_or(0, |c| c.hosts.len());
-    let next = ctx.codeassist.host + 1;
-    if next >= hosts {
-        return false;
-    }
-    tracing::info!(
-        account = %ctx.rt.accounts[candidate.account].id,
-        host = next,
-        "Code Assist host failed ({status:?}); trying the next host"
-    );
-    ctx.candidates.insert(i + 1, candidate);
-    ctx.codeassist.next_host = Some(next);
-    true
+    let next = host + 1;
+    (next < site.hosts.len()).then_some(next)
 }
 
 #[cfg(test)]
@@ -456,6 +353,22 @@ mod tests {
     }
 
     #[test]
+    fn next_host_on_quota_server_errors_and_transport_only() {
+        let site = |n: usize| CodeAssistSite {
+            flavor: Flavor::Antigravity,
+            project: String::new(),
+            hosts: (0..n)
+                .map(|i| UpstreamTarget::parse(&format!("http://127.0.0.1:{}", 9 + i)).unwrap())
+                .collect(),
+        };
+        assert_eq!(next_host(&site(3), Some(429), 0), Some(1));
+        assert_eq!(next_host(&site(3), None, 1), Some(2));
+        assert_eq!(next_host(&site(3), Some(503), 2), None);
+        assert_eq!(next_host(&site(3), Some(400), 0), None);
+        assert_eq!(next_host(&site(1), Some(500), 0), None);
+    }
+
+    #[test]
     fn antigravity_hosts_default_and_override() {
         let r = record(json!({"type": "antigravity", "access_token": "t"}));
         let p = Provider::builtin(ProviderId::Antigravity);
@@ -481,24 +394,28 @@ mod tests {
 
     #[test]
     fn request_paths_and_envelopes() {
-        let channel = Channel {
+        let channel = CodeAssistSite {
             flavor: Flavor::GeminiCli,
             project: "p".into(),
             hosts: vec![UpstreamTarget::parse("http://127.0.0.1:9/base").unwrap()],
         };
-        let (path, body) = request(&channel, 0, "m", Call::Stream, br#"{"contents":[]}"#).unwrap();
-        assert_eq!(path, "/base/v1internal:streamGenerateContent?alt=sse");
+        let (path, query, body) =
+            request(&channel, "m", Method::Stream, br#"{"contents":[]}"#).unwrap();
+        assert_eq!(
+            (path, query),
+            ("/v1internal:streamGenerateContent", "alt=sse")
+        );
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             v,
             json!({"model": "m", "project": "p", "request": {"contents": []}})
         );
-        let (path, _) = request(&channel, 0, "m", Call::Generate, b"{}").unwrap();
-        assert_eq!(path, "/base/v1internal:generateContent");
+        let (path, query, _) = request(&channel, "m", Method::Generate, b"{}").unwrap();
+        assert_eq!((path, query), ("/v1internal:generateContent", ""));
         let inner =
             br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":{}}"#;
-        let (path, body) = request(&channel, 0, "m", Call::CountTokens, inner).unwrap();
-        assert_eq!(path, "/base/v1internal:countTokens");
+        let (path, _, body) = request(&channel, "m", Method::CountTokens, inner).unwrap();
+        assert_eq!(path, "/v1internal:countTokens");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             v,
@@ -506,12 +423,12 @@ mod tests {
                                "contents": [{"role": "user", "parts": [{"text": "hi"}]}]}})
         );
 
-        let ag = Channel {
+        let ag = CodeAssistSite {
             flavor: Flavor::Antigravity,
             ..channel
         };
-        let (_, a) = request(&ag, 0, "m", Call::Generate, br#"{"contents":[1]}"#).unwrap();
-        let (_, b) = request(&ag, 0, "m", Call::Generate, br#"{"contents":[1]}"#).unwrap();
+        let (_, _, a) = request(&ag, "m", Method::Generate, br#"{"contents":[1]}"#).unwrap();
+        let (_, _, b) = request(&ag, "m", Method::Generate, br#"{"contents":[1]}"#).unwrap();
         let (a, b): (serde_json::Value, serde_json::Value) = (
             serde_json::from_slice(&a).unwrap(),
             serde_json::from_slice(&b).unwrap(),

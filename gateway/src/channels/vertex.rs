@@ -5,10 +5,11 @@
 //! grant (`switchyard_auth::service_account`) and is cached there until it expires.
 //!
 //! The account's base URL carries everything up to `/publishers/google`
-//! (`oauth-overrides.vertex.base-url` replaces only the origin), so [`suffix`] turns Gemini's
+//! (`oauth-overrides.vertex.base-url` replaces only the origin), so [`shape`] turns Gemini's
 //! `/v1beta/models/` into `/models/`. Pure; no I/O.
 
-use crate::accounts::Account;
+use super::oauth::file_account;
+use super::Draft;
 use pingora_error::Result;
 use pingora_http::RequestHeader;
 use switchyard_auth::{AuthRecord, Provider, ProviderId};
@@ -37,25 +38,18 @@ pub fn account(file: &str, record: &AuthRecord, provider: &Provider) -> ApiKeyAc
         format!("https://{location}-aiplatform.googleapis.com")
     };
     let base = format!("{origin}/v1/projects/{project}/locations/{location}/publishers/google");
-    crate::oauth::file_account(file, record, ProviderKind::Gemini, &base)
+    file_account(file, record, ProviderKind::Gemini, &base)
 }
 
-fn applies(account: &Account) -> bool {
-    account.oauth_provider() == Some(ProviderId::Vertex)
-}
-
-/// The path after the base for `account`: Gemini's `/v1beta/models/...` as Vertex's
-/// `/models/...`; other accounts keep `suffix`.
-pub fn suffix<'a>(account: &Account, suffix: &'a str) -> std::borrow::Cow<'a, str> {
-    match suffix.strip_prefix(GEMINI_MODELS) {
-        Some(rest) if applies(account) => format!("/models/{rest}").into(),
-        _ => suffix.into(),
+/// Gemini's `/v1beta/models/...` as Vertex's `/models/...`.
+pub fn shape(draft: &mut Draft<'_>) {
+    if let Some(rest) = draft.suffix.strip_prefix(GEMINI_MODELS) {
+        draft.suffix = format!("/models/{rest}");
     }
 }
 
 /// `Authorization: Bearer <token>` (instead of `x-goog-api-key`).
-pub fn set_headers(req: &mut RequestHeader, token: &str) -> Result<()> {
+pub fn set_credentials(req: &mut RequestHeader, token: &str) -> Result<()> {
     req.remove_header("x-goog-api-key");
-    req.insert_header("authorization", format!("Bearer {token}"))?;
-    Ok(())
+    req.insert_header("authorization", format!("Bearer {token}"))
 }

@@ -1,4 +1,4 @@
-//! Stream bootstrap: a streaming attempt's output is held back until its upstream shows the
+//! Stream hold ("bootstrap" in the docs): a streaming attempt's output is held back until its upstream shows the
 //! first content event, so a failure before that (an in-band error event after a 200, or a
 //! stream that ends empty) moves the request to the next account without the client seeing
 //! anything of the failed attempt. Runs in `response_body_filter`; synchronous, O(chunk).
@@ -30,10 +30,10 @@ impl Downstream {
     }
 }
 
-/// Per-attempt bootstrap state. Only the probe lives here: the attempt's output itself (the
+/// Per-attempt hold state. Only the probe lives here: the attempt's output itself (the
 /// response header and body tasks) is held by `hold_response_tasks` while this is `Holding`.
 #[derive(Default)]
-pub enum Bootstrap {
+pub enum StreamHold {
     /// Output goes straight to the client.
     #[default]
     Off,
@@ -41,7 +41,7 @@ pub enum Bootstrap {
     Holding(Box<StreamProbe>),
 }
 
-impl std::fmt::Debug for Bootstrap {
+impl std::fmt::Debug for StreamHold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Off => f.write_str("Off"),
@@ -61,7 +61,7 @@ pub enum Step {
     FailOver(ir::StreamError),
 }
 
-impl Bootstrap {
+impl StreamHold {
     /// Start holding a stream from an upstream speaking `upstream`.
     pub fn hold(upstream: Protocol) -> Self {
         Self::Holding(Box::new(StreamProbe::new(upstream)))
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn preamble_is_held_then_released_with_the_first_content() {
-        let mut b = Bootstrap::hold(Protocol::Anthropic);
+        let mut b = StreamHold::hold(Protocol::Anthropic);
         assert_eq!(b.step(START.as_bytes(), false, || true), Step::Hold);
         assert_eq!(b.step(TEXT.as_bytes(), false, || true), Step::Release);
         // Off now: everything passes.
@@ -119,14 +119,14 @@ mod tests {
 
     #[test]
     fn an_error_before_content_fails_over_only_when_an_account_is_left() {
-        let mut b = Bootstrap::hold(Protocol::Anthropic);
+        let mut b = StreamHold::hold(Protocol::Anthropic);
         b.step(START.as_bytes(), false, || true);
         let Step::FailOver(e) = b.step(OVERLOAD.as_bytes(), false, || true) else {
             panic!("expected failover");
         };
         assert_eq!(error_status(&e), 529);
 
-        let mut last = Bootstrap::hold(Protocol::Anthropic);
+        let mut last = StreamHold::hold(Protocol::Anthropic);
         assert_eq!(last.step(START.as_bytes(), false, || false), Step::Hold);
         assert_eq!(
             last.step(OVERLOAD.as_bytes(), false, || false),

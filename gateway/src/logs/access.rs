@@ -1,0 +1,310 @@
+//! The access record: one per request, built by the `logging` phase and formatted on the log
+//! writer thread (never on the worker that served the request) as a text line in
+//! tracing-subscriber's layout or as a JSON line. Pure; no I/O.
+//!
+//! Field names are stable. Text keeps the first access line's fields in their order
+//! (`method path status model stream body_bytes attempts error cause ms`) and adds the new
+//! ones after them; JSON uses the same names, with `attempts` as an array and `tokens` as an
+//! object (or `null`).
+
+use super::clock::Utc;
+use super::json::{JsonLine, Num};
+use super::redact;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+/// The target of access lines, also what `RUST_LOG` filters them by.
+pub(super) const ACCESS_TARGET: &str = "switchyard::access";
+
+/// One request, as the `logging` phase saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccessRecord {
+    pub request_id: String,
+    /// A hash of the client key (the key set's id for it), never the key.
+    pub client_key_id: String,
+    /// `openai-chat`, `anthropic`, `gemini`, `openai-responses`, ...
+    pub client_protocol: &'static str,
+    pub method: String,
+    /// The path without its query (a query is redacted anyway).
+    pub path: String,
+    /// The model the client asked for (`model=` in the text line).
+    pub model_asked: String,
+    /// The model sent upstream (after aliases).
+    pub model_sent: String,
+    /// The id of the account that answered (the last attempt's), empty if none did.
+    pub account: String,
+    pub attempts: Vec<AttemptLog>,
+    pub tokens: Option<Tokens>,
+    /// Time to the first response byte, when there was one.
+    pub ttfb_ms: Option<f64>,
+    pub duration_ms: f64,
+    /// Request body bytes (`body_bytes=`).
+    pub bytes_in: u64,
+    /// Response body bytes sent to the client.
+    pub bytes_out: u64,
+    /// The status sent to the client (0: none was).
+    pub status: u16,
+    /// The gateway's error label (`ErrorKind::label`), empty on success.
+    pub error: &'static str,
+    /// Pingora's error for the request, as text; empty when there was none.
+    pub cause: String,
+    pub stream: bool,
+}
+
+/// One upstream attempt: the account, its status, or why there was none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptLog {
+    pub account: String,
+    pub status: u16,
+    /// A failure label when the attempt got no status (connect, timeout, ...).
+    pub cause: Option<&'static str>,
+}
+
+/// Token usage as reported upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    pub cached: u64,
+    pub reasoning: u64,
+}
+
+/// `acct=200,acct2=connect`, the `attempts=` of the text line.
+fn attempts_text(attempts: &[AttemptLog]) -> String {
+    let mut out = String::new();
+    for (i, a) in attempts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match a.cause {
+            Some(cause) => {
+                let _ = write!(out, "{}={cause}", a.account);
+            }
+            None => {
+                let _ = write!(out, "{}={}", a.account, a.status);
+            }
+        }
+    }
+    out
+}
+
+fn tenth(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
+}
+
+/// The text line, as tracing-subscriber's fmt layer would print the event (`str` fields
+/// quoted with `Debug`, displayed fields bare), with the level coloured when `ansi`.
+pub(super) fn text_line(rec: &AccessRecord, at: SystemTime, ansi: bool) -> String {
+    let mut l = String::with_capacity(256);
+    let ts = Utc::from(at).rfc3339_micros();
+    if ansi {
+        let _ = write!(
+            l,
+            "\x1b[2m{ts}\x1b[0m \x1b[32m INFO\x1b[0m \x1b[2m{ACCESS_TARGET}\x1b[0m\x1b[2m:\x1b[0m "
+        );
+    } else {
+        let _ = write!(l, "{ts}  INFO {ACCESS_TARGET}: ");
+    }
+    let f = Fields::of(rec);
+    let _ = write!(l, "method={} path=", f.method);
+    quoted(&mut l, &f.path);
+    let _ = write!(l, " status={} model=", rec.status);
+    quoted(&mut l, &f.model_asked);
+    let _ = write!(
+        l,
+        " stream={} body_bytes={} attempts={} error=",
+        rec.stream,
+        rec.bytes_in,
+        attempts_text(&rec.attempts)
+    );
+    quoted(&mut l, rec.error);
+    let _ = write!(l, " cause={} ms=", f.cause);
+    tenths(&mut l, rec.duration_ms);
+    for (name, value) in [
+        (" request_id=", &*f.request_id),
+        (" client_key_id=", &rec.client_key_id),
+        (" client_protocol=", rec.client_protocol),
+        (" model_sent=", &f.model_sent),
+        (" account=", &rec.account),
+    ] {
+        l.push_str(name);
+        quoted(&mut l, value);
+    }
+    let _ = write!(l, " bytes_out={}", rec.bytes_out);
+    if let Some(ttfb) = rec.ttfb_ms {
+        l.push_str(" ttfb_ms=");
+        tenths(&mut l, ttfb);
+    }
+    if let Some(t) = rec.tokens {
+        let _ = write!(
+            l,
+            " input_tokens={} output_tokens={} cached_tokens={} reasoning_tokens={}",
+            t.input, t.output, t.cached, t.reasoning
+        );
+    }
+    l.push('\n');
+    l
+}
+
+/// `s` as `{:?}` prints it (quoted, escaped), without the formatter for the common case of
+/// nothing to escape.
+fn quoted(l: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        l.push('"');
+        l.push_str(s);
+        l.push('"');
+    } else {
+        let _ = write!(l, "{s:?}");
+    }
+}
+
+/// `ms` with one decimal, as `{:.1}` prints it (without the float formatter, for
+/// non-negative values under 2^53 tenths; others go through it).
+fn tenths(l: &mut String, ms: f64) {
+    let t = (ms * 10.0).round();
+    if (0.0..9.0e15).contains(&t) {
+        let t = t as u64;
+        let _ = write!(l, "{}.{}", t / 10, t % 10);
+    } else {
+        let _ = write!(l, "{ms:.1}");
+    }
+}
+
+/// The JSON line: `ts level target msg` then the record's fields.
+pub(super) fn json_line(rec: &AccessRecord, at: SystemTime) -> String {
+    let f = Fields::of(rec);
+    let mut j = JsonLine::start(at, "INFO", ACCESS_TARGET, "");
+    j.str("method", &f.method);
+    j.str("path", &f.path);
+    j.num("status", Num::U(u64::from(rec.status)));
+    j.str("model", &f.model_asked);
+    j.bool("stream", rec.stream);
+    j.num("body_bytes", Num::U(rec.bytes_in));
+    j.value("attempts", &rec.attempts);
+    j.str("error", rec.error);
+    j.str("cause", &f.cause);
+    j.num("ms", Num::F(tenth(rec.duration_ms)));
+    j.str("request_id", &f.request_id);
+    j.str("client_key_id", &rec.client_key_id);
+    j.str("client_protocol", rec.client_protocol);
+    j.str("model_sent", &f.model_sent);
+    j.str("account", &rec.account);
+    j.num("bytes_out", Num::U(rec.bytes_out));
+    j.value("ttfb_ms", &rec.ttfb_ms.map(tenth));
+    j.value("tokens", &rec.tokens);
+    j.finish()
+}
+
+/// The record's fields that carry text from outside (the client's method, path, model and
+/// request id, an upstream's error), redacted. The other fields are the gateway's own (labels,
+/// account ids, key hashes, numbers) and never hold a secret, so the line as a whole is not
+/// scanned again.
+struct Fields<'a> {
+    method: Cow<'a, str>,
+    path: Cow<'a, str>,
+    model_asked: Cow<'a, str>,
+    model_sent: Cow<'a, str>,
+    request_id: Cow<'a, str>,
+    cause: Cow<'a, str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(rec: &'a AccessRecord) -> Self {
+        Fields {
+            method: redact::text(&rec.method),
+            // The path has no query (`AccessRecord::path`), but a client chose it.
+            path: redact::text(&rec.path),
+            model_asked: redact::text(&rec.model_asked),
+            model_sent: redact::text(&rec.model_sent),
+            request_id: redact::text(&rec.request_id),
+            cause: redact::text(&rec.cause),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> AccessRecord {
+        AccessRecord {
+            request_id: "req-1".into(),
+            client_key_id: "k1a2b3".into(),
+            client_protocol: "openai-chat",
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            model_asked: "gpt-4o-mini".into(),
+            model_sent: "gpt-4o-mini-2024".into(),
+            account: "openai-compatibility[0].api-key-entries[0]".into(),
+            attempts: vec![
+                AttemptLog {
+                    account: "claude-api-key[0]".into(),
+                    status: 0,
+                    cause: Some("connect"),
+                },
+                AttemptLog {
+                    account: "openai-compatibility[0].api-key-entries[0]".into(),
+                    status: 200,
+                    cause: None,
+                },
+            ],
+            tokens: Some(Tokens {
+                input: 10,
+                output: 5,
+                cached: 2,
+                reasoning: 1,
+            }),
+            ttfb_ms: Some(3.21),
+            duration_ms: 12.345,
+            bytes_in: 99,
+            bytes_out: 512,
+            status: 200,
+            error: "",
+            cause: String::new(),
+            stream: true,
+        }
+    }
+
+    #[test]
+    fn text_line_keeps_the_first_fields_in_order() {
+        let line = text_line(&sample(), SystemTime::UNIX_EPOCH, false);
+        assert_eq!(
+            line,
+            "1970-01-01T00:00:00.000000Z  INFO switchyard::access: method=POST \
+             path=\"/v1/chat/completions\" status=200 model=\"gpt-4o-mini\" stream=true \
+             body_bytes=99 attempts=claude-api-key[0]=connect,openai-compatibility[0].api-key-entries[0]=200 \
+             error=\"\" cause= ms=12.3 request_id=\"req-1\" client_key_id=\"k1a2b3\" \
+             client_protocol=\"openai-chat\" model_sent=\"gpt-4o-mini-2024\" \
+             account=\"openai-compatibility[0].api-key-entries[0]\" bytes_out=512 ttfb_ms=3.2 \
+             input_tokens=10 output_tokens=5 cached_tokens=2 reasoning_tokens=1\n"
+        );
+    }
+
+    #[test]
+    fn json_line_parses_back_with_fixed_names() {
+        let line = json_line(&sample(), SystemTime::UNIX_EPOCH);
+        assert!(line.ends_with('\n') && !line.trim_end().contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(v["ts"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["target"], "switchyard::access");
+        assert_eq!(v["msg"], "");
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["ms"], 12.3);
+        assert_eq!(v["ttfb_ms"], 3.2);
+        assert_eq!(v["model"], "gpt-4o-mini");
+        assert_eq!(v["attempts"][0]["cause"], "connect");
+        assert_eq!(v["attempts"][1]["status"], 200);
+        assert_eq!(v["tokens"]["cached"], 2);
+        let keys: Vec<&str> = line
+            .split("\":")
+            .filter_map(|s| s.rsplit("\"").next())
+            .take(4)
+            .collect();
+        assert_eq!(keys, ["ts", "level", "target", "msg"]);
+    }
+}
