@@ -131,7 +131,7 @@ class Mock:
 
 
 class Gateway:
-    def __init__(self, exe, name, mocks, outdir, env=None):
+    def __init__(self, exe, name, mocks, outdir, env=None, extra=()):
         self.name = name
         self.port = free_port()
         self.cfg = outdir / f"gateway-{name}.yaml"
@@ -158,6 +158,7 @@ class Gateway:
                 f"    base-url: http://127.0.0.1:{plain.port}",
                 f"    models: [{{name: {TRANSLATED_MODEL}}}]",
             ]
+        lines += list(extra)
         self.cfg.write_text("\n".join(lines) + "\n")
         self.logpath = outdir / f"gateway-{name}.log"
         self.out = open(self.logpath, "wb")
@@ -655,7 +656,8 @@ def ratio(a, b):
 def report(R, args):
     out = []
     w = out.append
-    names = [g for g in ("system", "mimalloc") if g in R["gateways"]]
+    names = list(R["gateways"])
+    vs = f"{names[-1]}/{names[0]}"
     w(f"### Switchyard load benchmark, {R['started']} ({R['host']['cores']} cores, "
       f"gateway workers: 1, wrk -t{args.wrk_threads} -c{args.conns} -d{args.duration}s)\n")
     la = R["loadavg"]
@@ -666,7 +668,7 @@ def report(R, args):
 
     w("**1. Gateway CPU per request** (utime+stime from /proc, fixed count; passthrough OpenAI chat, "
       f"{R['body_bytes']} B body)\n")
-    w("| case | " + " | ".join(names) + " | mimalloc/system | target |")
+    w("| case | " + " | ".join(names) + f" | {vs} | target |")
     w("|---|" + "---|" * (len(names) + 2))
     for case in ("nonstream", "stream"):
         vals = [R["gateways"][g]["cpu"][case]["cpu_us_per_req"] for g in names]
@@ -722,7 +724,7 @@ def report(R, args):
 
     w(f"\n**4. RSS idle and per open stream** (fresh gateway, {args.streams} concurrent streams held open; "
       "mock --chunk-delay-ms 1000, ~20 s per stream)\n")
-    w("| | " + " | ".join(names) + " | mimalloc/system | target |")
+    w("| | " + " | ".join(names) + f" | {vs} | target |")
     w("|---|" + "---|" * (len(names) + 2))
     H = [R["gateways"][g]["hold"] for g in names]
 
@@ -758,6 +760,9 @@ def main():
     ap.add_argument("--gateway", required=True, help="switchyard binary, system allocator")
     ap.add_argument("--gateway-mimalloc", help="switchyard binary built with the mimalloc feature")
     ap.add_argument("--mock", required=True, help="switchyard-mock binary")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=BINARY",
+                    help="another switchyard binary run side by side in every phase, e.g. "
+                         "base=../old/target/release/switchyard (the last one is the ratio column's numerator)")
     ap.add_argument("--out", default="target/bench", help="results directory")
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -783,6 +788,11 @@ def main():
     binaries = {"system": args.gateway}
     if args.gateway_mimalloc:
         binaries["mimalloc"] = args.gateway_mimalloc
+    for spec in args.compare:
+        name, _, exe = spec.partition("=")
+        if not exe or name in binaries:
+            ap.error(f"--compare wants a new NAME=BINARY, got {spec!r}")
+        binaries[name] = exe
 
     R = {
         "started": started.isoformat(timespec="seconds"),

@@ -8,7 +8,9 @@
 #   benches/load/run.sh --duration 5    # extra flags go to bench.py (see bench.py --help)
 #
 # Respects CARGO_TARGET_DIR (default: target). The mimalloc binary goes to $CARGO_TARGET_DIR/mimalloc.
-# SKIP_BUILD=1 uses existing binaries.
+# SKIP_BUILD=1 uses existing binaries; NO_MIMALLOC=1 leaves the mimalloc binary out.
+# Old and new side by side (STYLE 21): build the old commit in a `git worktree`, then
+#   benches/load/run.sh --compare base=../old/target/release/switchyard
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -30,11 +32,15 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   ./scripts/bootstrap.sh
   echo "bench: building release binaries into $tdir (system allocator) and $tdir/mimalloc" >&2
   CARGO_TARGET_DIR="$tdir" cargo build --release --locked -p switchyard-gateway -p switchyard-mock
-  cargo build --release --locked -p switchyard-gateway --features switchyard-gateway/mimalloc \
-    --target-dir "$tdir/mimalloc"
+  if [ "${NO_MIMALLOC:-0}" != 1 ]; then
+    cargo build --release --locked -p switchyard-gateway --features switchyard-gateway/mimalloc \
+      --target-dir "$tdir/mimalloc"
+  fi
   echo "bench: build took $(( $(date +%s) - build_start )) s" >&2
 fi
-for b in "$tdir/release/switchyard" "$tdir/release/switchyard-mock" "$tdir/mimalloc/release/switchyard"; do
+mimalloc=()
+[ "${NO_MIMALLOC:-0}" = 1 ] || mimalloc=(--gateway-mimalloc "$tdir/mimalloc/release/switchyard")
+for b in "$tdir/release/switchyard" "$tdir/release/switchyard-mock" ${mimalloc[1]:+"${mimalloc[1]}"}; do
   [ -x "$b" ] || { echo "bench: missing $b" >&2; exit 1; }
 done
 
@@ -46,7 +52,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 start=$(date +%s)
 "$py" benches/load/bench.py \
   --gateway "$tdir/release/switchyard" \
-  --gateway-mimalloc "$tdir/mimalloc/release/switchyard" \
+  ${mimalloc[0]:+"${mimalloc[@]}"} \
   --mock "$tdir/release/switchyard-mock" \
   --out "$root/target/bench" "$@"
 echo "bench: total $(( $(date +%s) - start )) s after the build" >&2
