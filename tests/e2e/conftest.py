@@ -287,10 +287,11 @@ class MockUpstream:
         post_json(f"{self.url}/_mock/reset", {})
 
 
-def _start_mock(log_dir: Path) -> MockUpstream:
+def _start_mock(log_dir: Path, args: Iterable[str] = ()) -> MockUpstream:
+    """Starts a mock; ``args`` are extra flags (``--chunk-delay-ms 50`` for a slow stream)."""
     binary = repo_path("SWITCHYARD_MOCK_BIN", "target/debug/switchyard-mock")
-    proc = start_proc("switchyard-mock", [str(binary), "--listen", "127.0.0.1:0"], log_dir,
-                      stdout_pipe=True)
+    proc = start_proc("switchyard-mock", [str(binary), "--listen", "127.0.0.1:0", *args],
+                      log_dir, stdout_pipe=True)
     found: dict[str, str] = {}
     ready = threading.Event()
     stdout_log = log_dir / "switchyard-mock.stdout"
@@ -330,6 +331,23 @@ def mock_upstream(request, mock_server: MockUpstream) -> MockUpstream:
     mock_server.reset()
     _register_log(request, mock_server.proc)
     return mock_server
+
+
+@pytest.fixture
+def slow_mock(request, tmp_path):
+    """Factory: ``slow_mock("--chunk-delay-ms", "40")`` starts a mock of this test's own with
+    those flags (stopped at teardown)."""
+    started: list[MockUpstream] = []
+
+    def make(*args: str) -> MockUpstream:
+        mock = _start_mock(tmp_path / f"mock{len(started)}", args)
+        started.append(mock)
+        _register_log(request, mock.proc)
+        return mock
+
+    yield make
+    for m in started:
+        m.proc.stop()
 
 
 # --------------------------------------------------------------------------- aimock
@@ -494,6 +512,13 @@ class Gateway:
 
     def log_text(self) -> str:
         return self.proc.log_text()
+
+    def wait_log(self, text: str, timeout: float = 5.0) -> str:
+        """The log once it holds ``text``. Log lines reach the file a few milliseconds after
+        the response (the access line is written in the logging phase, and the writer takes
+        lines in batches), so a test that reads the log right after a request polls."""
+        return wait_until(lambda: text in (t := self.proc.log_text(limit=1 << 30)) and t,
+                          timeout, f"{text!r} in the gateway log", self.proc)
 
 
 def _config_port(text: str) -> int:

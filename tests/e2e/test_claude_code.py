@@ -13,47 +13,15 @@ printed text is compared exactly.
 
 from __future__ import annotations
 
-import os
-import subprocess
-
+from cli_helpers import check_exit_and_stdout, run_claude
 from conftest import (
     ACCT_CLAUDE,
-    CLAUDE_BIN,
     CLIENT_KEY,
     MODEL_CLAUDE,
     _show,
     assert_no_client_key,
-    need_tool,
     standard_config,
 )
-
-QUIET = {
-    "DISABLE_TELEMETRY": "1",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-    "DISABLE_AUTOUPDATER": "1",
-    "DISABLE_ERROR_REPORTING": "1",
-    "CLAUDE_CODE_MAX_RETRIES": "0",
-    # Without it a malformed stream is silently retried as a non-streaming request.
-    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK": "1",
-}
-
-
-def run_claude(base_url: str, key: str, prompt: str, home, timeout: float = 90):
-    need_tool(CLAUDE_BIN)
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": key,
-        **QUIET,
-    }
-    return subprocess.run(
-        [str(CLAUDE_BIN), "-p", prompt, "--model", MODEL_CLAUDE],
-        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
 
 
 def test_claude_code_direct_to_mock(mock_upstream, tmp_path):
@@ -61,8 +29,7 @@ def test_claude_code_direct_to_mock(mock_upstream, tmp_path):
     text = "Claude Code straight to the mock"
     p = run_claude(mock_upstream.url, ACCT_CLAUDE, f"Reply with exactly this. MOCK_REPLY[{text}]",
                    tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n"
+    check_exit_and_stdout(p, text)
     j = mock_upstream.journal()
     got = [(e["method"], e["path"], e["query"], e["account"], e["outcome"]) for e in j]
     assert got == [
@@ -77,8 +44,7 @@ def test_claude_code_through_gateway(gateway, mock_upstream, tmp_path):
     gw = gateway(standard_config(mock_upstream.url))
     text = "Claude Code says hi through switchyard: résumé ✓"
     p = run_claude(gw.url, CLIENT_KEY, f"Reply with exactly this. MOCK_REPLY[{text}]", tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     # HEAD / is for the gateway to answer; only the one messages call goes upstream.

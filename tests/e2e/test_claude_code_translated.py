@@ -26,17 +26,15 @@ The Bash tool is allowed non-interactively with ``--allowedTools Bash``
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
+from cli_helpers import check_exit_and_stdout, run_claude
 from conftest import (
     ACCT_CLAUDE,
     ACCT_CODEX,
     ACCT_GEMINI,
     ACCT_OAI,
-    CLAUDE_BIN,
     CLIENT_KEY,
     MODEL_CLAUDE,
     MODEL_CODEX,
@@ -46,40 +44,10 @@ from conftest import (
     _show,
     assert_no_client_key,
     gateway_config,
-    need_tool,
 )
-
-QUIET = {
-    "DISABLE_TELEMETRY": "1",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-    "DISABLE_AUTOUPDATER": "1",
-    "DISABLE_ERROR_REPORTING": "1",
-    "CLAUDE_CODE_MAX_RETRIES": "0",
-    # Without it a malformed stream is silently retried as a non-streaming request.
-    "CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK": "1",
-}
 
 TOOL_ARGS = {"command": "echo switchyard-$((6*7))", "description": "print"}
 TOOL_MARKER = "MOCK_TOOL[Bash|" + json.dumps(TOOL_ARGS, separators=(",", ":")) + "]"
-
-
-def run_claude(base_url: str, prompt: str, home, extra_args: tuple[str, ...] = (),
-               timeout: float = 120):
-    need_tool(CLAUDE_BIN)
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": CLIENT_KEY,
-        **QUIET,
-    }
-    return subprocess.run(
-        [str(CLAUDE_BIN), "-p", prompt, "--model", MODEL_CLAUDE, *extra_args],
-        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
 
 
 # id: (gateway config builder, account, upstream path, query parameter, upstream model).
@@ -124,9 +92,9 @@ def check_call(j: list[dict], e: dict, upstream: str) -> None:
 def test_claude_code_text_translated(upstream, gateway, mock_upstream, tmp_path):
     gw = gateway(UPSTREAMS[upstream][0](mock_upstream.url))
     text = f"Claude Code via {upstream}: résumé ✓"
-    p = run_claude(gw.url, f"Reply with exactly this. MOCK_REPLY[{text}]", tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    p = run_claude(gw.url, CLIENT_KEY, f"Reply with exactly this. MOCK_REPLY[{text}]",
+                   tmp_path / "home", timeout=120)
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     assert len(j) == 1, f"expected one upstream call:\n{_show(j)}"
@@ -138,8 +106,8 @@ def test_claude_code_text_translated(upstream, gateway, mock_upstream, tmp_path)
 @pytest.mark.parametrize("upstream", list(UPSTREAMS))
 def test_claude_code_tool_round_trip_translated(upstream, gateway, mock_upstream, tmp_path):
     gw = gateway(UPSTREAMS[upstream][0](mock_upstream.url))
-    p = run_claude(gw.url, f"Run the command I give you. {TOOL_MARKER}", tmp_path / "home",
-                   ("--allowedTools", "Bash"))
+    p = run_claude(gw.url, CLIENT_KEY, f"Run the command I give you. {TOOL_MARKER}",
+                   tmp_path / "home", ("--allowedTools", "Bash"), timeout=120)
     assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
     assert "switchyard-42" in p.stdout, f"stdout {p.stdout!r}, stderr {p.stderr!r}"
     # The mock's second answer repeats the tool result it was sent: the command's output made

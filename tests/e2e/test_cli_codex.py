@@ -13,40 +13,19 @@ event is missing, so the printed text is compared exactly.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import time
-
+from cli_helpers import CODEX_BIN, check_exit_and_stdout, cli_env, client_requests, run_cli
 from conftest import (
     ACCT_CLAUDE,
     ACCT_CODEX,
     CLIENT_KEY,
     MODEL_CLAUDE,
     MODEL_CODEX,
-    NODE_MODULES,
     Account,
     _show,
     assert_no_client_key,
     gateway_config,
     need_tool,
 )
-
-CODEX_BIN = NODE_MODULES / ".bin" / "codex"
-
-
-def client_requests(gw, want: int, timeout: float = 5.0) -> list[tuple[str, str, str]]:
-    """(method, path, status) of every client request in the gateway's access log, /healthz
-    left out; waits up to ``timeout`` s for ``want`` of them (a line is written when its
-    request ends, which can be a moment after the client has exited)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = [(m, p, s) for m, p, s in re.findall(
-            r'switchyard::access: method=(\S+) path="([^"]*)" status=(\d+)', gw.log_text())
-            if p != "/healthz"]
-        if len(got) >= want or time.monotonic() >= deadline:
-            return got
-        time.sleep(0.05)
 
 
 def write_codex_config(codex_home, base_url: str, model: str) -> None:
@@ -70,19 +49,8 @@ def run_codex(base_url: str, key: str, model: str, prompt: str, home, timeout: f
     home.mkdir(parents=True, exist_ok=True)
     codex_home = home / ".codex"
     write_codex_config(codex_home, base_url, model)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "CODEX_HOME": str(codex_home),
-        "SWITCHYARD_API_KEY": key,
-        "NO_COLOR": "1",
-    }
-    return subprocess.run(
-        [str(CODEX_BIN), "exec", "--skip-git-repo-check", prompt],
-        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
+    env = cli_env(home, CODEX_HOME=str(codex_home), SWITCHYARD_API_KEY=key, NO_COLOR="1")
+    return run_cli([CODEX_BIN, "exec", "--skip-git-repo-check", prompt], home, env, timeout)
 
 
 def test_codex_to_claude_account(gateway, mock_upstream, tmp_path):
@@ -91,8 +59,7 @@ def test_codex_to_claude_account(gateway, mock_upstream, tmp_path):
     text = "Codex через switchyard to Claude: naïve ✓"
     p = run_codex(gw.url, CLIENT_KEY, MODEL_CLAUDE, f"Reply with exactly this. MOCK_REPLY[{text}]",
                   tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     assert [(e["method"], e["path"], e["query"]) for e in j] == [("POST", "/v1/messages", "")], _show(j)
@@ -113,8 +80,7 @@ def test_codex_to_codex_account(gateway, mock_upstream, tmp_path):
     text = "Codex straight through switchyard: résumé ✓"
     p = run_codex(gw.url, CLIENT_KEY, MODEL_CODEX, f"Reply with exactly this. MOCK_REPLY[{text}]",
                   tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     assert [(e["method"], e["path"], e["query"]) for e in j] == [("POST", "/v1/responses", "")], _show(j)

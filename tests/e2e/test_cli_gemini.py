@@ -13,26 +13,20 @@ compared exactly (and counted).
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import time
 
+from cli_helpers import GEMINI_BIN, check_printed, cli_env, client_requests, run_cli
 from conftest import (
     ACCT_CODEX,
     ACCT_GEMINI,
     CLIENT_KEY,
     MODEL_CODEX,
     MODEL_GEMINI,
-    NODE_MODULES,
     Account,
     _show,
     assert_no_client_key,
     gateway_config,
     need_tool,
 )
-
-GEMINI_BIN = NODE_MODULES / ".bin" / "gemini"
 
 SETTINGS = {
     "security": {"auth": {"selectedType": "gemini-api-key"}},
@@ -42,46 +36,13 @@ SETTINGS = {
 }
 
 
-def client_requests(gw, want: int, timeout: float = 5.0) -> list[tuple[str, str, str]]:
-    """(method, path, status) of every client request in the gateway's access log, /healthz
-    left out; waits up to ``timeout`` s for ``want`` of them (a line is written when its
-    request ends, which can be a moment after the client has exited)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = [(m, p, s) for m, p, s in re.findall(
-            r'switchyard::access: method=(\S+) path="([^"]*)" status=(\d+)', gw.log_text())
-            if p != "/healthz"]
-        if len(got) >= want or time.monotonic() >= deadline:
-            return got
-        time.sleep(0.05)
-
-
 def run_gemini(base_url: str, key: str, model: str, prompt: str, home, timeout: float = 90):
     need_tool(GEMINI_BIN)
     (home / ".gemini").mkdir(parents=True, exist_ok=True)
     (home / ".gemini" / "settings.json").write_text(json.dumps(SETTINGS))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "GEMINI_CLI_TRUST_WORKSPACE": "true",
-        "GEMINI_API_KEY": key,
-        "GOOGLE_GEMINI_BASE_URL": base_url,
-        "NO_COLOR": "1",
-    }
-    return subprocess.run(
-        [str(GEMINI_BIN), "-p", prompt, "-m", model],
-        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
-
-
-def check_printed(p, text: str) -> None:
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout.count(text) == 1, \
-        f"the text is printed {p.stdout.count(text)} times (a missing finishReason makes " \
-        f"Gemini CLI retry and repeat it): stdout {p.stdout!r}, stderr {p.stderr!r}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    env = cli_env(home, GEMINI_CLI_TRUST_WORKSPACE="true", GEMINI_API_KEY=key,
+                  GOOGLE_GEMINI_BASE_URL=base_url, NO_COLOR="1")
+    return run_cli([GEMINI_BIN, "-p", prompt, "-m", model], home, env, timeout)
 
 
 def test_gemini_cli_to_codex_account(gateway, mock_upstream, tmp_path):

@@ -15,26 +15,20 @@ call. A missing ``finish_reason`` is an error after 3 tries, so the call count i
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import time
 
+from cli_helpers import QWEN_BIN, check_exit_and_stdout, cli_env, client_requests, run_cli
 from conftest import (
     ACCT_GEMINI,
     ACCT_OAI,
     CLIENT_KEY,
     MODEL_GEMINI,
     MODEL_OAI,
-    NODE_MODULES,
     Account,
     _show,
     assert_no_client_key,
     gateway_config,
     need_tool,
 )
-
-QWEN_BIN = NODE_MODULES / ".bin" / "qwen"
 
 SETTINGS = {
     "security": {"auth": {"selectedType": "openai"}},
@@ -46,39 +40,14 @@ SETTINGS = {
 }
 
 
-def client_requests(gw, want: int, timeout: float = 5.0) -> list[tuple[str, str, str]]:
-    """(method, path, status) of every client request in the gateway's access log, /healthz
-    left out; waits up to ``timeout`` s for ``want`` of them (a line is written when its
-    request ends, which can be a moment after the client has exited)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = [(m, p, s) for m, p, s in re.findall(
-            r'switchyard::access: method=(\S+) path="([^"]*)" status=(\d+)', gw.log_text())
-            if p != "/healthz"]
-        if len(got) >= want or time.monotonic() >= deadline:
-            return got
-        time.sleep(0.05)
-
-
 def run_qwen(base_url: str, key: str, model: str, prompt: str, home, timeout: float = 90,
              settings: dict = SETTINGS):
     need_tool(QWEN_BIN)
     (home / ".qwen").mkdir(parents=True, exist_ok=True)
     (home / ".qwen" / "settings.json").write_text(json.dumps(settings))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "OPENAI_API_KEY": key,
-        "OPENAI_BASE_URL": base_url + "/v1",
-        "OPENAI_MODEL": model,
-        "NO_COLOR": "1",
-    }
-    return subprocess.run(
-        [str(QWEN_BIN), "-p", prompt],
-        env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=timeout,
-    )
+    env = cli_env(home, OPENAI_API_KEY=key, OPENAI_BASE_URL=base_url + "/v1",
+                  OPENAI_MODEL=model, NO_COLOR="1")
+    return run_cli([QWEN_BIN, "-p", prompt], home, env, timeout)
 
 
 def test_qwen_to_gemini_account(gateway, mock_upstream, tmp_path):
@@ -87,8 +56,7 @@ def test_qwen_to_gemini_account(gateway, mock_upstream, tmp_path):
     text = "Qwen Code via switchyard to Gemini: 你好 ✓"
     p = run_qwen(gw.url, CLIENT_KEY, MODEL_GEMINI, f"Reply with exactly this. MOCK_REPLY[{text}]",
                  tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     path = f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent"
@@ -110,8 +78,7 @@ def test_qwen_to_openai_compatible_account(gateway, mock_upstream, tmp_path):
     text = "Qwen Code straight through switchyard: résumé ✓"
     p = run_qwen(gw.url, CLIENT_KEY, MODEL_OAI, f"Reply with exactly this. MOCK_REPLY[{text}]",
                  tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     assert [(e["method"], e["path"], e["query"]) for e in j] == [("POST", "/v1/chat/completions", "")], _show(j)
@@ -135,8 +102,7 @@ def test_qwen_memory_side_call_to_gemini_account(gateway, mock_upstream, tmp_pat
     settings = {k: v for k, v in SETTINGS.items() if k != "memory"}
     p = run_qwen(gw.url, CLIENT_KEY, MODEL_GEMINI, f"Reply with exactly this. MOCK_REPLY[{text}]",
                  tmp_path / "home", settings=settings)
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n", f"stdout {p.stdout!r}, stderr {p.stderr!r}"
+    check_exit_and_stdout(p, text)
 
     j = mock_upstream.journal()
     path = f"/v1beta/models/{MODEL_GEMINI}:streamGenerateContent"

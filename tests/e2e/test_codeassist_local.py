@@ -8,14 +8,12 @@ mode, is served end to end."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
+from cli_helpers import GEMINI_BIN, check_printed, cli_env, client_requests, run_cli
 from conftest import (ACCT_CLAUDE, ACCT_GEMINI, MODEL_CLAUDE, MODEL_GEMINI, Account,
                       gateway_config, http_request, need_tool)
-from test_cli_gemini import GEMINI_BIN, check_printed, client_requests
 
 
 @pytest.fixture
@@ -132,21 +130,17 @@ def test_real_gemini_cli_logged_in_with_google_uses_the_pool(local_gw, mock_upst
         "security": {"auth": {"selectedType": "oauth-personal"}},
         "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False},
         "general": {"disableAutoUpdate": True}}))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"), "GEMINI_CLI_TRUST_WORKSPACE": "true",
-        "NO_COLOR": "1",
+    env = cli_env(
+        home, GEMINI_CLI_TRUST_WORKSPACE="true", NO_COLOR="1",
         # Google login without a browser: an access token from the environment.
-        "GOOGLE_GENAI_USE_GCA": "true", "GOOGLE_CLOUD_ACCESS_TOKEN": "ya29.cli-token",
-        "GOOGLE_CLOUD_PROJECT": "user-project",
-        "CODE_ASSIST_ENDPOINT": local_gw.url,
-        "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
+        GOOGLE_GENAI_USE_GCA="true", GOOGLE_CLOUD_ACCESS_TOKEN="ya29.cli-token",
+        GOOGLE_CLOUD_PROJECT="user-project",
+        CODE_ASSIST_ENDPOINT=local_gw.url,
+        HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1,localhost",
+    )
     text = "Gemini CLI with Google login, served by the pool ✓"
-    p = subprocess.run([str(GEMINI_BIN), "-p", f"MOCK_REPLY[{text}]", "-m", MODEL_GEMINI],
-                       env=env, cwd=str(home), stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=90)
+    p = run_cli([GEMINI_BIN, "-p", f"MOCK_REPLY[{text}]", "-m", MODEL_GEMINI], home, env, 90)
     check_printed(p, text)
     j = mock_upstream.journal()
     assert [(e["path"], e["query"]) for e in j] == [

@@ -16,6 +16,7 @@ from pathlib import Path
 import anthropic
 import openai
 
+from cli_helpers import check_exit_and_stdout, run_claude
 from conftest import CLIENT_KEY, free_port, gateway_config, http_request
 from test_login_oauth import CLIENT_ID, Browser, Login, auth_files, oidc, run_refresh  # noqa: F401
 
@@ -182,14 +183,11 @@ def test_openai_client_reaches_the_claude_subscription_through_the_ir(
 
 def test_real_claude_code_reaches_the_subscription_with_its_own_request(
         request, tmp_path, oidc, mock_upstream, gateway):
-    from test_claude_code import run_claude
-
     gw, token = _gateway(request, tmp_path, oidc, mock_upstream, gateway)
     text = "Claude Code on a subscription"
     p = run_claude(gw.url, CLIENT_KEY, f"Reply with exactly this. MOCK_REPLY[{text}]",
                    tmp_path / "home")
-    assert p.returncode == 0, f"exit {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    assert p.stdout == text + "\n"
+    check_exit_and_stdout(p, text)
     [e] = [e for e in mock_upstream.journal() if e["method"] == "POST"]
     assert (e["path"], e["query"], e["account"]) == ("/v1/messages", "beta=true", token)
     assert e["headers"]["authorization"] == f"Bearer {token}"
