@@ -49,7 +49,7 @@ def test_added_file_serves_and_disabled_file_stops(tmp_path, mock_upstream, gate
     assert [served_by(gw, mock_upstream, "gpt-5-codex") for _ in range(3)] == ["tok-a"] * 3
     assert len(mock_upstream.journal(account="tok-b")) == 1
 
-    log = gw.log_text()
+    log = gw.wait_log("auth file broken.json skipped")
     assert log.count("auth file broken.json skipped") == 1, log
     for token in ("tok-a", "tok-b", "tok-broken"):
         assert token not in log

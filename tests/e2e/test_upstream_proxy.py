@@ -341,7 +341,7 @@ def test_http_proxy_basic_auth_and_wrong_credentials_fail_over(gateway, mock_ups
     # The wrong credentials were tried first (one CONNECT), then the next account's (another).
     assert connects(tinyproxy_auth.log_since(m), target) == 2
     assert journal_accounts(mock_upstream) == ["acct-good"]
-    assert "proxy authentication failed (401)" in gw.log_text()
+    gw.wait_log("proxy authentication failed (401)")
 
 
 def test_https_proxy_tls_to_the_proxy_then_connect(gateway, mock_upstream, tls_mock, tinyproxy, certs):
@@ -384,7 +384,7 @@ def test_socks5_without_and_with_username_auth(gateway, mock_upstream, tls_mock,
     log = dante.log_since(m)
     assert socks_connects(log, mock_upstream.port) == 1, log
     assert socks_connects(log, tls_mock.port, SOCKS_USER) == 1, log
-    assert "user name or password rejected" in gw.log_text()
+    gw.wait_log("user name or password rejected")
 
 
 def test_socks5h_lets_the_proxy_resolve_the_name(gateway, mock_upstream, dante):
@@ -419,7 +419,7 @@ def test_direct_bypasses_a_dead_global_proxy_which_fails_over(gateway, mock_upst
     r = ask(gw, "m-dead")
     assert (r.status, r.json()) == (502, UNREACHABLE), r.body
     assert journal_accounts(mock_upstream) == ["acct-direct", "acct-none"]
-    assert "proxy unreachable" in gw.log_text()
+    gw.wait_log("proxy unreachable")
 
 
 def test_pooled_connections_never_cross_proxies(gateway, mock_upstream, tinyproxy, dante):
