@@ -194,6 +194,11 @@ fn gemini_route(method: &http::Method, path: &str) -> Route {
     };
     match rest.rsplit_once(':') {
         Some((model, method_name)) if !model.is_empty() && !model.contains('/') => {
+            let model = percent_decode(model);
+            if !is_path_safe_model(&model) {
+                // `..%2F..%2Fx` must not become another endpoint of the provider.
+                return Route::NotFound(Protocol::Gemini);
+            }
             let m = match method_name {
                 "generateContent" => GeminiMethod::GenerateContent,
                 "streamGenerateContent" => GeminiMethod::StreamGenerateContent,
@@ -203,14 +208,15 @@ fn gemini_route(method: &http::Method, path: &str) -> Route {
             if method != http::Method::POST {
                 return Route::MethodNotAllowed(Protocol::Gemini);
             }
-            Route::Proxy(Endpoint::Gemini {
-                model: percent_decode(model),
-                method: m,
-            })
+            Route::Proxy(Endpoint::Gemini { model, method: m })
         }
         None if !rest.is_empty() && !rest.contains('/') && method == http::Method::GET => {
+            let model = percent_decode(rest);
+            if !is_path_safe_model(&model) {
+                return Route::NotFound(Protocol::Gemini);
+            }
             Route::ModelInfo {
-                model: percent_decode(rest),
+                model,
                 gemini: beta,
             }
         }
@@ -235,6 +241,19 @@ pub fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+/// Whether a model name (decoded) can be one segment of an upstream path: no separator, no
+/// dot segment, no control character. An encoded `/` is not enough protection: servers and
+/// proxies in front of a provider may decode `%2F`, and `../` would then reach another of
+/// its endpoints with the pool's credentials.
+pub fn is_path_safe_model(model: &str) -> bool {
+    !model.is_empty()
+        && model != "."
+        && model != ".."
+        && !model
+            .bytes()
+            .any(|b| b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f)
 }
 
 /// Percent-encode a model name for use as one path segment.
@@ -315,6 +334,39 @@ mod tests {
             route(&Method::POST, "/v1beta/models/m:embedContent"),
             Route::NotFound(Protocol::Gemini)
         );
+    }
+
+    #[test]
+    fn a_model_in_the_path_cannot_leave_its_segment() {
+        for path in [
+            "/v1beta/models/..%2F..%2Fx:generateContent",
+            "/v1beta/models/a%2Fb:streamGenerateContent",
+            "/v1/models/..%5Cx:countTokens",
+            "/v1beta/models/..:generateContent",
+            "/v1beta/models/m%0d%0aX-Evil:%201:generateContent",
+        ] {
+            assert_eq!(
+                route(&Method::POST, path),
+                Route::NotFound(Protocol::Gemini),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            route(&Method::GET, "/v1beta/models/..%2Fcachedcontents"),
+            Route::NotFound(Protocol::Gemini)
+        );
+        // Dots inside a name and escapes that decode to ordinary characters stay valid.
+        assert_eq!(
+            route(
+                &Method::POST,
+                "/v1beta/models/gemini-2.5-pro%40001:generateContent"
+            ),
+            Route::Proxy(Endpoint::Gemini {
+                model: "gemini-2.5-pro@001".into(),
+                method: GeminiMethod::GenerateContent,
+            })
+        );
+        assert!(is_path_safe_model("a..b") && !is_path_safe_model("."));
     }
 
     #[test]

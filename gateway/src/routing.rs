@@ -215,8 +215,14 @@ impl Router {
         };
         let kind = |c: &Candidate| accounts[c.account].kind;
         if open {
-            // An open account of another protocol does not make every name a known model.
-            all.retain(|c| servable(kind(c)));
+            // An open account of another protocol does not make every name a known model;
+            // nor does a Gemini account make a name that cannot be one path segment one
+            // (its model goes into the upstream path).
+            all.retain(|c| {
+                servable(kind(c))
+                    && (kind(c) != ProviderKind::Gemini
+                        || crate::protocol::is_path_safe_model(&c.upstream_model))
+            });
         }
         if all.is_empty() {
             return Plan::Unknown;
@@ -498,6 +504,26 @@ mod tests {
             }]
         );
         assert_eq!(r.plan("gemini-9-pro", &acc, |_| true), Plan::Unknown);
+    }
+
+    #[test]
+    fn an_open_gemini_account_takes_no_name_that_would_leave_its_path_segment() {
+        let cfg = [
+            acct(ProviderKind::Gemini, "g", &[], None),
+            acct(ProviderKind::OpenAiCompat, "o", &[], None),
+        ];
+        let (r, acc) = built(&cfg, RoutingStrategy::FillFirst);
+        let gemini = |k| k == ProviderKind::Gemini;
+        for bad in ["../../v1beta/cachedContents", "a/b", "..", "m\r\nx-evil: 1"] {
+            assert_eq!(r.plan(bad, &acc, gemini), Plan::Unknown, "{bad:?}");
+        }
+        assert_eq!(accounts_of(r.plan("gemini-9-flash", &acc, gemini)), vec![0]);
+        // In a body, a `vendor/model` name is ordinary (OpenRouter): the open OpenAI-compatible
+        // account still takes it.
+        assert_eq!(
+            accounts_of(r.plan("openai/gpt-4o", &acc, |_| true)),
+            vec![1]
+        );
     }
 
     #[test]
