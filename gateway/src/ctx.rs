@@ -224,6 +224,15 @@ impl Ctx {
     }
 
     /// Report how the attempt in flight ended to account health.
+    /// Keep the upstream's message with the cooldown the last outcome started on the current
+    /// candidate (see [`crate::health::Health::explain`]).
+    pub fn explain_cooldown(&self, message: &str) {
+        if let Some(c) = self.failover.candidate() {
+            let id = &self.rt.accounts[c.account].id;
+            self.shared.health.explain(id, &c.upstream_model, message);
+        }
+    }
+
     pub fn record_outcome(&self, outcome: Outcome) {
         let Some(c) = self.failover.candidate() else {
             return;

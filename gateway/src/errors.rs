@@ -41,6 +41,11 @@ pub enum GatewayError {
     },
     #[error("request body exceeds the {limit} byte limit")]
     BodyTooLarge { limit: usize },
+    /// Every account of the model said it does not serve it (404, or a "model not supported"
+    /// 400/422) and is kept off it: the client is told so, with the upstream's own words,
+    /// rather than 429 "cooling down" with a Retry-After of hours.
+    #[error("{message}")]
+    ModelNotServed { model: String, message: String },
     #[error("All credentials for model {model} are cooling down")]
     ModelCooldown {
         model: String,
@@ -62,7 +67,7 @@ impl GatewayError {
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingApiKey | Self::InvalidApiKey => 401,
-            Self::NotFound(_) => 404,
+            Self::NotFound(_) | Self::ModelNotServed { .. } => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::Forbidden(_) => 403,
             Self::MalformedBody(_)
@@ -90,7 +95,7 @@ impl GatewayError {
             Self::MalformedBody(_) => "malformed_body",
             Self::Untranslatable(_) => "untranslatable",
             Self::MissingModel => "missing_model",
-            Self::UnknownModel(_) => "model_not_found",
+            Self::UnknownModel(_) | Self::ModelNotServed { .. } => "model_not_found",
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::ModelCooldown { .. } => "model_cooldown",
@@ -107,7 +112,7 @@ impl GatewayError {
             Self::MissingApiKey | Self::InvalidApiKey => {
                 ("authentication_error", "authentication_error")
             }
-            Self::NotFound(_) | Self::UnknownModel(_) => {
+            Self::NotFound(_) | Self::UnknownModel(_) | Self::ModelNotServed { .. } => {
                 ("invalid_request_error", "not_found_error")
             }
             Self::Forbidden(_) => ("permission_error", "permission_error"),
@@ -128,7 +133,9 @@ impl GatewayError {
     /// OpenAI `code` / `param`.
     fn code_param(&self) -> (Option<&'static str>, Option<&'static str>) {
         match self {
-            Self::UnknownModel(_) => (Some("model_not_found"), Some("model")),
+            Self::UnknownModel(_) | Self::ModelNotServed { .. } => {
+                (Some("model_not_found"), Some("model"))
+            }
             Self::MissingModel => (Some("missing_model"), Some("model")),
             Self::MalformedBody(_) => (Some("invalid_json"), None),
             Self::Untranslatable(_) => (Some("unsupported_content"), None),
@@ -148,7 +155,7 @@ impl GatewayError {
     fn gemini_status(&self) -> &'static str {
         match self {
             Self::MissingApiKey | Self::InvalidApiKey => "UNAUTHENTICATED",
-            Self::NotFound(_) | Self::UnknownModel(_) => "NOT_FOUND",
+            Self::NotFound(_) | Self::UnknownModel(_) | Self::ModelNotServed { .. } => "NOT_FOUND",
             Self::MethodNotAllowed(_)
             | Self::MalformedBody(_)
             | Self::Untranslatable(_)
@@ -178,9 +185,10 @@ impl GatewayError {
             | Self::UnknownModel(_)
             | Self::BodyTooLarge { .. }
             | Self::ClientClosed => Side::Client,
-            Self::ModelCooldown { .. } | Self::UpstreamUnreachable | Self::UpstreamTimeout => {
-                Side::Upstream
-            }
+            Self::ModelCooldown { .. }
+            | Self::ModelNotServed { .. }
+            | Self::UpstreamUnreachable
+            | Self::UpstreamTimeout => Side::Upstream,
             Self::UnsupportedPair { .. } | Self::Internal => Side::Gateway,
         }
     }
@@ -198,6 +206,7 @@ impl GatewayError {
             | Self::Untranslatable(_)
             | Self::MissingModel
             | Self::UnknownModel(_)
+            | Self::ModelNotServed { .. }
             | Self::UnsupportedPair { .. }
             | Self::BodyTooLarge { .. }
             | Self::ClientClosed

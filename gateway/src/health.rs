@@ -18,7 +18,7 @@
 //! clock is a parameter: tests pass their own `Instant`s.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const AUTH_COOLDOWN: Duration = Duration::from_secs(30 * 60);
@@ -60,6 +60,9 @@ pub struct ModelHealth {
     pub cooling_until: Option<Instant>,
     /// Why the current cooldown started (`quota`, `unauthorized`, ...).
     pub reason: Option<&'static str>,
+    /// The upstream's own message for a `not_found` or `model_not_supported` cooldown, told
+    /// to clients while it lasts.
+    pub message: Option<Arc<str>>,
     /// Consecutive 429s, for the exponential backoff.
     pub quota_level: u32,
     pub last_status: Option<u16>,
@@ -99,6 +102,7 @@ impl Health {
             .entry((account.to_owned(), model.to_owned()))
             .or_default();
         e.last_used = Some(now);
+        e.message = None;
         let (status, retry_after) = match outcome {
             Outcome::Success => {
                 e.successes += 1;
@@ -154,6 +158,30 @@ impl Health {
         Some((cooldown, reason))
     }
 
+    /// Keep the upstream's message with the account's current cooldown for `model`, when that
+    /// cooldown says the model is not served there (the answer clients get meanwhile).
+    pub fn explain(&self, account: &str, model: &str, message: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get_mut(&(account.to_owned(), model.to_owned())) {
+            if matches!(e.reason, Some(r) if is_not_served(r)) {
+                e.message = Some(Arc::from(message));
+            }
+        }
+    }
+
+    /// Why the account is cooling for `model` at `now`, with the upstream's message if kept.
+    pub fn cooling_reason(
+        &self,
+        account: &str,
+        model: &str,
+        now: Instant,
+    ) -> Option<(&'static str, Option<Arc<str>>)> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get(&(account.to_owned(), model.to_owned()))?;
+        e.cooling_until.filter(|until| *until > now)?;
+        Some((e.reason.unwrap_or("unknown"), e.message.clone()))
+    }
+
     /// The accounts with some model cooling at `now` (the scrape-time `switchyard_accounts`
     /// gauge): one pass under the lock, copying only the ids of cooling accounts.
     pub fn cooling_accounts(&self, now: Instant) -> HashSet<String> {
@@ -177,6 +205,33 @@ impl Health {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     }
+}
+
+/// Whether a cooldown reason says the account does not serve the model at all (as opposed to
+/// quota, credentials or a transient failure).
+pub fn is_not_served(reason: &str) -> bool {
+    matches!(reason, "not_found" | "model_not_supported")
+}
+
+/// The human message of an upstream error body in any of the three protocols
+/// (`{"error": {"message": ..}}`, `{"error": "…"}`, `{"message": ..}`), bounded.
+pub fn error_message(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let v = v.as_array().and_then(|a| a.first()).unwrap_or(&v);
+    let m = match v.get("error") {
+        Some(serde_json::Value::String(s)) => s.as_str(),
+        Some(e) => e.get("message")?.as_str()?,
+        None => v.get("message")?.as_str()?,
+    };
+    let m = m.trim();
+    if m.is_empty() {
+        return None;
+    }
+    let mut end = m.len().min(1024);
+    while !m.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(m[..end].to_owned())
 }
 
 /// Statuses whose meaning depends on the error body: judged once the body is in.
@@ -389,5 +444,47 @@ mod tests {
         );
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-3"), None);
+    }
+
+    #[test]
+    fn a_not_found_cooldown_keeps_the_upstream_message_until_the_next_outcome() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        h.record("a", "m", status(404), ON, t0);
+        h.explain("a", "m", "model m does not exist");
+        assert_eq!(
+            h.cooling_reason("a", "m", t0),
+            Some(("not_found", Some(Arc::from("model m does not exist"))))
+        );
+        // A quota cooldown is not explained by a not-found message, and drops the old one.
+        h.record("a", "m", status(429), ON, t0);
+        h.explain("a", "m", "ignored");
+        assert_eq!(h.cooling_reason("a", "m", t0), Some(("quota", None)));
+        assert!(is_not_served("model_not_supported") && !is_not_served("quota"));
+        assert_eq!(h.cooling_reason("a", "other", t0), None);
+    }
+
+    #[test]
+    fn error_messages_of_each_protocol() {
+        let m = |b: &str| error_message(b.as_bytes());
+        assert_eq!(
+            m(r#"{"error":{"message":" gone ","type":"x"}}"#).as_deref(),
+            Some("gone")
+        );
+        assert_eq!(
+            m(r#"{"type":"error","error":{"type":"not_found_error","message":"no m"}}"#).as_deref(),
+            Some("no m")
+        );
+        assert_eq!(
+            m(r#"[{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}]"#)
+                .as_deref(),
+            Some("models/x is not found")
+        );
+        assert_eq!(m(r#"{"error":"plain"}"#).as_deref(), Some("plain"));
+        assert_eq!(m(r#"{"message":"top"}"#).as_deref(), Some("top"));
+        assert_eq!(m("not json"), None);
+        assert_eq!(m(r#"{"error":{"message":""}}"#), None);
+        let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "é".repeat(1000));
+        assert!(m(&long).unwrap().len() <= 1024);
     }
 }

@@ -1,5 +1,6 @@
 //! Cooldowns end to end: a failing account is tried once per cooldown window, and when every
-//! account is cooling the client gets CLIProxyAPI's 429 `model_cooldown` in its own protocol.
+//! account is cooling the client gets CLIProxyAPI's 429 `model_cooldown` in its own protocol,
+//! or 404 `model_not_found` when every account said it does not serve the model.
 //! Run: `cargo build --workspace --bins && cargo test -p switchyard-gateway --test cooldown`
 
 #[expect(
@@ -100,6 +101,71 @@ fn all_accounts_cooling_gives_429_model_cooldown_in_each_protocol() {
         r.header("retry-after").unwrap().parse::<u64>().unwrap()
     );
     assert_eq!(mock.calls("gsolo"), 1);
+}
+
+#[test]
+fn a_model_every_account_says_it_lacks_gets_404_model_not_found_not_429() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&accounts(&mock, ""));
+    let said = "model: m does not exist";
+    mock.schedule(
+        "bad",
+        json!([]),
+        json!({"status": 404, "body": {"type": "error", "error": {"type": "not_found_error", "message": said}}}),
+    );
+    mock.schedule(
+        "good",
+        json!([]),
+        json!({"status": 400, "body": {"type": "error", "error": {"type": "invalid_request_error", "message": "This model is not supported for your account"}}}),
+    );
+    // The first requests meet both answers, which pass through to the client.
+    for _ in 0..2 {
+        if mock.calls("bad") > 0 && mock.calls("good") > 0 {
+            break;
+        }
+        let r = gw.post("/v1/messages", &[JSON], &msg(false));
+        assert!(matches!(r.status, 400 | 404), "{}", r.text());
+    }
+    let calls = (mock.calls("bad"), mock.calls("good"));
+    assert_eq!(calls, (1, 1));
+    // Then, while both are kept off the model, the client is told the model is not served,
+    // in the upstream's words, with no Retry-After and no upstream call.
+    for stream in [false, true] {
+        let r = gw.post("/v1/messages", &[JSON], &msg(stream));
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert!(r.header("retry-after").is_none());
+        let b = r.json();
+        assert_eq!(b["error"]["type"], "not_found_error", "{b}");
+        let m = b["error"]["message"].as_str().unwrap();
+        assert!(m == said || m.contains("is not supported"), "{m}");
+    }
+    let r = gw.post(
+        "/v1/chat/completions",
+        &[JSON],
+        br#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#,
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "model_not_found");
+    assert_eq!((mock.calls("bad"), mock.calls("good")), calls);
+
+    // A quota cooldown among them keeps the 429: the model exists, it is only busy.
+    let gw2 = Gateway::start(&accounts(&mock, ""));
+    mock.schedule("bad", json!([]), json!({"status": 404}));
+    mock.schedule(
+        "good",
+        json!([]),
+        json!({"status": 429, "retry_after": "60"}),
+    );
+    let mut last = None;
+    for _ in 0..3 {
+        let r = gw2.post("/v1/messages", &[JSON], &msg(false));
+        if r.status == 429 && r.json()["error"]["code"] == "model_cooldown" {
+            last = Some(r);
+            break;
+        }
+    }
+    let r = last.expect("a 429 model_cooldown once both accounts cool");
+    assert!(r.header("retry-after").is_some());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::errors::GatewayError;
 use crate::failover::{self, Failover};
 use crate::gemini_cli_endpoint::{self, Call as CodeAssist};
-use crate::health::Health;
+use crate::health::{is_not_served, Health};
 use crate::local_answers as local;
 use crate::metrics::Phase;
 use crate::protocol::{self, Endpoint, Route};
@@ -311,6 +311,21 @@ async fn first_round(
         let ready = failover::round_candidates(rt, health, &plan, 0, now);
         return Ok(Failover::new(plan, 0, ready));
     };
+    // Every account said it does not serve the model: say that, in the upstream's words.
+    let reasons: Vec<_> = plan
+        .iter()
+        .filter_map(|c| health.cooling_reason(&rt.accounts[c.account].id, &c.upstream_model, now))
+        .collect();
+    if reasons.iter().all(|(reason, _)| is_not_served(reason)) {
+        let message = reasons
+            .iter()
+            .find_map(|(_, m)| m.as_deref().map(str::to_owned))
+            .unwrap_or_else(|| format!("model {model} is not served by any of its accounts"));
+        return Err(GatewayError::ModelNotServed {
+            model: model.to_owned(),
+            message,
+        });
+    }
     let wait = until.saturating_duration_since(now);
     let reset_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     Err(GatewayError::ModelCooldown {

@@ -11,7 +11,9 @@ use crate::ctx::{Ctx, Judged};
 use crate::errors::AttemptFailure;
 use crate::failover::Repeat;
 use crate::gemini_cli_endpoint;
-use crate::health::{classify_client_error, judged_by_body, parse_retry_after, Outcome};
+use crate::health::{
+    classify_client_error, error_message, judged_by_body, parse_retry_after, Outcome,
+};
 use crate::metrics::Phase;
 use crate::protocol::Endpoint;
 use crate::stream_hold::{error_status, Downstream, Step, StreamHold};
@@ -375,6 +377,14 @@ fn judge(chunk: Option<&[u8]>, eos: bool, header_out: bool, ctx: &mut Ctx) -> Re
     };
     let outcome = classify_client_error(status, &body);
     ctx.record_outcome(outcome);
+    if matches!(
+        outcome,
+        Outcome::ModelNotSupported { .. } | Outcome::Status { status: 404, .. }
+    ) {
+        if let Some(message) = error_message(&body) {
+            ctx.explain_cooldown(&message);
+        }
+    }
     if matches!(outcome, Outcome::ModelNotSupported { .. })
         && !header_out
         && ctx.has_next()
