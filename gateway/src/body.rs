@@ -30,13 +30,72 @@ pub enum BodyError {
     NotAnObject,
     #[error("`model` must be a string")]
     ModelNotString,
+    /// A top-level field the gateway reads has another JSON type than its protocol's.
+    #[error("`{field}` must be {expected}")]
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    /// Routing would read one occurrence and an upstream parser maybe the other.
+    #[error("`{0}` appears more than once in the request body")]
+    Duplicate(&'static str),
 }
 
 /// Validate `raw` as a JSON object and extract [`BodyFacts`].
 pub fn inspect(raw: &[u8]) -> Result<BodyFacts, BodyError> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(raw)
-        .map_err(|e| BodyError::Malformed(e.to_string()))?;
+    validate(raw).map_err(|e| BodyError::Malformed(e.to_string()))?;
     scan_top_level(raw)
+}
+
+/// Strict JSON validation without building a document: every string is checked to be UTF-8
+/// (keys too) and nesting is bounded by serde_json's recursion limit (128). `IgnoredAny`
+/// does neither: it skips strings byte-wise and walks any depth, so a body nested 100,000
+/// levels or holding invalid UTF-8 used to pass and reach the upstream.
+fn validate(raw: &[u8]) -> serde_json::Result<()> {
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    struct Checked;
+    impl<'de> Deserialize<'de> for Checked {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(CheckedVisitor)
+        }
+    }
+    struct CheckedVisitor;
+    impl<'de> Visitor<'de> for CheckedVisitor {
+        type Value = Checked;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_unit<E>(self) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+            while seq.next_element::<Checked>()?.is_some() {}
+            Ok(Checked)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+            while map.next_entry::<Checked, Checked>()?.is_some() {}
+            Ok(Checked)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    Checked::deserialize(&mut de)?;
+    de.end()
 }
 
 /// Scan an already-valid JSON document's top-level object for `model` and `stream`.
@@ -47,6 +106,7 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
     }
     i += 1;
     let mut facts = BodyFacts::default();
+    let (mut seen_model, mut seen_stream) = (false, false);
     loop {
         i = skip_ws(raw, i);
         match raw.get(i) {
@@ -66,8 +126,14 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
         let value_start = i;
         i = skip_value(raw, i);
         let value = &raw[value_start..i];
+        let kind = value.first().copied();
+        let null = value == b"null";
+        let wrong = |field, expected| Err(BodyError::WrongType { field, expected });
         if key == b"\"model\"" {
-            if value.first() != Some(&b'"') {
+            if std::mem::replace(&mut seen_model, true) {
+                return Err(BodyError::Duplicate("model"));
+            }
+            if kind != Some(b'"') {
                 return Err(BodyError::ModelNotString);
             }
             let name: String =
@@ -75,12 +141,24 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             facts.model = Some(name);
             facts.model_span = Some(value_start..i);
         } else if key == b"\"stream\"" {
+            if std::mem::replace(&mut seen_stream, true) {
+                return Err(BodyError::Duplicate("stream"));
+            }
+            if !(null || value == b"true" || value == b"false") {
+                return wrong("stream", "true or false");
+            }
             facts.stream = value == b"true";
         } else if key == b"\"prompt_cache_key\"" {
+            if !(null || kind == Some(b'"')) {
+                return wrong("prompt_cache_key", "a string");
+            }
             if let Ok(k) = serde_json::from_slice::<String>(value) {
                 facts.session_hint = Some(k);
             }
         } else if key == b"\"stream_options\"" {
+            if !(null || kind == Some(b'{')) {
+                return wrong("stream_options", "an object");
+            }
             #[derive(serde::Deserialize)]
             struct StreamOptions {
                 include_usage: Option<bool>,
@@ -88,7 +166,13 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             if let Ok(o) = serde_json::from_slice::<StreamOptions>(value) {
                 facts.include_usage = o.include_usage == Some(true);
             }
-        } else if key == b"\"metadata\"" && facts.session_hint.is_none() {
+        } else if key == b"\"metadata\"" {
+            if !(null || kind == Some(b'{')) {
+                return wrong("metadata", "an object");
+            }
+            if facts.session_hint.is_some() {
+                continue;
+            }
             #[derive(serde::Deserialize)]
             struct Metadata {
                 user_id: Option<String>,
@@ -208,5 +292,53 @@ mod tests {
         assert_eq!(inspect(b"[1]"), Err(BodyError::NotAnObject));
         assert_eq!(inspect(br#"{"model":3}"#), Err(BodyError::ModelNotString));
         assert_eq!(inspect(b"{}").unwrap(), BodyFacts::default());
+    }
+
+    #[test]
+    fn rejects_deep_nesting_invalid_utf8_duplicates_and_wrong_types() {
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(
+            matches!(inspect(deep.as_bytes()), Err(BodyError::Malformed(m)) if m.contains("recursion"))
+        );
+        let ok = format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(inspect(ok.as_bytes()).is_ok());
+        assert!(matches!(
+            inspect(b"{\"a\":\"\xff\"}"),
+            Err(BodyError::Malformed(_))
+        ));
+        assert!(matches!(
+            inspect(b"{\"\xc3\x28\":1}"),
+            Err(BodyError::Malformed(_))
+        ));
+        assert!(matches!(inspect(b"{} {}"), Err(BodyError::Malformed(_))));
+        assert_eq!(
+            inspect(br#"{"model":"a","x":1,"model":"b"}"#),
+            Err(BodyError::Duplicate("model"))
+        );
+        assert_eq!(
+            inspect(br#"{"stream":false,"stream":true}"#),
+            Err(BodyError::Duplicate("stream"))
+        );
+        for (body, field) in [
+            (&br#"{"stream":"yes"}"#[..], "stream"),
+            (br#"{"stream":1}"#, "stream"),
+            (br#"{"stream_options":"x"}"#, "stream_options"),
+            (br#"{"prompt_cache_key":7}"#, "prompt_cache_key"),
+            (br#"{"metadata":[]}"#, "metadata"),
+        ] {
+            assert!(
+                matches!(inspect(body), Err(BodyError::WrongType { field: f, .. }) if f == field),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // null is "not given" for every one of them.
+        let f = inspect(
+            br#"{"stream":null,"stream_options":null,"prompt_cache_key":null,"metadata":null}"#,
+        )
+        .unwrap();
+        assert_eq!(f, BodyFacts::default());
+        // Duplicates below the top level are the upstream's business.
+        assert!(inspect(br#"{"messages":[{"model":1,"model":2}]}"#).is_ok());
     }
 }
