@@ -17,6 +17,7 @@ use crate::protocol::{self, Endpoint, Route};
 use crate::routing::Candidate;
 use crate::runtime::Runtime;
 use bytes::Bytes;
+use pingora_core::protocols::http::ServerSession;
 use pingora_proxy::Session;
 use std::time::{Instant, SystemTime};
 use switchyard_auth::timefmt::format_rfc3339_system;
@@ -76,6 +77,11 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
             local::models_caller(session.req_header())
         }
     };
+    // RFC 9112 §9.3.2: requests a client sends before reading the answers are served in
+    // order (Pingora drops them and closes unless asked).
+    if let ServerSession::H1(h1) = session.as_downstream_mut() {
+        h1.set_pipelining_enabled(true);
+    }
     match route {
         Route::Health => return answer(session, &ctx.obs, 200, local::health()).await,
         Route::Root => return answer(session, &ctx.obs, 200, local::banner()).await,
