@@ -215,20 +215,44 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn of(rec: &'a AccessRecord) -> Self {
         Fields {
-            method: redact::text(&rec.method),
+            method: clipped(&rec.method, 32),
             // The path has no query (`AccessRecord::path`), but a client chose it.
-            path: redact::text(&rec.path),
-            model_asked: redact::text(&rec.model_asked),
-            model_sent: redact::text(&rec.model_sent),
-            request_id: redact::text(&rec.request_id),
-            cause: redact::text(&rec.cause),
+            path: clipped(&rec.path, 2048),
+            model_asked: clipped(&rec.model_asked, 256),
+            model_sent: clipped(&rec.model_sent, 256),
+            request_id: clipped(&rec.request_id, 128),
+            cause: clipped(&rec.cause, 4096),
         }
     }
+}
+
+/// `s` redacted, and cut to `max` bytes (on a character boundary) with its length noted: a
+/// client's 30 MiB model name must not become a 30 MiB log line.
+fn clipped(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return redact::text(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}...({} bytes)", redact::text(&s[..end]), s.len()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_is_clipped() {
+        let long = "é".repeat(1000);
+        let c = clipped(&long, 255);
+        assert!(
+            c.starts_with(&"é".repeat(127)) && c.ends_with("...(2000 bytes)"),
+            "{c}"
+        );
+        assert_eq!(clipped("gpt-4o", 256), "gpt-4o");
+    }
 
     pub(crate) fn sample() -> AccessRecord {
         AccessRecord {
