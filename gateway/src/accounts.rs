@@ -160,6 +160,15 @@ impl OAuthLink {
     pub fn current(&self) -> Option<Secret> {
         self.refresher.current_token(&self.file)
     }
+
+    /// Why the account cannot serve until a new login (its refresh token was rejected), if
+    /// it cannot.
+    pub fn login_problem(&self) -> Option<String> {
+        match self.refresher.status(&self.file)? {
+            switchyard_auth::refresh::AccountStatus::Unusable(why) => Some(why),
+            switchyard_auth::refresh::AccountStatus::Active => None,
+        }
+    }
 }
 
 /// Which Code Assist client an account poses as.

@@ -46,6 +46,10 @@ pub enum GatewayError {
     /// rather than 429 "cooling down" with a Retry-After of hours.
     #[error("{message}")]
     ModelNotServed { model: String, message: String },
+    /// Every account of the model is an OAuth login whose refresh token was rejected: nothing
+    /// but a new login helps, which the operator must do.
+    #[error("every account for model {model} needs a new login ({reason}); run `switchyard login` for its provider")]
+    LoginRequired { model: String, reason: String },
     #[error("All credentials for model {model} are cooling down")]
     ModelCooldown {
         model: String,
@@ -77,6 +81,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
             Self::ModelCooldown { .. } => 429,
+            Self::LoginRequired { .. } => 503,
             Self::ClientClosed => 499,
             Self::UpstreamUnreachable => 502,
             Self::UpstreamTimeout => 504,
@@ -99,6 +104,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::ModelCooldown { .. } => "model_cooldown",
+            Self::LoginRequired { .. } => "login_required",
             Self::ClientClosed => "client_closed",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
@@ -123,7 +129,8 @@ impl GatewayError {
             | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
             Self::ModelCooldown { .. } => ("rate_limit_error", "rate_limit_error"),
-            Self::ClientClosed
+            Self::LoginRequired { .. }
+            | Self::ClientClosed
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout
             | Self::Internal => ("server_error", "api_error"),
@@ -141,6 +148,7 @@ impl GatewayError {
             Self::Untranslatable(_) => (Some("unsupported_content"), None),
             Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
             Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
+            Self::LoginRequired { .. } => (Some("login_required"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
             Self::NotFound(_) | Self::MethodNotAllowed(_) | Self::Forbidden(_) => (None, None),
@@ -164,6 +172,7 @@ impl GatewayError {
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
             Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
+            Self::LoginRequired { .. } => "UNAVAILABLE",
             Self::ClientClosed => "CANCELLED",
             Self::UpstreamUnreachable => "UNAVAILABLE",
             Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
@@ -187,6 +196,7 @@ impl GatewayError {
             | Self::ClientClosed => Side::Client,
             Self::ModelCooldown { .. }
             | Self::ModelNotServed { .. }
+            | Self::LoginRequired { .. }
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout => Side::Upstream,
             Self::UnsupportedPair { .. } | Self::Internal => Side::Gateway,
@@ -207,6 +217,7 @@ impl GatewayError {
             | Self::MissingModel
             | Self::UnknownModel(_)
             | Self::ModelNotServed { .. }
+            | Self::LoginRequired { .. }
             | Self::UnsupportedPair { .. }
             | Self::BodyTooLarge { .. }
             | Self::ClientClosed

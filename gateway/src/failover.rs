@@ -174,8 +174,11 @@ pub fn round_candidates(
         .iter()
         .filter(|c| round == 0 || rt.request_retry_for(c.account) >= round)
         .filter(|c| {
-            let id = &rt.accounts[c.account].id;
-            health.cooling_until(id, &c.upstream_model, now).is_none()
+            let account = &rt.accounts[c.account];
+            health
+                .cooling_until(&account.id, &c.upstream_model, now)
+                .is_none()
+                && login_problem(account).is_none()
         })
         .cloned()
         .collect();
@@ -183,6 +186,12 @@ pub fn round_candidates(
         out.truncate(rt.max_retry_credentials);
     }
     out
+}
+
+/// Why an OAuth account cannot serve until a new login (its refresh token was rejected):
+/// trying it would only earn a 401 and a cooldown.
+pub fn login_problem(account: &crate::accounts::Account) -> Option<String> {
+    account.channel.oauth()?.login_problem()
 }
 
 /// After round `round` failed: how long to wait before round `round + 1`, if it may run.

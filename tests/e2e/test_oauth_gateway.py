@@ -106,3 +106,29 @@ def test_qwen_oauth_account_serves_chat_completions(request, tmp_path, oidc, moc
     assert h["x-dashscope-cachecontrol"] == "enable", h
     assert h["user-agent"].startswith("QwenCode/0.15.10 ("), h
     assert h["x-dashscope-useragent"] == h["user-agent"], h
+
+
+def test_an_account_whose_refresh_token_was_revoked_is_reported_as_needing_a_login(
+        request, tmp_path, oidc, mock_upstream, gateway):
+    """Not 429 "cooling down" for 30 minutes: the client is told the account needs a new
+    login, and the gateway stops sending it requests that can only earn a 401."""
+    cfg = write_config(tmp_path, oidc, base_url=f"{mock_upstream.url}/v1")
+    path, _ = login_codex(request, tmp_path, oidc, cfg)
+    tokens = json.loads(path.read_text())
+    gw = gateway(gateway_config() + cfg.read_text())
+    assert oidc.revoke(tokens["refresh_token"]) == 200
+    # The upstream rejects the access token; the refresh that follows is refused. The request
+    # is not sent again without a token: the client learns that a login is needed.
+    mock_upstream.schedule(tokens["access_token"], [], {"status": 401})
+    for _ in range(3):
+        body = json.dumps({"model": "gpt-5-codex", "input": "hi", "stream": False}).encode()
+        r = http_request("POST", f"{gw.url}/v1/responses", body,
+                         {"Authorization": f"Bearer {CLIENT_KEY}",
+                          "Content-Type": "application/json"})
+        assert r.status == 503, r.body
+        err = json.loads(r.body)["error"]
+        assert err["code"] == "login_required", err
+        assert "needs a new login" in err["message"] and "invalid_grant" in err["message"], err
+        assert "retry-after" not in r.headers
+    calls = [(e["account"], e["outcome"]) for e in mock_upstream.journal()]
+    assert calls == [(tokens["access_token"], "status:401")], calls

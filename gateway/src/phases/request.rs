@@ -300,7 +300,22 @@ async fn first_round(
         }
     }
     let now = Instant::now();
-    let earliest = plan
+    // Accounts that need a new login are out until then, whatever their cooldowns say.
+    let logins: Vec<String> = plan
+        .iter()
+        .filter_map(|c| failover::login_problem(&rt.accounts[c.account]))
+        .collect();
+    if !plan.is_empty() && logins.len() == plan.len() {
+        return Err(GatewayError::LoginRequired {
+            model: model.to_owned(),
+            reason: logins.into_iter().next().unwrap_or_default(),
+        });
+    }
+    let plan_cooling: Vec<&Candidate> = plan
+        .iter()
+        .filter(|c| failover::login_problem(&rt.accounts[c.account]).is_none())
+        .collect();
+    let earliest = plan_cooling
         .iter()
         .filter_map(|c| {
             let id = &rt.accounts[c.account].id;
@@ -308,7 +323,7 @@ async fn first_round(
         })
         .min();
     let Some(until) = earliest.filter(|_| {
-        plan.iter().all(|c| {
+        plan_cooling.iter().all(|c| {
             let id = &rt.accounts[c.account].id;
             health.cooling_until(id, &c.upstream_model, now).is_some()
         })
@@ -318,7 +333,7 @@ async fn first_round(
         return Ok(Failover::new(plan, 0, ready));
     };
     // Every account said it does not serve the model: say that, in the upstream's words.
-    let reasons: Vec<_> = plan
+    let reasons: Vec<_> = plan_cooling
         .iter()
         .filter_map(|c| health.cooling_reason(&rt.accounts[c.account].id, &c.upstream_model, now))
         .collect();

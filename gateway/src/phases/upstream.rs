@@ -34,6 +34,18 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     ctx.attempt = AttemptState::new(host, InFlightGuard::enter(&account.in_flight));
     if let Some(link) = account.channel.oauth() {
         oauth::before_attempt(link, seen, &ctx.obs.request_id).await;
+        // The refresh that was to follow a 401 was refused (the refresh token is revoked):
+        // sending the request without a token helps nobody. The next account takes it, or the
+        // client is told a login is needed.
+        if let Some(reason) = link.login_problem() {
+            ctx.failover.record_cause("login_required");
+            let e = GatewayError::LoginRequired {
+                model: ctx.req.model.clone().unwrap_or_default(),
+                reason,
+            }
+            .into_pingora();
+            return Err(AttemptFailure::Connect.mark(e, ctx.has_next()));
+        }
     }
     let target = account.channel.target(account, host);
     // The proxy's host when the account has one (upstream_proxy.rs).
