@@ -91,6 +91,10 @@ need_proxies() {
     command -v danted >/dev/null || [ -x /usr/sbin/danted ] || missing+=(dante-server)
     command -v unshare >/dev/null || missing+=(util-linux)
     command -v openssl >/dev/null || missing+=(openssl)
+    # nss_wrapper: tests/e2e/test_dns.py gives the gateway its own hosts file (a name with
+    # several addresses) through LD_PRELOAD, without touching /etc/hosts.
+    [ -e /usr/lib/x86_64-linux-gnu/libnss_wrapper.so ] || [ -n "$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null)" ] \
+        || missing+=(libnss-wrapper)
     if [ ${#missing[@]} -gt 0 ]; then
         apt_install "${missing[@]}"
     fi

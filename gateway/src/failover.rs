@@ -34,6 +34,11 @@ pub enum Repeat {
     Refresh(Secret),
     /// On the channel's next host.
     Host(usize),
+    /// On the same host, at an address not in `tried` (those that refused this request).
+    Address {
+        host: usize,
+        tried: Vec<std::net::SocketAddr>,
+    },
 }
 
 /// The attempt [`Failover::advance`] starts.

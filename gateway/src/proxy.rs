@@ -148,7 +148,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut Ctx,
         e: Box<Error>,
     ) -> Box<Error> {
-        phases::upstream::fail_to_connect(ctx, e)
+        phases::upstream::fail_to_connect(&self.resolver, ctx, e)
     }
 
     fn error_while_proxy(

@@ -25,10 +25,11 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     let Some(next) = ctx.failover.advance(&rt, &shared.health).await else {
         return Error::e_explain(ErrorType::InternalError, "no account left to try");
     };
-    let (seen, host) = match next.repeat {
-        Some(Repeat::Refresh(seen)) => (Some(seen), 0),
-        Some(Repeat::Host(host)) => (None, host),
-        None => (None, 0),
+    let (seen, host, tried) = match next.repeat {
+        Some(Repeat::Refresh(seen)) => (Some(seen), 0, Vec::new()),
+        Some(Repeat::Host(host)) => (None, host, Vec::new()),
+        Some(Repeat::Address { host, tried }) => (None, host, tried),
+        None => (None, 0, Vec::new()),
     };
     let account = &rt.accounts[next.candidate.account];
     ctx.attempt = AttemptState::new(host, InFlightGuard::enter(&account.in_flight));
@@ -52,7 +53,18 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
     let (hop_host, hop_port) =
         crate::upstream_proxy::first_hop(&target.host, target.port, &account.proxy);
     let addr = match resolver.resolve(hop_host, hop_port).await {
-        Ok(a) => a,
+        Ok(all) => {
+            let a = all
+                .iter()
+                .find(|a| !tried.contains(a))
+                .copied()
+                .unwrap_or(all[0]);
+            ctx.attempt.tried = tried;
+            ctx.attempt.tried.push(a);
+            ctx.attempt.addresses = all.len();
+            ctx.attempt.hop = Some((hop_host.to_owned(), hop_port, a));
+            a
+        }
         Err(e) => {
             let err = Error::explain(
                 ErrorType::ConnectNoRoute,
@@ -177,12 +189,31 @@ pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &
 
 /// The attempt in flight could not connect. Nothing reached the upstream: always safe to try
 /// the next host of the account, or the next account.
-pub fn fail_to_connect(ctx: &mut Ctx, e: Box<Error>) -> Box<Error> {
+pub fn fail_to_connect(resolver: &Resolver, ctx: &mut Ctx, e: Box<Error>) -> Box<Error> {
     ctx.failover.record_cause(e.etype().as_str());
-    if !next_host(None, ctx) {
+    if let Some((host, port, addr)) = &ctx.attempt.hop {
+        resolver.demote(host, *port, *addr);
+    }
+    if !next_address(ctx) && !next_host(None, ctx) {
         ctx.record_outcome(Outcome::Transport);
     }
     AttemptFailure::Connect.mark(e, ctx.has_next())
+}
+
+/// When the first hop has an address this request has not tried: the same account goes
+/// next, on that address (true). A name with one dead address is no reason to cool an account.
+fn next_address(ctx: &mut Ctx) -> bool {
+    if ctx.attempt.tried.len() >= ctx.attempt.addresses || !ctx.downstream.can_fail_over() {
+        return false;
+    }
+    if let (Some(c), Some((host, _, addr))) = (ctx.failover.candidate(), &ctx.attempt.hop) {
+        let account = &ctx.rt.accounts[c.account].id;
+        tracing::info!(request_id = %ctx.obs.request_id, account = %account, host = %host, %addr, "cannot connect; trying the next address");
+    }
+    ctx.failover.repeat(Repeat::Address {
+        host: ctx.attempt.host,
+        tried: ctx.attempt.tried.clone(),
+    })
 }
 
 /// When the account's channel has another host and the client has seen nothing: the same
