@@ -174,6 +174,9 @@ pub struct Config {
     pub accounts: Vec<ApiKeyAccount>,
     /// `max-body-size` (Switchyard key), bytes, default 32 MiB, at most 1 GiB.
     pub max_body_bytes: usize,
+    /// `max-concurrent-requests`, default 0 (no limit): API requests served at once; past it
+    /// the gateway answers 503 with `Retry-After` in the client's protocol.
+    pub max_concurrent_requests: u64,
     /// `workers` (Switchyard key): Pingora worker threads, default = available cores.
     pub workers: Option<usize>,
     /// `upstream-timeouts` (Switchyard key).
@@ -421,6 +424,7 @@ impl Default for Config {
             proxy_url: None,
             accounts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrent_requests: 0,
             workers: None,
             upstream_timeouts: UpstreamTimeouts::default(),
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,

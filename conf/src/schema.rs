@@ -62,6 +62,7 @@ pub(crate) const TOP: Section = Section {
         "openai-compatibility",
         // Switchyard's own keys.
         "max-body-size",
+        "max-concurrent-requests",
         "workers",
         "upstream-timeouts",
         "shutdown-grace-seconds",

@@ -101,6 +101,10 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                     }
                 }
             }
+            "max-concurrent-requests" => set(
+                &mut cfg.max_concurrent_requests,
+                w.u64_at_least(value, &p, 0),
+            ),
             "workers" => {
                 if let Some(n) = w.int(value, &p, 1, Some(256)) {
                     cfg.workers = usize::try_from(n).ok();

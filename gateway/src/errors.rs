@@ -50,6 +50,9 @@ pub enum GatewayError {
     /// but a new login helps, which the operator must do.
     #[error("every account for model {model} needs a new login ({reason}); run `switchyard login` for its provider")]
     LoginRequired { model: String, reason: String },
+    /// More API requests in flight than `max-concurrent-requests`.
+    #[error("the gateway is serving its maximum of {limit} requests; retry shortly")]
+    Overloaded { limit: u64 },
     #[error("All credentials for model {model} are cooling down")]
     ModelCooldown {
         model: String,
@@ -81,7 +84,7 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
             Self::ModelCooldown { .. } => 429,
-            Self::LoginRequired { .. } => 503,
+            Self::LoginRequired { .. } | Self::Overloaded { .. } => 503,
             Self::ClientClosed => 499,
             Self::UpstreamUnreachable => 502,
             Self::UpstreamTimeout => 504,
@@ -105,6 +108,7 @@ impl GatewayError {
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::ModelCooldown { .. } => "model_cooldown",
             Self::LoginRequired { .. } => "login_required",
+            Self::Overloaded { .. } => "overloaded",
             Self::ClientClosed => "client_closed",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
@@ -130,6 +134,7 @@ impl GatewayError {
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
             Self::ModelCooldown { .. } => ("rate_limit_error", "rate_limit_error"),
             Self::LoginRequired { .. }
+            | Self::Overloaded { .. }
             | Self::ClientClosed
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout
@@ -149,6 +154,7 @@ impl GatewayError {
             Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
             Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
             Self::LoginRequired { .. } => (Some("login_required"), None),
+            Self::Overloaded { .. } => (Some("overloaded"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
             Self::NotFound(_) | Self::MethodNotAllowed(_) | Self::Forbidden(_) => (None, None),
@@ -172,7 +178,7 @@ impl GatewayError {
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
             Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
-            Self::LoginRequired { .. } => "UNAVAILABLE",
+            Self::LoginRequired { .. } | Self::Overloaded { .. } => "UNAVAILABLE",
             Self::ClientClosed => "CANCELLED",
             Self::UpstreamUnreachable => "UNAVAILABLE",
             Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
@@ -197,6 +203,7 @@ impl GatewayError {
             Self::ModelCooldown { .. }
             | Self::ModelNotServed { .. }
             | Self::LoginRequired { .. }
+            | Self::Overloaded { .. }
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout => Side::Upstream,
             Self::UnsupportedPair { .. } | Self::Internal => Side::Gateway,
@@ -206,7 +213,10 @@ impl GatewayError {
     /// Whether the same request may succeed if the client sends it again later.
     pub fn retryable(&self) -> bool {
         match self {
-            Self::ModelCooldown { .. } | Self::UpstreamUnreachable | Self::UpstreamTimeout => true,
+            Self::ModelCooldown { .. }
+            | Self::Overloaded { .. }
+            | Self::UpstreamUnreachable
+            | Self::UpstreamTimeout => true,
             Self::MissingApiKey
             | Self::InvalidApiKey
             | Self::NotFound(_)
@@ -244,6 +254,7 @@ impl GatewayError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::ModelCooldown { reset_seconds, .. } => Some(*reset_seconds),
+            Self::Overloaded { .. } => Some(1),
             _ => None,
         }
     }

@@ -23,6 +23,8 @@ pub struct Runtime {
     pub router: Router,
     pub keys: ClientKeys,
     pub max_body_bytes: usize,
+    /// `max-concurrent-requests` (0: no limit).
+    pub max_concurrent_requests: u64,
     pub connect_timeout: Duration,
     /// Longest wait for the upstream's response header (`first-byte-seconds`).
     pub first_byte_timeout: Duration,
@@ -161,6 +163,7 @@ impl Runtime {
             accounts,
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
+            max_concurrent_requests: config.max_concurrent_requests,
             connect_timeout: Duration::from_secs(t.connect_secs),
             first_byte_timeout: Duration::from_secs(t.first_byte_secs),
             idle_timeout: Duration::from_secs(t.idle_secs),

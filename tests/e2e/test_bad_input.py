@@ -13,8 +13,10 @@ import socket
 
 import pytest
 
-from conftest import (CLIENT_KEY, MODEL_CLAUDE, MODEL_CODEX, MODEL_GEMINI, MODEL_OAI,
-                      assert_no_upstream, http_request, standard_config)
+import threading
+
+from conftest import (ACCT_OAI, CLIENT_KEY, MODEL_CLAUDE, MODEL_CODEX, MODEL_GEMINI, MODEL_OAI,
+                      assert_no_upstream, http_request, standard_config, wait_until)
 
 # (name, path, model in the body or None, protocol of the error shape)
 ENDPOINTS = [
@@ -264,4 +266,28 @@ def test_a_bare_cr_in_a_header_value_is_refused(gw, mock_upstream):
     r = raw_exchange(gw, head(extra=f"x-a: b\rc\r\ncontent-length: {len(body)}\r\n\r\n") + body)
     assert r == b"" or status_of(r) == 400, r[:300]
     assert_no_upstream(mock_upstream)
+    still_serves(gw)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_past_max_concurrent_requests_the_client_gets_503_with_retry_after(gateway, mock_upstream):
+    gw = gateway(standard_config(mock_upstream.url, extra="max-concurrent-requests: 2"))
+    mock_upstream.schedule(ACCT_OAI, [{"delay_ms": 1500}, {"delay_ms": 1500}], "ok")
+    chat = ENDPOINTS[0]
+    slow = [threading.Thread(target=post, args=(gw, chat, json.dumps(valid(chat)).encode()))
+            for _ in range(2)]
+    for t in slow:
+        t.start()
+    wait_until(lambda: len(mock_upstream.journal()) == 2, 5, "two requests in flight", gw.proc)
+    for endpoint in (chat, ENDPOINTS[3], ENDPOINTS[5]):
+        r = post(gw, endpoint, json.dumps(valid(endpoint)).encode())
+        assert r.status == 503, r.body
+        assert r.headers["retry-after"] == "1"
+        assert "maximum of 2 requests" in assert_error_shape(endpoint[3], 503, r.body)
+    assert len(mock_upstream.journal()) == 2, "a refused request reached the upstream"
+    assert http_request("GET", gw.url + "/healthz").status == 200
+    for t in slow:
+        t.join()
     still_serves(gw)

@@ -162,6 +162,10 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
         }
         Route::Proxy(e) => e,
     };
+    let limit = ctx.rt.max_concurrent_requests;
+    if limit > 0 && ctx.shared.in_flight.requests() > limit {
+        return fail(session, ctx, GatewayError::Overloaded { limit }).await;
+    }
     ctx.req.api = true;
     match prepare(session, ctx, endpoint).await {
         Ok(None) => Ok(false),
