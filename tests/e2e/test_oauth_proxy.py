@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conftest import CLIENT_KEY, gateway_config, http_request, wait_until
 from test_login_oauth import Login, auth_files
+from test_management import HEADER, MGMT, mgmt
 from test_upstream_proxy import Relay, certs, tinyproxy  # noqa: F401
 
 CLIENT_ID = "proxied"
@@ -164,21 +165,25 @@ def test_a_tls_token_endpoint_is_trusted_through_ssl_cert_file(tmp_path, gateway
         relay.close()
 
 
+def kimi_login_config(tmp_path: Path, mock, proxy_port: int) -> str:
+    return "\n".join([
+        f"proxy-url: http://127.0.0.1:{proxy_port}",
+        f"auth-dir: {tmp_path / 'auths'}",
+        "oauth-overrides:",
+        "  kimi:",
+        f"    device-url: {mock.url}/_auth/device/code",
+        f"    token-url: {mock.url}/_auth/device/token",
+        "    client-id: ok",
+        f"    base-url: {mock.url}/v1",
+    ]) + "\n"
+
+
 def test_login_goes_through_the_global_proxy(request, tmp_path, mock_upstream, tinyproxy):
     """`switchyard login kimi` (device flow) with `proxy-url` in its config: both the device
     code and the token request went through tinyproxy, with Kimi's device headers."""
     m = tinyproxy.mark()
     cfg = tmp_path / "config.yaml"
-    cfg.write_text("\n".join([
-        f"proxy-url: http://127.0.0.1:{tinyproxy.port}",
-        f"auth-dir: {tmp_path / 'auths'}",
-        "oauth-overrides:",
-        "  kimi:",
-        f"    device-url: {mock_upstream.url}/_auth/device/code",
-        f"    token-url: {mock_upstream.url}/_auth/device/token",
-        "    client-id: ok",
-        f"    base-url: {mock_upstream.url}/v1",
-    ]) + "\n")
+    cfg.write_text(kimi_login_config(tmp_path, mock_upstream, tinyproxy.port))
     code, out, log = Login(request, tmp_path, cfg, "kimi").finish()
     assert code == 0, f"{out}\n{log}"
     [path] = auth_files(tmp_path)
@@ -188,3 +193,22 @@ def test_login_goes_through_the_global_proxy(request, tmp_path, mock_upstream, t
         assert proxied_posts(proxy_log, f"{mock_upstream.url}/_auth/{route}") == 1, proxy_log
     for e in mock_upstream.journal():
         assert e["headers"]["x-msh-platform"] == "cli-proxy-api"
+
+
+def test_management_login_goes_through_the_global_proxy(tmp_path, gateway, mock_upstream, tinyproxy):
+    """`GET /kimi-auth-url` on a gateway whose config has `proxy-url`: the login's device-code
+    and token requests went through tinyproxy."""
+    m = tinyproxy.mark()
+    gw = gateway(HEADER + gateway_config(extra=MGMT + kimi_login_config(tmp_path, mock_upstream,
+                                                                          tinyproxy.port)))
+    status, body = mgmt(gw, "GET", "/kimi-auth-url")
+    assert status == 200 and body["status"] == "ok", body
+    state = body["state"]
+    done = wait_until(lambda: (s := mgmt(gw, "GET", f"/get-auth-status?state={state}")[1])["status"] != "wait"
+                      and s, 30, "the device login to finish", gw.proc, interval=0.2)
+    assert done == {"status": "ok"}, done
+    [path] = auth_files(tmp_path)
+    assert json.loads(path.read_text())["access_token"] == "at-ok-1"
+    proxy_log = tinyproxy.log_since(m)
+    for route in ("device/code", "device/token"):
+        assert proxied_posts(proxy_log, f"{mock_upstream.url}/_auth/{route}") == 1, proxy_log
