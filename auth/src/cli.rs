@@ -4,6 +4,7 @@
 //!
 //! Output: user-facing lines on `out` (stdout); errors on `err` (stderr). No token is printed.
 
+use crate::egress::Route;
 use crate::error::AuthError;
 use crate::login::{import_vertex, login, LoginOptions};
 use crate::provider::{Provider, ProviderId};
@@ -61,7 +62,9 @@ pub fn run_login(
         (_, Some(_)) => Err(AuthError::Config("--import is only for vertex".into())),
         (_, None) => {
             let p = Provider::resolve(id, config);
-            runtime().and_then(|rt| rt.block_on(login(&p, opts, &store, out)))
+            Route::global(config.proxy_url.as_deref()).and_then(|route| {
+                runtime().and_then(|rt| rt.block_on(login(&p, opts, &route, &store, out)))
+            })
         }
     };
     match result {

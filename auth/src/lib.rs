@@ -4,7 +4,8 @@
 //! Layout: [`provider`] (the registry and `oauth-overrides`), [`record`] / [`meta`] (one auth
 //! file and its control metadata), [`store`] (the directory, atomic 0600 writes), [`login`]
 //! (`switchyard login`), [`refresh`] (single-flight refresh with backoff), [`oauth`] (the
-//! `oauth2` crate wired to a provider), [`catalog`] (the models each OAuth channel serves). No
+//! `oauth2` crate wired to a provider), [`egress`] (the proxy and CA certificates of every
+//! outbound call), [`catalog`] (the models each OAuth channel serves). No
 //! Pingora; tokio and reqwest for I/O.
 //!
 //! Tokens never reach a log line or an error message: they live in [`switchyard_conf::Secret`]
@@ -12,6 +13,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod egress;
 mod error;
 mod jwt;
 pub mod login;

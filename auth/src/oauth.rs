@@ -1,6 +1,6 @@
-//! The `oauth2` crate configured for one [`Provider`]: the client, the HTTP client (reqwest
-//! with rustls, redirects off), and the conversion of token responses and errors into
-//! [`TokenSet`] and [`AuthError`].
+//! The `oauth2` crate configured for one [`Provider`]: the client, and the conversion of token
+//! responses and errors into [`TokenSet`] and [`AuthError`]. The HTTP clients it is given come
+//! from [`crate::egress`] (proxy and CA certificates).
 //!
 //! Contract: every token endpoint call of login and refresh goes through here, so the
 //! provider's `oauth-overrides` apply to both, and no error message ever carries a response
@@ -14,9 +14,9 @@ use oauth2::basic::{
     BasicTokenType,
 };
 use oauth2::{
-    AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, EndpointNotSet,
-    ErrorResponse, ExtraTokenFields, RefreshToken, RequestTokenError, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet,
+    EndpointNotSet, ErrorResponse, ExtraTokenFields, RefreshToken, RequestTokenError,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -58,29 +58,6 @@ pub type OAuthClient = oauth2::Client<
     EndpointNotSet,
     EndpointMaybeSet,
 >;
-
-/// The HTTP client for token endpoints: rustls, no redirects (the oauth2 crate's advice).
-pub fn http_client() -> Result<reqwest::Client, AuthError> {
-    http_client_with(&[])
-}
-
-/// [`http_client`] sending `headers` with every request (Kimi's `X-Msh-*` device headers).
-pub fn http_client_with(headers: &[(&str, String)]) -> Result<reqwest::Client, AuthError> {
-    let mut map = reqwest::header::HeaderMap::new();
-    for (k, v) in headers {
-        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| AuthError::Config(format!("bad header name {k:?}")))?;
-        let value = reqwest::header::HeaderValue::from_str(v)
-            .map_err(|_| AuthError::Config(format!("bad value for header {k}")))?;
-        map.insert(name, value);
-    }
-    reqwest::Client::builder()
-        .default_headers(map)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| AuthError::Transport(e.to_string()))
-}
 
 /// Sends a token-endpoint request (`accept: application/json` added) and returns the body of
 /// a 2xx answer; any other status is [`AuthError::Rejected`] with the answer's OAuth `error`
@@ -207,11 +184,55 @@ pub async fn refresh(
     http: &reqwest::Client,
     refresh_token: &str,
 ) -> Result<TokenSet, AuthError> {
+    refresh_with_headers(p, http, refresh_token, &[]).await
+}
+
+/// [`refresh`] with `headers` added to the request (Kimi's device headers), so the shared
+/// client of the account's route serves every account.
+pub async fn refresh_with_headers(
+    p: &Provider,
+    http: &reqwest::Client,
+    refresh_token: &str,
+    headers: &[(&str, String)],
+) -> Result<TokenSet, AuthError> {
+    let mut extra = reqwest::header::HeaderMap::new();
+    for (k, v) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| AuthError::Config(format!("bad header name {k:?}")))?;
+        let value = reqwest::header::HeaderValue::from_str(v)
+            .map_err(|_| AuthError::Config(format!("bad value for header {k}")))?;
+        extra.insert(name, value);
+    }
     let c = client(p)?;
     let rt = RefreshToken::new(refresh_token.to_owned());
     let req = c
         .exchange_refresh_token(&rt)
         .map_err(|e| AuthError::Config(format!("{}: {e}", p.id.name())))?;
-    let t = req.request_async(http).await.map_err(request_error)?;
+    let send = WithHeaders { http, extra };
+    let t = req.request_async(&send).await.map_err(request_error)?;
     Ok(token_set(&t))
+}
+
+/// A client adding headers to each request (a named type: a closure here makes the refresh
+/// future's `Send` bound fail to generalise over lifetimes).
+struct WithHeaders<'a> {
+    http: &'a reqwest::Client,
+    extra: reqwest::header::HeaderMap,
+}
+
+impl<'c> AsyncHttpClient<'c> for WithHeaders<'_> {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<oauth2::HttpResponse, Self::Error>>
+                + Send
+                + Sync
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, mut request: oauth2::HttpRequest) -> Self::Future {
+        request.headers_mut().extend(self.extra.clone());
+        self.http.call(request)
+    }
 }

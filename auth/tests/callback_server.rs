@@ -49,3 +49,49 @@ async fn provider_error_is_a_refusal() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_idle_preconnect_does_not_hold_up_the_callback() {
+    let server = CallbackServer::bind(0, "/cb").await.unwrap();
+    let port = server.port();
+    let wait = tokio::spawn(server.wait("st"));
+    // A browser's speculative connection: open, then silent for longer than the test lasts.
+    let idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    // Well under the server's per-connection read timeout (5 s): only concurrency helps.
+    let page = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        get(port, "/cb?code=the-code&state=st"),
+    )
+    .await
+    .expect("the callback was answered while the idle connection stayed open");
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+    let code = tokio::time::timeout(std::time::Duration::from_secs(2), wait)
+        .await
+        .expect("the login completed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(code, "the-code");
+    drop(idle);
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_dropped_after_the_read_timeout() {
+    let server = CallbackServer::bind(0, "/cb").await.unwrap();
+    let port = server.port();
+    let _wait = tokio::spawn(server.wait("st"));
+    let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    // The server closes it (EOF) after its read timeout; never an answer.
+    let n = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        idle.read_to_end(&mut buf),
+    )
+    .await
+    .expect("closed by the server")
+    .unwrap();
+    assert_eq!(n, 0);
+}

@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use switchyard_auth::egress::Route;
 use switchyard_auth::refresh::{AccountStatus, Clock, RefreshCounts, Refresher};
 use switchyard_auth::ProviderId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -188,4 +189,126 @@ async fn other_failures_back_off() {
     assert_eq!(r.due(NOW + 30), ["codex-x.json"]);
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert_eq!(r.token("codex-x.json").await.unwrap().expose(), "at-1");
+}
+
+/// `auth-dir` with one codex file per `(name, proxy_url)`, and a refresher whose config has
+/// `proxy-url: global` (when given).
+fn setup_proxied(
+    token_url: &str,
+    global: Option<&str>,
+    files: &[(&str, Option<&str>)],
+) -> (tempfile::TempDir, Arc<Refresher>) {
+    let dir = tempfile::tempdir().unwrap();
+    let auths = dir.path().join("auths");
+    std::fs::create_dir_all(&auths).unwrap();
+    for (name, proxy) in files {
+        let mut file = serde_json::json!({
+            "type": "codex", "access_token": format!("old-{name}"), "refresh_token": "rt-1",
+            "expired": switchyard_auth::timefmt::format_rfc3339(NOW - 60),
+        });
+        if let Some(p) = proxy {
+            file["proxy_url"] = serde_json::Value::String((*p).to_owned());
+        }
+        std::fs::write(
+            auths.join(format!("{name}.json")),
+            serde_json::to_vec(&file).unwrap(),
+        )
+        .unwrap();
+    }
+    let global = global
+        .map(|g| format!("proxy-url: {g}\n"))
+        .unwrap_or_default();
+    let yaml = format!(
+        "{global}auth-dir: {}\noauth-overrides:\n  codex:\n    token-url: {token_url}\n    client-id: c\n",
+        auths.display()
+    );
+    let cfg = switchyard_conf::load_str(&yaml).unwrap().config;
+    (dir, Refresher::new(&cfg, 2, Arc::new(Fixed(NOW))).unwrap())
+}
+
+fn via(s: &str) -> Route {
+    let setting = switchyard_conf::parse_proxy_url(s).unwrap();
+    let Some(switchyard_conf::ProxySetting::Via(u)) = setting else {
+        unreachable!("{s} is a proxy URL")
+    };
+    Route::Via(u)
+}
+
+#[tokio::test]
+async fn each_account_refreshes_through_its_files_proxy_else_the_global_one() {
+    let (_dir, r) = setup_proxied(
+        "http://127.0.0.1:9/token",
+        Some("http://127.0.0.1:3128"),
+        &[
+            ("plain", None),
+            ("own", Some("socks5://127.0.0.1:1080")),
+            ("direct", Some("direct")),
+            ("none", Some("NONE")),
+        ],
+    );
+    assert_eq!(r.route("plain.json").unwrap(), via("http://127.0.0.1:3128"));
+    assert_eq!(r.route("own.json").unwrap(), via("socks5://127.0.0.1:1080"));
+    assert_eq!(r.route("direct.json").unwrap(), Route::Direct);
+    assert_eq!(r.route("none.json").unwrap(), Route::Direct);
+    // A config reload changes the global proxy; the files' own choices stay.
+    r.set_proxy_url(Some("direct"));
+    assert_eq!(r.route("plain.json").unwrap(), Route::Direct);
+    assert_eq!(r.route("own.json").unwrap(), via("socks5://127.0.0.1:1080"));
+    r.set_proxy_url(None);
+    assert_eq!(r.route("plain.json").unwrap(), Route::Environment);
+
+    let (_dir, r) = setup_proxied("http://127.0.0.1:9/token", None, &[("plain", None)]);
+    assert_eq!(r.route("plain.json").unwrap(), Route::Environment);
+}
+
+#[tokio::test]
+async fn the_grant_goes_to_the_proxy_and_direct_skips_it() {
+    // An HTTP proxy is sent `POST http://<token host>/token` in absolute form; this one
+    // answers it itself, so only a request that went through it gets its token.
+    let (proxy, via_proxy, proxied_bodies) = token_endpoint(|_| {
+        (
+            200,
+            r#"{"access_token":"at-proxy","token_type":"Bearer","expires_in":3600}"#.into(),
+        )
+    })
+    .await;
+    let (url, direct, _) = token_endpoint(|_| {
+        (
+            200,
+            r#"{"access_token":"at-direct","token_type":"Bearer","expires_in":3600}"#.into(),
+        )
+    })
+    .await;
+    let proxy = proxy.trim_end_matches("/token").to_owned();
+    let (_dir, r) = setup_proxied(
+        &url,
+        Some(&proxy),
+        &[
+            ("plain", None),
+            ("direct", Some("direct")),
+            ("dead", Some("http://127.0.0.1:9")),
+        ],
+    );
+    assert_eq!(
+        r.refresh_now("plain.json").await.unwrap().expose(),
+        "at-proxy"
+    );
+    assert_eq!(via_proxy.load(Ordering::SeqCst), 1);
+    assert_eq!(direct.load(Ordering::SeqCst), 0);
+    assert!(proxied_bodies.lock().await[0].contains("refresh_token=rt-1"));
+
+    assert_eq!(
+        r.refresh_now("direct.json").await.unwrap().expose(),
+        "at-direct"
+    );
+    assert_eq!(direct.load(Ordering::SeqCst), 1);
+    assert_eq!(via_proxy.load(Ordering::SeqCst), 1);
+
+    // A dead proxy in the file: the refresh fails, naming the proxy, and neither the global
+    // proxy nor a direct connection is tried.
+    let err = r.refresh_now("dead.json").await.unwrap_err().to_string();
+    assert!(err.contains("via http://127.0.0.1:9"), "{err}");
+    assert_eq!(via_proxy.load(Ordering::SeqCst), 1);
+    assert_eq!(direct.load(Ordering::SeqCst), 1);
+    assert_eq!(r.current_token("dead.json").unwrap().expose(), "old-dead");
 }

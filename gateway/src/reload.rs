@@ -108,7 +108,8 @@ impl Reloader {
 
     /// The seam for config hot reload: builds with `config` and, only if that succeeds, swaps
     /// the snapshot in and keeps `config` for later rebuilds. (The refresh service keeps the
-    /// `auth-dir` and `oauth-overrides` it was started with.)
+    /// `auth-dir` and `oauth-overrides` it was started with; it takes the new global
+    /// `proxy-url`.)
     pub fn replace_config(&self, config: Config) -> Result<usize, Vec<Problem>> {
         let _building = self.building.lock().unwrap_or_else(|p| p.into_inner());
         let rt = Runtime::build_counted(&config, self.refresher.clone(), &self.in_flight)?;
@@ -117,6 +118,7 @@ impl Reloader {
             .config
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.refresher.set_proxy_url(config.proxy_url.as_deref());
         *current = config;
         self.holder.swap(rt);
         Ok(accounts)

@@ -4,11 +4,16 @@
 //! Contract: requests for other paths get 404 and the wait goes on (browsers ask for
 //! `/favicon.ico`); the first request on the callback path ends the wait: with the code when
 //! its `state` matches, [`AuthError::StateMismatch`] when it does not, [`AuthError::Denied`]
-//! for an `error=` redirect. The browser always gets a short page saying which.
+//! for an `error=` redirect. The browser always gets a short page saying which. Connections
+//! are served concurrently, each with a few seconds to send its request: a browser's idle
+//! pre-connect neither blocks the callback nor lives on.
 
 use crate::error::AuthError;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// A bound callback listener.
 pub struct CallbackServer {
@@ -31,53 +36,80 @@ impl CallbackServer {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Waits for the callback; returns the authorization code.
+    /// Waits for the callback; returns the authorization code. Each connection is served on
+    /// its own task, so an idle one (a browser's pre-connect) never holds up the callback.
     pub async fn wait(self, expected_state: &str) -> Result<String, AuthError> {
+        let (tx, mut rx) = mpsc::channel(1);
+        let path: Arc<str> = self.path.into();
+        let state: Arc<str> = expected_state.into();
         loop {
-            let Ok((mut stream, _)) = self.listener.accept().await else {
-                continue;
-            };
-            let Some(target) = read_target(&mut stream).await else {
-                continue;
-            };
-            let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
-            if path != self.path {
-                respond(&mut stream, 404, "Not found.").await;
-                continue;
-            }
-            let params = parse_query(query);
-            let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-            if let Some(err) = get("error") {
-                respond(
-                    &mut stream,
-                    400,
-                    "Login refused by the provider. You can close this tab.",
-                )
-                .await;
-                let desc = get("error_description")
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default();
-                return Err(AuthError::Denied(format!("{err}{desc}")));
-            }
-            if get("state") != Some(expected_state) {
-                respond(
-                    &mut stream,
-                    400,
-                    "Login failed: state mismatch. Nothing was saved.",
-                )
-                .await;
-                return Err(AuthError::StateMismatch);
-            }
-            match get("code").filter(|c| !c.is_empty()) {
-                Some(code) => {
-                    respond(&mut stream, 200, "Login complete. You can close this tab.").await;
-                    return Ok(code.to_owned());
-                }
-                None => {
-                    respond(&mut stream, 400, "Login failed: no code in the callback.").await;
-                    return Err(AuthError::Protocol("callback without a code".into()));
+            tokio::select! {
+                Some(outcome) = rx.recv() => return outcome,
+                accepted = self.listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let (tx, path, state) = (tx.clone(), path.clone(), state.clone());
+                    tokio::spawn(async move {
+                        if let Some(outcome) = serve(stream, &path, &state).await {
+                            // The wait may be over (an earlier callback won): nobody listens.
+                            let _ = tx.send(outcome).await;
+                        }
+                    });
                 }
             }
+        }
+    }
+}
+
+/// How long a connection may take to send its request head before it is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Answers one connection; the outcome of the login when it was the callback, `None` for
+/// another path, a malformed request or one not sent within [`READ_TIMEOUT`].
+async fn serve(
+    mut stream: TcpStream,
+    callback_path: &str,
+    expected_state: &str,
+) -> Option<Result<String, AuthError>> {
+    let target = tokio::time::timeout(READ_TIMEOUT, read_target(&mut stream))
+        .await
+        .ok()
+        .flatten()?;
+    let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+    if path != callback_path {
+        respond(&mut stream, 404, "Not found.").await;
+        return None;
+    }
+    let params = parse_query(query);
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Some(err) = get("error") {
+        respond(
+            &mut stream,
+            400,
+            "Login refused by the provider. You can close this tab.",
+        )
+        .await;
+        let desc = get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Some(Err(AuthError::Denied(format!("{err}{desc}"))));
+    }
+    if get("state") != Some(expected_state) {
+        respond(
+            &mut stream,
+            400,
+            "Login failed: state mismatch. Nothing was saved.",
+        )
+        .await;
+        return Some(Err(AuthError::StateMismatch));
+    }
+    match get("code").filter(|c| !c.is_empty()) {
+        Some(code) => {
+            respond(&mut stream, 200, "Login complete. You can close this tab.").await;
+            Some(Ok(code.to_owned()))
+        }
+        None => {
+            respond(&mut stream, 400, "Login failed: no code in the callback.").await;
+            Some(Err(AuthError::Protocol("callback without a code".into())))
         }
     }
 }

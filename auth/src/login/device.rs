@@ -4,6 +4,7 @@
 //! given interval: `authorization_pending` waits, `slow_down` adds 5 s, `expired_token` (or the
 //! code's own expiry) ends the login, `access_denied` is a refusal.
 
+use crate::egress::{self, Route};
 use crate::error::AuthError;
 use crate::oauth;
 use crate::provider::Provider;
@@ -12,12 +13,14 @@ use oauth2::{DeviceCodeErrorResponseType, StandardDeviceAuthorizationResponse};
 use oauth2::{PkceCodeChallenge, RequestTokenError, Scope};
 use std::io::Write;
 
-/// The device login of `p`. `headers` go with every request (Kimi's device identity);
+/// The device login of `p` through `route`. `headers` go with every request (Kimi's device
+/// identity);
 /// `sleep` waits between polls (`tokio::time::sleep`; a test passes one that records the
 /// intervals and returns at once).
 pub async fn run<S, SF>(
     p: &Provider,
     pkce: bool,
+    route: &Route,
     headers: &[(&str, String)],
     out: &mut (dyn Write + Send),
     sleep: S,
@@ -35,7 +38,7 @@ where
         )));
     }
     let client = oauth::client(p)?;
-    let http = oauth::http_client_with(headers)?;
+    let http = egress::client(route, headers)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut req = client
         .exchange_device_code()

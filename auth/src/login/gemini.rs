@@ -20,6 +20,7 @@
 //!
 //! Contract: user-facing progress lines go to `out`; the token is only sent as a Bearer.
 
+use crate::egress::Route;
 use crate::error::AuthError;
 use crate::provider::{Provider, ProviderId};
 use serde_json::{json, Value};
@@ -45,11 +46,12 @@ pub struct Onboarded {
 /// Discovers and onboards the account's project(s).
 pub async fn onboard(
     p: &Provider,
+    route: &Route,
     access_token: &str,
     project_flag: Option<&str>,
     out: &mut (dyn Write + Send),
 ) -> Result<Onboarded, AuthError> {
-    let http = crate::oauth::http_client()?;
+    let http = crate::egress::client(route, &[])?;
     let api = Api {
         http: &http,
         token: access_token,
@@ -95,10 +97,17 @@ pub async fn onboard(
 /// and is not fatal: the file is saved without `project_id`, and requests then name none.
 pub async fn antigravity_project(
     p: &Provider,
+    route: &Route,
     access_token: &str,
     out: &mut (dyn Write + Send),
 ) -> Option<String> {
-    let http = crate::oauth::http_client().ok()?;
+    let http = match crate::egress::client(route, &[]) {
+        Ok(http) => http,
+        Err(e) => {
+            let _ = writeln!(out, "No Code Assist project looked up ({e})");
+            return None;
+        }
+    };
     let first = p
         .base_url
         .split(',')

@@ -22,6 +22,7 @@ pub use import::import_vertex;
 
 pub use callback::{parse_query, CallbackServer};
 
+use crate::egress::{self, Route};
 use crate::error::AuthError;
 use crate::jwt;
 use crate::naming::{file_name, NameParts};
@@ -67,10 +68,12 @@ impl Default for LoginOptions {
     }
 }
 
-/// Runs the login and returns the path of the saved file.
+/// Runs the login, its HTTP calls going through `route` (the config's global `proxy-url`), and
+/// returns the path of the saved file.
 pub async fn login(
     provider: &Provider,
     opts: &LoginOptions,
+    route: &Route,
     store: &TokenStore,
     out: &mut (dyn Write + Send),
 ) -> Result<PathBuf, AuthError> {
@@ -105,11 +108,13 @@ pub async fn login(
     let work = async {
         match flow {
             _ if cookie.is_some() => {
-                let http = oauth::http_client()?;
+                let http = egress::client(route, &[])?;
                 iflow::cookie_login(provider, &http, cookie.unwrap_or_default()).await
             }
-            Flow::AuthCode => auth_code(provider, opts, out).await,
-            Flow::Device | Flow::DevicePkce => device_tokens(provider, flow, &extras, out).await,
+            Flow::AuthCode => auth_code(provider, opts, route, out).await,
+            Flow::Device | Flow::DevicePkce => {
+                device_tokens(provider, flow, &extras, route, out).await
+            }
             Flow::Import => Err(AuthError::Config(
                 "vertex has no OAuth login; use `switchyard login vertex --import FILE`".into(),
             )),
@@ -124,7 +129,7 @@ pub async fn login(
         _ = tokio::time::sleep(opts.timeout) => return Err(AuthError::TimedOut(opts.timeout)),
         r = work => r?,
     };
-    let path = save_login(provider, &tokens, &extras, store, out).await?;
+    let path = save_login(provider, &tokens, &extras, route, store, out).await?;
     let _ = writeln!(out, "Saved {}", path.display());
     Ok(path)
 }
@@ -152,10 +157,12 @@ impl LoginExtras {
 
 /// A device-grant login (`flow` Device or DevicePkce; Codex's device flow when its endpoint is
 /// OpenAI's): prints the verification URL and user code to `out`, then polls until approved.
+/// Its HTTP calls go through `route`.
 pub async fn device_tokens(
     provider: &Provider,
     flow: Flow,
     extras: &LoginExtras,
+    route: &Route,
     out: &mut (dyn Write + Send),
 ) -> Result<TokenSet, AuthError> {
     let headers = extras
@@ -169,10 +176,10 @@ pub async fn device_tokens(
             if provider.id == ProviderId::Codex
                 && openai_device::is_openai(&provider.device_url) =>
         {
-            openai_device::run(provider, out, sleep).await
+            openai_device::run(provider, route, out, sleep).await
         }
-        Flow::Device => device::run(provider, false, &headers, out, sleep).await,
-        Flow::DevicePkce => device::run(provider, true, &headers, out, sleep).await,
+        Flow::Device => device::run(provider, false, route, &headers, out, sleep).await,
+        Flow::DevicePkce => device::run(provider, true, route, &headers, out, sleep).await,
         Flow::AuthCode | Flow::Import => Err(AuthError::Config(format!(
             "{} has no device login",
             provider.id.name()
@@ -181,11 +188,13 @@ pub async fn device_tokens(
 }
 
 /// Turns a login's tokens into its auth file in `store` (Gemini: after onboarding its
-/// project; Antigravity: with its project when one is found) and returns the path.
+/// project; Antigravity: with its project when one is found, both asked through `route`) and
+/// returns the path.
 pub async fn save_login(
     provider: &Provider,
     tokens: &TokenSet,
     extras: &LoginExtras,
+    route: &Route,
     store: &TokenStore,
     out: &mut (dyn Write + Send),
 ) -> Result<PathBuf, AuthError> {
@@ -200,7 +209,7 @@ pub async fn save_login(
     if provider.id == ProviderId::Gemini {
         let token = tokens.access_token.expose();
         let project = extras.project_id.as_deref();
-        let done = gemini::onboard(provider, token, project, out).await?;
+        let done = gemini::onboard(provider, route, token, project, out).await?;
         let email = raw.get("email").and_then(Value::as_str).map(str::to_owned);
         name = file_name(
             provider.file_type,
@@ -217,7 +226,7 @@ pub async fn save_login(
     }
     if provider.id == ProviderId::Antigravity {
         let token = tokens.access_token.expose();
-        if let Some(project) = gemini::antigravity_project(provider, token, out).await {
+        if let Some(project) = gemini::antigravity_project(provider, route, token, out).await {
             raw.insert("project_id".into(), Value::String(project));
         }
     }
@@ -260,6 +269,7 @@ fn missing_client_secret(p: &Provider) -> Result<(), AuthError> {
 async fn auth_code(
     p: &Provider,
     opts: &LoginOptions,
+    route: &Route,
     out: &mut (dyn Write + Send),
 ) -> Result<TokenSet, AuthError> {
     let server = CallbackServer::bind(
@@ -280,7 +290,7 @@ async fn auth_code(
         open_browser(&pending.url);
     }
     let code = server.wait(&pending.state).await?;
-    finish_auth_code(p, pending, &code).await
+    finish_auth_code(p, route, pending, &code).await
 }
 
 /// An authorization-code login waiting for its callback.
@@ -332,13 +342,14 @@ pub fn start_auth_code(p: &Provider, redirect: String) -> Result<PendingAuthCode
     })
 }
 
-/// The second half: the callback's `code` exchanged for tokens.
+/// The second half: the callback's `code` exchanged for tokens through `route`.
 pub async fn finish_auth_code(
     p: &Provider,
+    route: &Route,
     pending: PendingAuthCode,
     code: &str,
 ) -> Result<TokenSet, AuthError> {
-    let http = oauth::http_client()?;
+    let http = egress::client(route, &[])?;
     let redirect = &pending.redirect;
     if p.id == ProviderId::Iflow {
         return iflow::exchange(p, &http, code, redirect).await;

@@ -17,6 +17,7 @@
 //! `/deviceauth/usercode` is an RFC 8628 endpoint (`device.rs`). The login gives up after 15
 //! minutes, as the Codex CLI does; the caller's own timeout usually comes first.
 
+use crate::egress::Route;
 use crate::error::AuthError;
 use crate::oauth;
 use crate::provider::Provider;
@@ -40,6 +41,7 @@ pub fn is_openai(device_url: &str) -> bool {
 /// Runs the device login of `p` (Codex). `sleep` waits between polls.
 pub async fn run<S, SF>(
     p: &Provider,
+    route: &Route,
     out: &mut (dyn Write + Send),
     sleep: S,
 ) -> Result<TokenSet, AuthError>
@@ -53,7 +55,7 @@ where
         .trim_end_matches(USERCODE_PATH)
         .to_owned();
     let issuer = accounts.trim_end_matches(ACCOUNTS_PATH).to_owned();
-    let http = oauth::http_client()?;
+    let http = crate::egress::client(route, &[])?;
 
     let code = post(
         &http,

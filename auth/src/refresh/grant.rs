@@ -32,8 +32,8 @@ pub(crate) async fn renew(
                 .get("device_id")
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or_default();
-            let http = oauth::http_client_with(&crate::login::kimi::device_headers(device_id))?;
-            oauth::refresh(p, &http, refresh_token).await
+            let headers = crate::login::kimi::device_headers(device_id);
+            oauth::refresh_with_headers(p, http, refresh_token, &headers).await
         }
         ProviderId::Claude => crate::login::claude::refresh(p, http, refresh_token).await,
         ProviderId::Iflow => crate::login::iflow::refresh(p, http, refresh_token).await,

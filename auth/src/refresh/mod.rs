@@ -13,6 +13,10 @@
 //! - A renewal is per provider ([`grant`]): the refresh-token grant (JSON first for Claude,
 //!   Kimi's device headers), iFlow's API-key re-fetch after it, Vertex's JWT-bearer grant
 //!   from the service-account key (a Vertex file without a token gets one on first use).
+//! - Each grant goes through the account's route ([`crate::egress`]): the file's `proxy_url`,
+//!   else the global `proxy-url` ([`Refresher::set_proxy_url`] after a config reload), on one
+//!   client per route built at first use. A route that does not parse fails the grant; it never
+//!   falls back to another way out.
 //! - The credential handed out is the access token, or iFlow's API key.
 //! - Every finished grant counts once per provider, `ok` or `error`
 //!   ([`Refresher::refresh_counts`]); [`Refresher::refreshing`] says whether a grant of an

@@ -1,8 +1,8 @@
 //! The stateful half of the refresh service (see `refresh/mod.rs` for the contract).
 
 use super::schedule::{backoff, is_due, Timing};
+use crate::egress::{Clients, Route};
 use crate::error::AuthError;
-use crate::oauth;
 use crate::provider::Provider;
 use crate::provider::ProviderId;
 use crate::record::AuthRecord;
@@ -96,7 +96,8 @@ type Counters = [[AtomicU64; 2]; ProviderId::ALL.len()];
 pub struct Refresher {
     store: TokenStore,
     config: Config,
-    http: reqwest::Client,
+    /// One HTTP client per proxy route ([`Refresher::route`]).
+    clients: Clients,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     /// Per file id, the stamp of the last read that still stands for the file (settled, see
     /// [`FileStamp::settled`]): [`Refresher::reload`] skips those files while the stamp holds.
@@ -139,7 +140,7 @@ impl Refresher {
         let r = Arc::new(Self {
             store,
             config: config.clone(),
-            http: oauth::http_client()?,
+            clients: Clients::new(config.proxy_url.as_deref()),
             slots: Mutex::new(HashMap::new()),
             read_stamps: Mutex::new(HashMap::new()),
             warned: Mutex::new(std::collections::HashSet::new()),
@@ -149,6 +150,20 @@ impl Refresher {
         });
         r.reload();
         Ok(r)
+    }
+
+    /// Takes the global `proxy-url` of a reloaded config for later refreshes (the service
+    /// otherwise keeps the config it was started with).
+    pub fn set_proxy_url(&self, global: Option<&str>) {
+        self.clients.set_global(global);
+    }
+
+    /// The route an account's refresh takes: the file's `proxy_url`, else the global
+    /// `proxy-url`, else the environment's proxies.
+    pub fn route(&self, id: &str) -> Result<Route, AuthError> {
+        let slot = self.slot(id)?;
+        let file_proxy = read(&slot.state).record.meta.proxy_url.clone();
+        self.clients.route(file_proxy.as_deref())
     }
 
     fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Slot>>> {
@@ -382,7 +397,18 @@ impl Refresher {
             (st.provider.clone(), st.record.clone())
         };
         let granting = Granting::start(&slot.granting);
-        let renewed = super::grant::renew(&provider, &self.http, &record, self.clock.now()).await;
+        let renewed = match self.client_for(&record) {
+            Ok((route, http)) => super::grant::renew(&provider, &http, &record, self.clock.now())
+                .await
+                .map_err(|e| match e {
+                    // Which way the grant went, for the warning (never credentials).
+                    AuthError::Transport(why) => {
+                        AuthError::Transport(format!("{why} (via {route})"))
+                    }
+                    other => other,
+                }),
+            Err(e) => Err(e),
+        };
         drop(granting);
         match renewed {
             Ok(tokens) => {
@@ -417,6 +443,13 @@ impl Refresher {
                 Err(err)
             }
         }
+    }
+
+    /// The route of `record`'s refresh and its (cached) client.
+    fn client_for(&self, record: &AuthRecord) -> Result<(Route, reqwest::Client), AuthError> {
+        let route = self.clients.route(record.meta.proxy_url.as_deref())?;
+        let http = self.clients.get(&route)?;
+        Ok((route, http))
     }
 
     fn failed(&self, slot: &Slot, id: &str, err: &AuthError) {

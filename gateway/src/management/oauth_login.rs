@@ -13,6 +13,8 @@
 //!
 //! The login then exchanges the code, writes the auth file to `auth-dir` (0600, the CLI's
 //! name and layout) and rebuilds the accounts, so the new account serves at once.
+//! The login's HTTP calls (code exchange, device polling, onboarding) go through the config's
+//! global `proxy-url` (`switchyard_auth::egress`), as `switchyard login` does.
 //! `GET /get-auth-status?state=` answers `wait`, `ok` or `error` with the reason. A login gives
 //! up after [`LOGIN_TIMEOUT`]; its outcome stays readable for [`KEEP_DONE`]. No token is ever
 //! answered or logged.
@@ -23,6 +25,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use switchyard_auth::egress::Route;
 use switchyard_auth::login::{self, LoginExtras, PendingAuthCode};
 use switchyard_auth::{Flow, Provider, ProviderId, TokenStore};
 use tokio::sync::{mpsc, oneshot};
@@ -189,6 +192,10 @@ pub(super) async fn start(
     if let Err(e) = login::check_ready(&provider) {
         return failed(400, e.to_string());
     }
+    let route = match Route::global(config.proxy_url.as_deref()) {
+        Ok(route) => route,
+        Err(e) => return failed(500, e.to_string()),
+    };
     let mut extras = LoginExtras::for_provider(id);
     if id == ProviderId::Gemini {
         extras.project_id = call
@@ -200,6 +207,7 @@ pub(super) async fn start(
     let store = TokenStore::new(switchyard_auth::store::expand_home(&config.auth_dir));
     let job = Job {
         provider,
+        route,
         extras,
         store,
         live: live.clone(),
@@ -220,6 +228,8 @@ pub(super) async fn start(
 /// One login's parts, moved into its task.
 struct Job {
     provider: Provider,
+    /// Where the login's HTTP calls go (the global `proxy-url`).
+    route: Route,
     extras: LoginExtras,
     store: TokenStore,
     live: Arc<LiveConfig>,
@@ -286,7 +296,7 @@ impl Job {
             let code = cb
                 .code
                 .ok_or_else(|| "callback without a code".to_owned())?;
-            login::finish_auth_code(&self.provider, pending, &code)
+            login::finish_auth_code(&self.provider, &self.route, pending, &code)
                 .await
                 .map_err(|e| e.to_string())
         };
@@ -306,7 +316,7 @@ impl Job {
                 buf: Vec::new(),
             };
             let p = &self.provider;
-            let work = login::device_tokens(p, p.flow, &self.extras, &mut tap);
+            let work = login::device_tokens(p, p.flow, &self.extras, &self.route, &mut tap);
             let tokens = tokio::time::timeout(LOGIN_TIMEOUT, async {
                 work.await.map_err(|e| e.to_string())
             })
@@ -353,6 +363,7 @@ impl Job {
                     &self.provider,
                     &tokens,
                     &self.extras,
+                    &self.route,
                     &self.store,
                     &mut std::io::sink(),
                 )

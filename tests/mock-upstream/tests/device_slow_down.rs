@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchyard_auth::egress::Route;
 use switchyard_auth::login::device;
 use switchyard_auth::{AuthError, Provider, ProviderId};
 
@@ -77,9 +78,16 @@ async fn slow_down_adds_five_seconds_and_headers_go_with_every_poll() {
     let (slept, sleep) = recorder();
     let headers = switchyard_auth::login::kimi::device_headers("dev-123");
     let mut out = Vec::new();
-    let t = device::run(&kimi(&mock, "slow"), false, &headers, &mut out, sleep)
-        .await
-        .unwrap();
+    let t = device::run(
+        &kimi(&mock, "slow"),
+        false,
+        &Route::Direct,
+        &headers,
+        &mut out,
+        sleep,
+    )
+    .await
+    .unwrap();
     assert_eq!(t.access_token.expose(), "at-slow-3");
     // Interval 2 s: pending keeps it, slow_down makes it 7 s, then the tokens.
     assert_eq!(
@@ -115,9 +123,16 @@ async fn expired_token_ends_the_login() {
     let mock = start_mock();
     let (slept, sleep) = recorder();
     let mut out = Vec::new();
-    let err = device::run(&kimi(&mock, "expire"), false, &[], &mut out, sleep)
-        .await
-        .unwrap_err();
+    let err = device::run(
+        &kimi(&mock, "expire"),
+        false,
+        &Route::Direct,
+        &[],
+        &mut out,
+        sleep,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AuthError::DeviceCodeExpired), "{err:?}");
     assert_eq!(
         err.to_string(),
