@@ -122,6 +122,7 @@ openai-compatibility:
   - name: local
     base-url: http://127.0.0.1:11434/v1
 max-body-size: 64MiB
+max-concurrent-requests: 100
 workers: 4
 upstream-timeouts:
   connect-seconds: 5
@@ -243,6 +244,7 @@ shutdown-grace-seconds: 10
             },
         ],
         max_body_bytes: 64 * 1024 * 1024,
+        max_concurrent_requests: 100,
         workers: Some(4),
         upstream_timeouts: UpstreamTimeouts {
             connect_secs: 5,
