@@ -71,9 +71,8 @@ fn setting(value: Option<&str>, what: &str) -> Result<Option<Route>, AuthError> 
     }
 }
 
-/// A client for `route`, sending `headers` with every request (Kimi's `X-Msh-*` device
-/// headers during its login).
-pub fn client(route: &Route, headers: &[(&str, String)]) -> Result<reqwest::Client, AuthError> {
+/// `headers` as a header map (names and values checked).
+pub fn header_map(headers: &[(&str, String)]) -> Result<reqwest::header::HeaderMap, AuthError> {
     let mut map = reqwest::header::HeaderMap::new();
     for (k, v) in headers {
         let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
@@ -82,6 +81,13 @@ pub fn client(route: &Route, headers: &[(&str, String)]) -> Result<reqwest::Clie
             .map_err(|_| AuthError::Config(format!("bad value for header {k}")))?;
         map.insert(name, value);
     }
+    Ok(map)
+}
+
+/// A client for `route`, sending `headers` with every request (Kimi's `X-Msh-*` device
+/// headers during its login).
+pub fn client(route: &Route, headers: &[(&str, String)]) -> Result<reqwest::Client, AuthError> {
+    let map = header_map(headers)?;
     let mut b = reqwest::Client::builder()
         .default_headers(map)
         .redirect(reqwest::redirect::Policy::none())

@@ -195,14 +195,7 @@ pub async fn refresh_with_headers(
     refresh_token: &str,
     headers: &[(&str, String)],
 ) -> Result<TokenSet, AuthError> {
-    let mut extra = reqwest::header::HeaderMap::new();
-    for (k, v) in headers {
-        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
-            .map_err(|_| AuthError::Config(format!("bad header name {k:?}")))?;
-        let value = reqwest::header::HeaderValue::from_str(v)
-            .map_err(|_| AuthError::Config(format!("bad value for header {k}")))?;
-        extra.insert(name, value);
-    }
+    let extra = crate::egress::header_map(headers)?;
     let c = client(p)?;
     let rt = RefreshToken::new(refresh_token.to_owned());
     let req = c
