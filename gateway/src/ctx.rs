@@ -68,13 +68,12 @@ pub struct Judged {
 pub struct AttemptState {
     /// Index into the account's hosts (`Channel::next_host`).
     pub host: usize,
-    /// The first hop's addresses this request has tried on this account and host, the one in
-    /// flight last, and how many the name has (dns.rs).
+    /// The first hop's address in flight (the upstream's, or its proxy's), the addresses that
+    /// already refused this request on this account and host (empty but after a connect
+    /// failure, so nothing is allocated per request), and how many the name has (dns.rs).
+    pub addr: Option<std::net::SocketAddr>,
     pub tried: Vec<std::net::SocketAddr>,
     pub addresses: usize,
-    /// The first hop (the upstream, or its proxy) and the address tried, to demote it when the
-    /// connection fails.
-    pub hop: Option<(String, u16, std::net::SocketAddr)>,
     /// The body `request_body_filter` sends.
     pub body: OutBody,
     /// The protocol pair, when the attempt is translated.

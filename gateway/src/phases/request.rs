@@ -305,20 +305,22 @@ async fn first_round(
     }
     let now = Instant::now();
     // Accounts that need a new login are out until then, whatever their cooldowns say.
-    let logins: Vec<String> = plan
-        .iter()
-        .filter_map(|c| failover::login_problem(&rt.accounts[c.account]))
-        .collect();
-    if !plan.is_empty() && logins.len() == plan.len() {
+    let mut login_reason = None;
+    let mut plan_cooling: Vec<&Candidate> = Vec::with_capacity(plan.len());
+    for c in &plan {
+        match failover::login_problem(&rt.accounts[c.account]) {
+            Some(reason) => {
+                login_reason.get_or_insert(reason);
+            }
+            None => plan_cooling.push(c),
+        }
+    }
+    if let (true, Some(reason)) = (plan_cooling.is_empty(), login_reason) {
         return Err(GatewayError::LoginRequired {
             model: model.to_owned(),
-            reason: logins.into_iter().next().unwrap_or_default(),
+            reason,
         });
     }
-    let plan_cooling: Vec<&Candidate> = plan
-        .iter()
-        .filter(|c| failover::login_problem(&rt.accounts[c.account]).is_none())
-        .collect();
     let earliest = plan_cooling
         .iter()
         .filter_map(|c| {

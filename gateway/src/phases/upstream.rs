@@ -59,10 +59,9 @@ pub async fn upstream_peer(resolver: &Resolver, ctx: &mut Ctx) -> Result<Box<Htt
                 .find(|a| !tried.contains(a))
                 .copied()
                 .unwrap_or(all[0]);
+            ctx.attempt.addr = Some(a);
             ctx.attempt.tried = tried;
-            ctx.attempt.tried.push(a);
             ctx.attempt.addresses = all.len();
-            ctx.attempt.hop = Some((hop_host.to_owned(), hop_port, a));
             a
         }
         Err(e) => {
@@ -191,8 +190,12 @@ pub fn request_body_filter(body: &mut Option<Bytes>, end_of_stream: bool, ctx: &
 /// the next host of the account, or the next account.
 pub fn fail_to_connect(resolver: &Resolver, ctx: &mut Ctx, e: Box<Error>) -> Box<Error> {
     ctx.failover.record_cause(e.etype().as_str());
-    if let Some((host, port, addr)) = &ctx.attempt.hop {
-        resolver.demote(host, *port, *addr);
+    if let (Some(addr), Some(c)) = (ctx.attempt.addr, ctx.failover.candidate()) {
+        let account = &ctx.rt.accounts[c.account];
+        let target = account.channel.target(account, ctx.attempt.host);
+        let (host, port) =
+            crate::upstream_proxy::first_hop(&target.host, target.port, &account.proxy);
+        resolver.demote(host, port, addr);
     }
     if !next_address(ctx) && !next_host(None, ctx) {
         ctx.record_outcome(Outcome::Transport);
@@ -203,16 +206,21 @@ pub fn fail_to_connect(resolver: &Resolver, ctx: &mut Ctx, e: Box<Error>) -> Box
 /// When the first hop has an address this request has not tried: the same account goes
 /// next, on that address (true). A name with one dead address is no reason to cool an account.
 fn next_address(ctx: &mut Ctx) -> bool {
-    if ctx.attempt.tried.len() >= ctx.attempt.addresses || !ctx.downstream.can_fail_over() {
+    let Some(addr) = ctx.attempt.addr else {
+        return false;
+    };
+    if ctx.attempt.tried.len() + 1 >= ctx.attempt.addresses || !ctx.downstream.can_fail_over() {
         return false;
     }
-    if let (Some(c), Some((host, _, addr))) = (ctx.failover.candidate(), &ctx.attempt.hop) {
+    if let Some(c) = ctx.failover.candidate() {
         let account = &ctx.rt.accounts[c.account].id;
-        tracing::info!(request_id = %ctx.obs.request_id, account = %account, host = %host, %addr, "cannot connect; trying the next address");
+        tracing::info!(request_id = %ctx.obs.request_id, account = %account, %addr, "cannot connect; trying the next address");
     }
+    let mut tried = std::mem::take(&mut ctx.attempt.tried);
+    tried.push(addr);
     ctx.failover.repeat(Repeat::Address {
         host: ctx.attempt.host,
-        tried: ctx.attempt.tried.clone(),
+        tried,
     })
 }
 
