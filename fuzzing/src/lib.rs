@@ -22,8 +22,11 @@ use switchyard_translators::{any, codeassist, gemini, sse, StreamOptions};
 
 pub mod seeds;
 
+/// A fuzz target: any bytes in, a panic for a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its `fuzz/fuzz_targets/<name>.rs` and corpus directory have.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("sse", sse),
     ("usage_chunk", usage_chunk),
     ("openai_chat_request", openai_chat_request),
