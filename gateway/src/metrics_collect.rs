@@ -6,6 +6,7 @@
 //! | `switchyard_oauth_refreshes_total` | counter | `provider`, `result` (`ok`, `error`) |
 //! | `switchyard_build_info` | gauge, always 1 | `version`, `commit` |
 //! | `switchyard_log_lines_dropped_total` | counter | |
+//! | `switchyard_shared_state_*` | with `shared-state` on: `shared_state::status` |
 //! | `process_*` | the prometheus crate's process collector (CPU, memory, fds, start time) |
 //!
 //! One state per account, the first that holds: `disabled` (an OAuth account the refresh
@@ -254,6 +255,11 @@ pub fn register(
     refresher: Arc<Refresher>,
 ) -> Result<(), prometheus::Error> {
     registry.register(Box::new(ScrapeCollector::new(holder, shared, refresher)?))?;
+    if let Some(replica) = &shared.replica {
+        registry.register(Box::new(crate::shared_state::status::StatusCollector::new(
+            replica.status.clone(),
+        )?))?;
+    }
     let build = IntGaugeVec::new(
         Opts::new(
             "switchyard_build_info",
