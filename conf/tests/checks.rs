@@ -168,7 +168,7 @@ fn shared_state_keys() {
         ("switchyard:", 10_000, 100, 1_000)
     );
     let c = ok(concat!(
-        "shared-state:\n  redis-url: unix:///run/redis.sock\n  key-prefix: team-a:\n",
+        "shared-state:\n  redis-url: unix:///run/redis.sock\n  key-prefix: \"team-a:\"\n",
         "  write-queue: 50\n  flush-interval-ms: 250\n  timeout-ms: 300\n",
     ))
     .config;
@@ -190,7 +190,7 @@ fn shared_state_keys() {
         problems("shared-state: {redis-url: \"http://:secret@h\", flush-interval: 5}\n"),
         [
             "shared-state.redis-url: expected a redis:// or unix:// URL",
-            "shared-state.flush-interval: unknown key; did you mean flush-interval-ms?",
+            "shared-state.flush-interval: unknown key",
         ]
     );
 }

@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_auth::timefmt::format_rfc3339_system;
 
-pub use shared_totals::{PairBudget, SharedTotals, UsageDelta};
+pub use shared_totals::{PairBudget, SharedTotals, UsageBatch, UsageDelta};
 use snapshot::{ImportDoc, Prepared, StateDoc};
 use state::Inner;
 

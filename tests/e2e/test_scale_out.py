@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -130,6 +131,8 @@ class Cluster:
     redis: Redis
     replicas: list[Replica]
     lb: str
+    # Starts one more replica with the same config (not behind the load balancer).
+    another: Callable[[], Replica]
 
     def applied(self) -> int:
         return sum(r.shared()["applied"] for r in self.replicas)
@@ -144,27 +147,29 @@ def cluster(request, tmp_path, gateway, mock_upstream):
     and nginx round-robin in front; everything stops at teardown."""
     made: list[tuple[Redis, Proc]] = []
 
+    def replica(redis: Redis, strategy: str) -> Replica:
+        metrics_port = free_port()
+        cfg = gateway_config(
+            claude=[Account(a, mock_upstream.url, [("claude-up", MODEL)]) for a in ACCOUNTS],
+            extra=(
+                f"routing: {{strategy: {strategy}, session-affinity: true}}\n"
+                "usage-statistics-enabled: true\n"
+                f"metrics: {{listen: \"127.0.0.1:{metrics_port}\"}}\n"
+                f"shared-state: {{redis-url: {json.dumps(redis.url)}, "
+                "key-prefix: \"sy-test:\", timeout-ms: 500}\n"),
+        )
+        return Replica(gateway(cfg), f"http://127.0.0.1:{metrics_port}")
+
     def make(strategy: str = "round-robin") -> Cluster:
         redis = Redis(request, tmp_path / "redis")
         redis.work.mkdir(parents=True, exist_ok=True)
         redis.start()
-        replicas = []
-        for i in range(3):
-            metrics_port = free_port()
-            cfg = gateway_config(
-                claude=[Account(a, mock_upstream.url, [("claude-up", MODEL)]) for a in ACCOUNTS],
-                extra=(
-                    f"routing: {{strategy: {strategy}, session-affinity: true}}\n"
-                    "usage-statistics-enabled: true\n"
-                    f"metrics: {{listen: \"127.0.0.1:{metrics_port}\"}}\n"
-                    f"shared-state: {{redis-url: {json.dumps(redis.url)}, "
-                    "key-prefix: \"sy-test:\", timeout-ms: 500}\n"),
-            )
-            replicas.append(Replica(gateway(cfg), f"http://127.0.0.1:{metrics_port}"))
+        replicas = [replica(redis, strategy) for _ in range(3)]
         lb_port = free_port()
         lb = _nginx(request, tmp_path / "nginx", lb_port, [r.gw.port for r in replicas])
         made.append((redis, lb))
-        c = Cluster(redis, replicas, f"http://127.0.0.1:{lb_port}")
+        c = Cluster(redis, replicas, f"http://127.0.0.1:{lb_port}",
+                    lambda: replica(redis, strategy))
         wait_until(c.all_connected, 10, "every replica connected to redis")
         return c
 
@@ -207,6 +212,13 @@ def test_a_429_on_one_replica_keeps_every_replica_off_the_account(cluster, mock_
     assert calls(mock_upstream, first) == 1, \
         f"a replica used the cooling account:\n{_show(mock_upstream.journal())}"
     assert calls(mock_upstream, second) == 10
+
+    # A replica started now loads the cooldown from Redis before it reports connected.
+    late = c.another()
+    wait_until(lambda: late.shared()["connected"], 10, "the late replica to connect")
+    assert late.shared()["applied"] >= 1
+    assert send(late.gw.url) == 200
+    assert calls(mock_upstream, first) == 1, _show(mock_upstream.journal())
 
 
 def test_a_session_stays_on_one_account_whichever_replica_serves_it(cluster, mock_upstream):

@@ -16,7 +16,7 @@
 use super::status::Status;
 use super::wire::{self, Event, Keys, Message};
 use super::{Change, Targets};
-use crate::usage_stats::{Limits, PairBudget, SharedTotals};
+use crate::usage_stats::{Limits, PairBudget, SharedTotals, UsageBatch};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use std::collections::{HashMap, VecDeque};
@@ -55,7 +55,7 @@ pub(super) struct Link {
 struct Pending {
     events: VecDeque<Event>,
     cap: usize,
-    usage: HashMap<String, i64>,
+    usage: UsageBatch,
     budget: PairBudget,
     /// Last binding published or applied per session key: (account, end), to publish a
     /// refresh only when it moves the end by more than half the time left.
@@ -65,7 +65,7 @@ struct Pending {
 impl Pending {
     fn push(&mut self, change: Change, status: &Status) {
         match change {
-            Change::Usage(d) => d.add_to(&mut self.budget, &mut self.usage),
+            Change::Usage(d) => self.usage.add(d),
             Change::Share(event) => {
                 if let Event::Bind(b) = &event {
                     if !self.binding_news(&b.key, &b.account, b.until_ms) {
@@ -136,7 +136,7 @@ impl Link {
             pending: Pending {
                 events: VecDeque::new(),
                 cap: cfg.write_queue,
-                usage: HashMap::new(),
+                usage: UsageBatch::default(),
                 budget: PairBudget::new(Limits::default().key_models),
                 bindings: HashMap::new(),
             },
@@ -302,11 +302,11 @@ impl Link {
         if wrote {
             let mut pipe = redis::pipe();
             pipe.atomic();
-            for (field, delta) in &self.pending.usage {
+            for (field, delta) in self.pending.usage.fields(&mut self.pending.budget) {
                 pipe.cmd("HINCRBY")
                     .arg(&self.keys.usage)
                     .arg(field)
-                    .arg(*delta)
+                    .arg(delta)
                     .ignore();
             }
             within(self.timeout, pipe.query_async::<()>(conn)).await?;
@@ -371,7 +371,7 @@ mod tests {
         Pending {
             events: VecDeque::new(),
             cap: 2,
-            usage: HashMap::new(),
+            usage: UsageBatch::default(),
             budget: PairBudget::new(10),
             bindings: HashMap::new(),
         }

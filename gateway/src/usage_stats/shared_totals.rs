@@ -1,8 +1,9 @@
 //! Usage totals over all replicas (`shared-state`, docs/scale-out.md). Pure; no I/O.
 //!
 //! Each replica adds what its finished requests count to one shared Redis hash (the writer is
-//! `shared_state`); this module names the fields one request adds to ([`UsageDelta::add_to`])
-//! and puts the shared counts into this replica's `/usage` answer ([`SharedTotals::overlay`]):
+//! `shared_state`); this module names the fields a batch of requests adds to
+//! ([`UsageBatch::fields`]) and puts the shared counts into this replica's `/usage` answer
+//! ([`SharedTotals::overlay`]):
 //! every count (`total_requests`, `success_count`, `failure_count`, `total_tokens`, per key and
 //! model, per day, per hour, `failed_requests`) comes from the shared hash; the `details`
 //! lists stay this replica's own (the newest requests it served itself).
@@ -62,26 +63,136 @@ impl UsageDelta {
         }
     }
 
-    /// Adds this request's counts to `fields` (the writer's pending deltas).
+    /// Adds this request's counts to `fields` (field name to delta): what a [`UsageBatch`]
+    /// of this one request writes (the tests' reference).
+    #[cfg(test)]
     pub fn add_to(&self, budget: &mut PairBudget, fields: &mut HashMap<String, i64>) {
-        let tokens = i64::try_from(self.tokens).unwrap_or(i64::MAX);
-        let mut add = |name: String, n: i64| {
-            let v = fields.entry(name).or_insert(0);
-            *v = v.saturating_add(n);
+        let sums = Sums::of(self);
+        let bucket = Bucket {
+            key: self.key.clone(),
+            model: self.model.clone(),
+            day: self.at.div_euclid(DAY),
+            hour: hour_of(self.at),
         };
-        add(format!("t{SEP}r"), 1);
-        add(format!("t{SEP}{}", if self.failed { 'f' } else { 's' }), 1);
-        add(format!("t{SEP}t"), tokens);
-        let model = budget.model(&self.key, &self.model);
-        add(format!("m{SEP}{}{SEP}{model}{SEP}r", self.key), 1);
-        add(format!("m{SEP}{}{SEP}{model}{SEP}t", self.key), tokens);
-        let day = day_key(self.at.div_euclid(DAY));
-        add(format!("d{SEP}{day}{SEP}r"), 1);
-        add(format!("d{SEP}{day}{SEP}t"), tokens);
-        let hour = hour_of(self.at);
-        add(format!("h{SEP}{hour:02}{SEP}r"), 1);
-        add(format!("h{SEP}{hour:02}{SEP}t"), tokens);
+        bucket.add_fields(&sums, budget, fields);
     }
+}
+
+/// What the requests of one bucket add.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Sums {
+    requests: i64,
+    successes: i64,
+    failures: i64,
+    tokens: i64,
+}
+
+impl Sums {
+    fn of(d: &UsageDelta) -> Self {
+        Sums {
+            requests: 1,
+            successes: i64::from(!d.failed),
+            failures: i64::from(d.failed),
+            tokens: i64::try_from(d.tokens).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn add(&mut self, o: &Sums) {
+        self.requests = self.requests.saturating_add(o.requests);
+        self.successes = self.successes.saturating_add(o.successes);
+        self.failures = self.failures.saturating_add(o.failures);
+        self.tokens = self.tokens.saturating_add(o.tokens);
+    }
+}
+
+/// The counters one request touches: its key, model, UTC day and hour.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Bucket {
+    key: String,
+    model: String,
+    day: i64,
+    hour: usize,
+}
+
+impl Bucket {
+    fn add_fields(&self, s: &Sums, budget: &mut PairBudget, fields: &mut HashMap<String, i64>) {
+        let mut add = |name: String, n: i64| {
+            if n != 0 {
+                let v = fields.entry(name).or_insert(0);
+                *v = v.saturating_add(n);
+            }
+        };
+        add(format!("t{SEP}r"), s.requests);
+        add(format!("t{SEP}s"), s.successes);
+        add(format!("t{SEP}f"), s.failures);
+        add(format!("t{SEP}t"), s.tokens);
+        let model = budget.model(&self.key, &self.model);
+        add(format!("m{SEP}{}{SEP}{model}{SEP}r", self.key), s.requests);
+        add(format!("m{SEP}{}{SEP}{model}{SEP}t", self.key), s.tokens);
+        let day = day_key(self.day);
+        add(format!("d{SEP}{day}{SEP}r"), s.requests);
+        add(format!("d{SEP}{day}{SEP}t"), s.tokens);
+        add(format!("h{SEP}{:02}{SEP}r", self.hour), s.requests);
+        add(format!("h{SEP}{:02}{SEP}t", self.hour), s.tokens);
+    }
+}
+
+/// The usage a writer has not written yet, summed per bucket: one hash lookup per request,
+/// field names built once per flush ([`UsageBatch::fields`]).
+#[derive(Debug, Default)]
+pub struct UsageBatch {
+    buckets: HashMap<Bucket, Sums>,
+}
+
+impl UsageBatch {
+    pub fn add(&mut self, d: UsageDelta) {
+        let sums = Sums::of(&d);
+        let bucket = Bucket {
+            day: d.at.div_euclid(DAY),
+            hour: hour_of(d.at),
+            key: d.key,
+            model: d.model,
+        };
+        self.buckets.entry(bucket).or_default().add(&sums);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.buckets.clear();
+    }
+
+    /// Field name to delta, for `HINCRBY`.
+    pub fn fields(&self, budget: &mut PairBudget) -> HashMap<String, i64> {
+        let mut fields = HashMap::new();
+        for (bucket, sums) in &self.buckets {
+            bucket.add_fields(sums, budget, &mut fields);
+        }
+        fields
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` day (the inverse of `day_key`).
+fn day_number(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-').map(str::parse::<i64>);
+    let (y, m, d) = (
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
 }
 
 /// A name part without the separator.
@@ -198,13 +309,14 @@ impl SharedTotals {
                 json!({"total_requests": requests, "total_tokens": tokens, "models": by_model}),
             );
         }
-        let newest: Vec<(&&str, &Pair)> = days
+        // Like the local statistics: the 31 days up to the newest one counted.
+        let newest = days.keys().filter_map(|d| day_number(d)).max();
+        let oldest_kept = newest.map(|n| n - (DAYS_KEPT - 1));
+        let kept = days
             .iter()
-            .rev()
-            .take(usize::try_from(DAYS_KEPT).unwrap_or(31))
-            .collect();
+            .filter(|(d, _)| matches!((day_number(d), oldest_kept), (Some(n), Some(o)) if n >= o));
         let (mut req_day, mut tok_day) = (Map::new(), Map::new());
-        for (day, p) in newest {
+        for (day, p) in kept {
             req_day.insert((*day).to_owned(), p.requests.into());
             tok_day.insert((*day).to_owned(), p.tokens.into());
         }
@@ -313,6 +425,32 @@ mod tests {
             Some(1)
         );
         assert_eq!(g["k2"]["models"]["m2"]["details"], json!([]));
+    }
+
+    #[test]
+    fn day_numbers_invert_day_keys() {
+        for n in [0, 1, 59, 365, 11_016, 19_723, 20_000, 20_431] {
+            assert_eq!(day_number(&day_key(n)), Some(n), "{}", day_key(n));
+        }
+        assert_eq!(day_number("2026-13-01"), None);
+        assert_eq!(day_number("x"), None);
+    }
+
+    #[test]
+    fn a_batch_writes_what_its_requests_add_one_by_one() {
+        let mut one_by_one = HashMap::new();
+        let mut batch = UsageBatch::default();
+        let mut budget = PairBudget::new(100);
+        for (i, model) in ["a", "b", "a", "a"].into_iter().enumerate() {
+            let e = event("k", model, i == 2, 1_700_000_000 + 4000 * i as u64);
+            UsageDelta::of(&e).add_to(&mut budget, &mut one_by_one);
+            batch.add(UsageDelta::of(&e));
+        }
+        one_by_one.retain(|_, v| *v != 0);
+        assert_eq!(batch.fields(&mut budget), one_by_one);
+        assert_eq!(one_by_one.get("t\u{1f}f"), Some(&1));
+        batch.clear();
+        assert!(batch.is_empty());
     }
 
     #[test]
