@@ -112,6 +112,7 @@ http {{
 class Replica:
     gw: Gateway
     metrics: str
+    config: str
 
     def readyz(self) -> dict:
         r = http_request("GET", f"{self.gw.url}/readyz", timeout=5)
@@ -133,6 +134,8 @@ class Cluster:
     lb: str
     # Starts one more replica with the same config (not behind the load balancer).
     another: Callable[[], Replica]
+    # Starts a replica again with its config (same ports), after it stopped.
+    restart: Callable[[Replica], Replica]
 
     def applied(self) -> int:
         return sum(r.shared()["applied"] for r in self.replicas)
@@ -158,7 +161,7 @@ def cluster(request, tmp_path, gateway, mock_upstream):
                 f"shared-state: {{redis-url: {json.dumps(redis.url)}, "
                 "key-prefix: \"sy-test:\", timeout-ms: 500}\n"),
         )
-        return Replica(gateway(cfg), f"http://127.0.0.1:{metrics_port}")
+        return Replica(gateway(cfg), f"http://127.0.0.1:{metrics_port}", cfg)
 
     def make(strategy: str = "round-robin") -> Cluster:
         redis = Redis(request, tmp_path / "redis")
@@ -169,7 +172,8 @@ def cluster(request, tmp_path, gateway, mock_upstream):
         lb = _nginx(request, tmp_path / "nginx", lb_port, [r.gw.port for r in replicas])
         made.append((redis, lb))
         c = Cluster(redis, replicas, f"http://127.0.0.1:{lb_port}",
-                    lambda: replica(redis, strategy))
+                    lambda: replica(redis, strategy),
+                    lambda r: Replica(gateway(r.config), r.metrics, r.config))
         wait_until(c.all_connected, 10, "every replica connected to redis")
         return c
 
@@ -197,6 +201,33 @@ def wait_applied(c: Cluster, at_least: int, what: str) -> float:
     t0 = time.monotonic()
     wait_until(lambda: c.applied() >= at_least, 5, what, interval=0.005)
     return time.monotonic() - t0
+
+
+class Load:
+    """One client thread sending requests through the load balancer until stopped."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.ok = 0
+        self.failed: list = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                status = send(self.url, prompt="load")
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                status = repr(e)
+            if status == 200:
+                self.ok += 1
+            else:
+                self.failed.append(status)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def test_a_429_on_one_replica_keeps_every_replica_off_the_account(cluster, mock_upstream):
@@ -265,43 +296,29 @@ def test_usage_totals_from_any_replica_count_every_request(cluster, mock_upstrea
 def test_redis_restarted_under_load_fails_no_request_and_replicas_resynchronise(
         cluster, mock_upstream):
     c = cluster("fill-first")
-    stop = threading.Event()
-    results = {"ok": 0, "failed": []}
-
-    def load():
-        while not stop.is_set():
-            try:
-                status = send(c.lb, prompt="load")
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                status = repr(e)
-            if status == 200:
-                results["ok"] += 1
-            else:
-                results["failed"].append(status)
-
-    t = threading.Thread(target=load, name="load", daemon=True)
-    t.start()
+    load = Load(c.lb)
     try:
-        wait_until(lambda: results["ok"] >= 5, 10, "the load to run")
+        wait_until(lambda: load.ok >= 5, 10, "the load to run")
         c.redis.stop()
         wait_until(lambda: c.all_connected(False), 10, "every replica to see redis gone")
-        ok_at_loss = results["ok"]
+        ok_at_loss = load.ok
         for r in c.replicas:
             ready = r.readyz()
             assert ready["_status"] == 200, ready
             assert ready["shared_state"]["last_error"], ready
-        wait_until(lambda: results["ok"] >= ok_at_loss + 5, 10, "requests served without redis")
+        wait_until(lambda: load.ok >= ok_at_loss + 5, 10, "requests served without redis")
         c.redis.start()
         wait_until(c.all_connected, 15, "every replica to reconnect")
-        wait_until(lambda: results["ok"] >= ok_at_loss + 10, 10, "requests after the restart")
+        wait_until(lambda: load.ok >= ok_at_loss + 10, 10, "requests after the restart")
     finally:
-        stop.set()
-        t.join(timeout=30)
-    assert results["failed"] == [], results
+        load.stop()
+    assert load.failed == [], load.failed
     for r in c.replicas:
-        log = r.gw.log_text()
-        assert log.count("Redis unreachable") == 1, log
-        assert log.count("Redis reachable again") == 1, log
+        # Log lines reach the file a few ms after the fact: wait for the recovery line.
+        log = r.gw.wait_log("Redis reachable again")
+        lines = [line for line in log.splitlines() if "shared_state" in line]
+        assert log.count("Redis unreachable") == 1, lines
+        assert log.count("Redis reachable again") == 1, lines
 
     # A cooldown recorded after the restart reaches the other replicas.
     first = ACCOUNTS[0]
@@ -314,6 +331,34 @@ def test_redis_restarted_under_load_fails_no_request_and_replicas_resynchronise(
     for _ in range(6):
         assert send(c.lb) == 200
     assert calls(mock_upstream, first) == before + 1
+
+
+def test_kill_9_of_one_replica_fails_at_most_its_request_in_flight_and_it_rejoins(
+        cluster, mock_upstream):
+    c = cluster("fill-first")
+    first = ACCOUNTS[0]
+    mock_upstream.schedule(first, [{"status": 429, "retry_after": "60"}], then="ok")
+    assert send(c.lb) == 200
+    wait_applied(c, 2, "the cooldown to reach the other replicas")
+    load = Load(c.lb)
+    try:
+        wait_until(lambda: load.ok >= 5, 10, "the load to run")
+        victim = c.replicas[1]
+        victim.gw.proc.popen.kill()
+        victim.gw.proc.popen.wait(timeout=10)
+        at_kill = load.ok
+        wait_until(lambda: load.ok >= at_kill + 10, 10, "requests after the kill")
+    finally:
+        load.stop()
+    # One client: at most one request was in flight on the killed replica.
+    assert len(load.failed) <= 1, load.failed
+    assert calls(mock_upstream, first) == 1, "the others kept the cooldown"
+    back = c.restart(victim)
+    wait_until(lambda: back.shared()["connected"], 10, "the restarted replica to rejoin")
+    assert back.shared()["applied"] >= 1, "it loaded the live cooldown"
+    for _ in range(3):
+        assert send(back.gw.url) == 200
+    assert calls(mock_upstream, first) == 1, _show(mock_upstream.journal(first))
 
 
 def _threads(gw: Gateway) -> list[str]:
