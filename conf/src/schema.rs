@@ -63,6 +63,9 @@ pub(crate) const TOP: Section = Section {
         // Switchyard's own keys.
         "max-body-size",
         "max-concurrent-requests",
+        "max-connections",
+        "max-in-flight-memory",
+        "client-timeouts",
         "workers",
         "upstream-timeouts",
         "shutdown-grace-seconds",
@@ -194,6 +197,11 @@ pub(crate) const STREAMING: Section = Section {
 
 pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
     supported: &["connect-seconds", "first-byte-seconds", "idle-seconds"],
+    unsupported: &[],
+};
+
+pub(crate) const CLIENT_TIMEOUTS: Section = Section {
+    supported: &["header-seconds", "body-seconds", "write-seconds"],
     unsupported: &[],
 };
 
@@ -337,6 +345,7 @@ mod tests {
             &TLS,
             &ROUTING,
             &UPSTREAM_TIMEOUTS,
+            &CLIENT_TIMEOUTS,
             &OAUTH_OVERRIDE,
             &OAUTH_MODEL_ALIAS,
             &GEMINI_ENTRY,
