@@ -135,6 +135,35 @@ impl Default for UpstreamTimeouts {
     }
 }
 
+/// `max-connections` when the file does not say.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
+/// `max-in-flight-memory` when the file does not say: 1 GiB.
+pub const DEFAULT_MAX_IN_FLIGHT_MEMORY: u64 = 1 << 30;
+
+/// Deadlines on what clients send and read (`client-timeouts:`, a Switchyard key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTimeouts {
+    /// `header-seconds`, default 30: a request's header block must be complete this long after
+    /// the connection opened (first request) or after its first byte (later requests on a
+    /// kept-alive connection). Slowloris clients are cut here.
+    pub header_secs: u64,
+    /// `body-seconds`, default 300: the whole request body must be in within this long.
+    pub body_secs: u64,
+    /// `write-seconds`, default 120: one write of the response may wait this long for a client
+    /// that does not read.
+    pub write_secs: u64,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        Self {
+            header_secs: 30,
+            body_secs: 300,
+            write_secs: 120,
+        }
+    }
+}
+
 /// The validated configuration.
 ///
 /// `Debug` (in `redact.rs`) hides client keys, account secrets and proxy credentials.
@@ -177,6 +206,15 @@ pub struct Config {
     /// `max-concurrent-requests`, default 0 (no limit): API requests served at once; past it
     /// the gateway answers 503 with `Retry-After` in the client's protocol.
     pub max_concurrent_requests: u64,
+    /// `max-connections`, default 10,000 (0: no limit): client connections open at once; past
+    /// it a new connection is closed as soon as it is accepted.
+    pub max_connections: u64,
+    /// `max-in-flight-memory`, bytes, default 1 GiB (0: no limit): the memory budget of the
+    /// requests in flight (docs/limits.md says what a request reserves); past it new API
+    /// requests get 503 with `Retry-After`.
+    pub max_in_flight_memory: u64,
+    /// `client-timeouts` (Switchyard key).
+    pub client_timeouts: ClientTimeouts,
     /// `workers` (Switchyard key): Pingora worker threads, default = available cores.
     pub workers: Option<usize>,
     /// `upstream-timeouts` (Switchyard key).
@@ -456,6 +494,9 @@ impl Default for Config {
             accounts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_requests: 0,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight_memory: DEFAULT_MAX_IN_FLIGHT_MEMORY,
+            client_timeouts: ClientTimeouts::default(),
             workers: None,
             upstream_timeouts: UpstreamTimeouts::default(),
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,

@@ -63,6 +63,9 @@ pub(crate) const TOP: Section = Section {
         // Switchyard's own keys.
         "max-body-size",
         "max-concurrent-requests",
+        "max-connections",
+        "max-in-flight-memory",
+        "client-timeouts",
         "workers",
         "upstream-timeouts",
         "shutdown-grace-seconds",
@@ -210,6 +213,11 @@ pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
     unsupported: &[],
 };
 
+pub(crate) const CLIENT_TIMEOUTS: Section = Section {
+    supported: &["header-seconds", "body-seconds", "write-seconds"],
+    unsupported: &[],
+};
+
 /// `oauth-overrides.<provider>` (a Switchyard key; `client-secret` is for the providers whose
 /// installed-app client has one, Google's and iFlow's).
 pub(crate) const OAUTH_OVERRIDE: Section = Section {
@@ -350,6 +358,7 @@ mod tests {
             &TLS,
             &ROUTING,
             &UPSTREAM_TIMEOUTS,
+            &CLIENT_TIMEOUTS,
             &OAUTH_OVERRIDE,
             &OAUTH_MODEL_ALIAS,
             &GEMINI_ENTRY,

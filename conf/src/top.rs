@@ -13,8 +13,8 @@ use crate::schema;
 use crate::values;
 use crate::walk::{index_path, key_path, Walker};
 use crate::{
-    Config, LogFormat, ProviderKind, RoutingStrategy, Secret, SharedStateConfig, TlsConfig,
-    UpstreamTimeouts,
+    ClientTimeouts, Config, LogFormat, ProviderKind, RoutingStrategy, Secret, SharedStateConfig,
+    TlsConfig, UpstreamTimeouts,
 };
 
 /// Builds the config from the document root. Problems land in `w`; the returned value is only
@@ -106,6 +106,15 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 &mut cfg.max_concurrent_requests,
                 w.u64_at_least(value, &p, 0),
             ),
+            "max-connections" => set(&mut cfg.max_connections, w.u64_at_least(value, &p, 0)),
+            "max-in-flight-memory" => {
+                if !matches!(value, Node::Null) {
+                    if let Some(bytes) = w.checked(&p, values::memory_size(value)) {
+                        cfg.max_in_flight_memory = bytes;
+                    }
+                }
+            }
+            "client-timeouts" => set(&mut cfg.client_timeouts, client_timeouts(w, value, &p)),
             "workers" => {
                 if let Some(n) = w.int(value, &p, 1, Some(256)) {
                     cfg.workers = usize::try_from(n).ok();
@@ -411,6 +420,21 @@ fn timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<UpstreamTimeouts
             "first-byte-seconds" => set(&mut t.first_byte_secs, w.u64_at_least(value, &p, 1)),
             "idle-seconds" => set(&mut t.idle_secs, w.u64_at_least(value, &p, 1)),
             other => w.other_key(&schema::UPSTREAM_TIMEOUTS, other, &p),
+        }
+    }
+    Some(t)
+}
+
+fn client_timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<ClientTimeouts> {
+    let entries = w.map(value, path)?;
+    let mut t = ClientTimeouts::default();
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "header-seconds" => set(&mut t.header_secs, w.u64_at_least(value, &p, 1)),
+            "body-seconds" => set(&mut t.body_secs, w.u64_at_least(value, &p, 1)),
+            "write-seconds" => set(&mut t.write_secs, w.u64_at_least(value, &p, 1)),
+            other => w.other_key(&schema::CLIENT_TIMEOUTS, other, &p),
         }
     }
     Some(t)

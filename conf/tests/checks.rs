@@ -28,6 +28,43 @@ fn max_body_size_forms() {
     );
 }
 #[test]
+fn connection_memory_and_client_timeout_limits() {
+    let c = ok("").config;
+    assert_eq!(
+        (c.max_connections, c.max_in_flight_memory),
+        (10_000, 1 << 30)
+    );
+    assert_eq!(
+        (
+            c.client_timeouts.header_secs,
+            c.client_timeouts.body_secs,
+            c.client_timeouts.write_secs
+        ),
+        (30, 300, 120)
+    );
+    let memory = |v: &str| {
+        ok(&format!("max-in-flight-memory: {v}\n"))
+            .config
+            .max_in_flight_memory
+    };
+    assert_eq!(memory("0"), 0);
+    assert_eq!(memory("64MiB"), 64 << 20);
+    assert_eq!(memory("1000GB"), 1_000_000_000_000);
+    assert_eq!(
+        problems("max-in-flight-memory: 4KiB\n"),
+        [r#"max-in-flight-memory: must be 0 (no limit) or between 1MiB and 1TiB, got "4KiB""#]
+    );
+    assert_eq!(ok("max-connections: 0\n").config.max_connections, 0);
+    assert_eq!(
+        problems("client-timeouts: {header-seconds: 0, body-secs: 5}\n"),
+        [
+            "client-timeouts.header-seconds: expected an integer >= 1, got 0",
+            "client-timeouts.body-secs: unknown key"
+        ]
+    );
+}
+
+#[test]
 fn proxy_url_validation() {
     let proxy = |v: &str| ok(&format!("proxy-url: {v}\n")).config.proxy_url;
     assert_eq!(proxy("\"\""), None);

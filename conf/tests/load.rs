@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use common::{ok, problems};
 use switchyard_conf::{
-    ApiKeyAccount, Config, ModelAlias, ProviderKind, RoutingStrategy, Secret, SharedStateConfig,
-    TlsConfig, UpstreamTimeouts,
+    ApiKeyAccount, ClientTimeouts, Config, ModelAlias, ProviderKind, RoutingStrategy, Secret,
+    SharedStateConfig, TlsConfig, UpstreamTimeouts,
 };
 
 fn warnings(yaml: &str) -> Vec<String> {
@@ -123,6 +123,12 @@ openai-compatibility:
     base-url: http://127.0.0.1:11434/v1
 max-body-size: 64MiB
 max-concurrent-requests: 100
+max-connections: 500
+max-in-flight-memory: 2GiB
+client-timeouts:
+  header-seconds: 10
+  body-seconds: 60
+  write-seconds: 30
 workers: 4
 upstream-timeouts:
   connect-seconds: 5
@@ -258,6 +264,13 @@ shared-state:
         ],
         max_body_bytes: 64 * 1024 * 1024,
         max_concurrent_requests: 100,
+        max_connections: 500,
+        max_in_flight_memory: 2 << 30,
+        client_timeouts: ClientTimeouts {
+            header_secs: 10,
+            body_secs: 60,
+            write_secs: 30,
+        },
         workers: Some(4),
         upstream_timeouts: UpstreamTimeouts {
             connect_secs: 5,

@@ -51,6 +51,8 @@ pub struct RequestState {
     /// A model API request (not a local route such as `/healthz` or `/v1/models`): counted in
     /// usage statistics.
     pub api: bool,
+    /// This request's share of `max-in-flight-memory` (given back with the context).
+    pub memory: Option<crate::in_flight::Reservation>,
     /// A management API call (`/v0/management`): never in access records, request logs or
     /// usage statistics.
     pub management: bool,

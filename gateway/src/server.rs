@@ -134,10 +134,15 @@ pub fn serve(
             end_logs.flush();
         }),
     )?;
+    let (admission_rt, in_flight) = (holder.clone(), shared.in_flight.clone());
     let gateway = Gateway::new(holder, shared)
         .with_readiness(readiness)
         .with_management(management);
-    let mut service = pingora_proxy::http_proxy_service(&server.configuration, gateway);
+    let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
+    let mut service = pingora_core::services::listening::Service::new(
+        "switchyard".to_owned(),
+        crate::admission::Admission::new(proxy, admission_rt, in_flight),
+    );
     let addr = listen.addr;
     match (tls, listen.options) {
         (Some(tls), options) => service.add_tls_with_settings(&addr, options, tls),
