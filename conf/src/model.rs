@@ -256,6 +256,9 @@ pub struct Config {
     pub oauth_excluded_models: BTreeMap<String, Vec<String>>,
     /// `metrics` (Switchyard key): the Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// `shared-state` (Switchyard key): replicas share cooldowns, session bindings and usage
+    /// through Redis (docs/scale-out.md). Default none: the replica runs alone.
+    pub shared_state: Option<SharedStateConfig>,
     /// `server-timing` (Switchyard key), default true: a `Server-Timing` header (`auth`,
     /// `route`, `translate`, `upstream`) on every response.
     pub server_timing: bool,
@@ -334,6 +337,34 @@ pub struct MetricsConfig {
     pub listen: Option<String>,
     /// `account-labels`, default false: per-account series, labelled by the account's id.
     pub account_labels: bool,
+}
+
+/// `shared-state:` (Switchyard key; docs/scale-out.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedStateConfig {
+    /// `redis-url` (required): `redis://[user:password@]host:port/db` or
+    /// `unix:///path/to/redis.sock`; TLS (`rediss://`) is not built in. A secret: it may
+    /// carry a password.
+    pub redis_url: crate::Secret,
+    /// `key-prefix`, default `switchyard:`: put before every key and the pub/sub channel, so
+    /// several gateways can share one Redis.
+    pub key_prefix: String,
+    /// `write-queue`, default 10 000: changes waiting for the writer task; past it a change
+    /// is dropped (and counted) instead of waiting.
+    pub write_queue: usize,
+    /// `flush-interval-ms`, default 100: how often usage deltas are written (and the shared
+    /// totals read back).
+    pub flush_interval_ms: u64,
+    /// `timeout-ms`, default 1 000: connect and command timeout; past it the connection
+    /// counts as lost and is made again with backoff.
+    pub timeout_ms: u64,
+}
+
+impl SharedStateConfig {
+    pub const DEFAULT_PREFIX: &'static str = "switchyard:";
+    pub const DEFAULT_WRITE_QUEUE: usize = 10_000;
+    pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 100;
+    pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
 }
 
 /// `log-format`.
@@ -481,6 +512,7 @@ impl Default for Config {
             oauth_model_alias: BTreeMap::new(),
             oauth_excluded_models: BTreeMap::new(),
             metrics: MetricsConfig::default(),
+            shared_state: None,
             server_timing: true,
             commercial_mode: false,
             log_format: LogFormat::default(),

@@ -86,6 +86,7 @@ pub(crate) const TOP: Section = Section {
         "usage-statistics-enabled",
         "request-log",
         "metrics",
+        "shared-state",
         "server-timing",
         "log-format",
         "logs-dir",
@@ -135,6 +136,18 @@ pub(crate) const REMOTE_MANAGEMENT: Section = Section {
 /// `metrics:` (Switchyard key).
 pub(crate) const METRICS: Section = Section {
     supported: &["listen", "account-labels"],
+    unsupported: &[],
+};
+
+/// `shared-state:` (Switchyard key).
+pub(crate) const SHARED_STATE: Section = Section {
+    supported: &[
+        "redis-url",
+        "key-prefix",
+        "write-queue",
+        "flush-interval-ms",
+        "timeout-ms",
+    ],
     unsupported: &[],
 };
 

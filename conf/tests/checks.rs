@@ -189,6 +189,50 @@ fn misplaced_secrets_are_described_by_kind() {
 }
 
 #[test]
+fn shared_state_keys() {
+    assert_eq!(ok("port: 1\n").config.shared_state, None, "absent: alone");
+    let c = ok("shared-state: {redis-url: \"redis://:pw@10.0.0.5:6379/2\"}\n").config;
+    let s = c.shared_state.expect("shared-state");
+    assert_eq!(s.redis_url.expose(), "redis://:pw@10.0.0.5:6379/2");
+    assert!(!format!("{s:?}").contains("pw"), "the URL is a secret");
+    assert_eq!(
+        (
+            s.key_prefix.as_str(),
+            s.write_queue,
+            s.flush_interval_ms,
+            s.timeout_ms
+        ),
+        ("switchyard:", 10_000, 100, 1_000)
+    );
+    let c = ok(concat!(
+        "shared-state:\n  redis-url: unix:///run/redis.sock\n  key-prefix: \"team-a:\"\n",
+        "  write-queue: 50\n  flush-interval-ms: 250\n  timeout-ms: 300\n",
+    ))
+    .config;
+    let s = c.shared_state.expect("shared-state");
+    assert_eq!(
+        (
+            s.key_prefix.as_str(),
+            s.write_queue,
+            s.flush_interval_ms,
+            s.timeout_ms
+        ),
+        ("team-a:", 50, 250, 300)
+    );
+    assert_eq!(
+        problems("shared-state: {key-prefix: x}\n"),
+        ["shared-state.redis-url: required (a redis:// URL) when shared-state is set"]
+    );
+    assert_eq!(
+        problems("shared-state: {redis-url: \"http://:secret@h\", flush-interval: 5}\n"),
+        [
+            "shared-state.redis-url: expected a redis:// or unix:// URL",
+            "shared-state.flush-interval: unknown key",
+        ]
+    );
+}
+
+#[test]
 fn observability_keys() {
     let c = ok(concat!(
         "metrics: {listen: \"127.0.0.1:9464\", account-labels: true}\n",

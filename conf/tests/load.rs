@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use common::{ok, problems};
 use switchyard_conf::{
     ApiKeyAccount, ClientTimeouts, Config, ModelAlias, ProviderKind, RoutingStrategy, Secret,
-    TlsConfig, UpstreamTimeouts,
+    SharedStateConfig, TlsConfig, UpstreamTimeouts,
 };
 
 fn warnings(yaml: &str) -> Vec<String> {
@@ -135,6 +135,12 @@ upstream-timeouts:
   first-byte-seconds: 60
   idle-seconds: 120
 shutdown-grace-seconds: 10
+shared-state:
+  redis-url: redis://redis.internal:6379/1
+  key-prefix: "team:"
+  write-queue: 500
+  flush-interval-ms: 200
+  timeout-ms: 700
 "#,
         cert = cert.display().to_string(),
         key = key.display().to_string(),
@@ -188,6 +194,13 @@ shutdown-grace-seconds: 10
         oauth_model_alias: BTreeMap::new(),
         oauth_excluded_models: BTreeMap::new(),
         metrics: Default::default(),
+        shared_state: Some(SharedStateConfig {
+            redis_url: Secret::new("redis://redis.internal:6379/1"),
+            key_prefix: "team:".into(),
+            write_queue: 500,
+            flush_interval_ms: 200,
+            timeout_ms: 700,
+        }),
         server_timing: true,
         commercial_mode: false,
         log_format: Default::default(),

@@ -255,6 +255,9 @@ impl Ctx {
         {
             let provider = account.channel.provider_label(account.kind);
             self.shared.metrics.cooldown(provider, reason);
+            if let Some(replica) = &self.shared.replica {
+                replica.cooldown(id, &c.upstream_model, reason, d);
+            }
             tracing::info!(request_id = %self.obs.request_id, account = %id, model = %c.upstream_model, cooldown_secs = d.as_secs_f64(), reason, "account cooling down");
         }
     }

@@ -48,6 +48,7 @@ mod routing;
 pub mod runtime;
 pub mod server;
 mod shared;
+mod shared_state;
 mod shutdown;
 mod sighup;
 mod stream_hold;

@@ -9,6 +9,7 @@
 //! | `switchyard_client_connections` | gauge | |
 //! | `switchyard_client_connections_refused_total` | counter | (at `max-connections`) |
 //! | `switchyard_inflight_memory_reserved_bytes` | gauge | (against `max-in-flight-memory`) |
+//! | `switchyard_shared_state_*` | with `shared-state` on: `shared_state::status` |
 //! | `process_*` | the prometheus crate's process collector (CPU, memory, fds, start time) |
 //!
 //! One state per account, the first that holds: `disabled` (an OAuth account the refresh
@@ -320,6 +321,11 @@ pub fn register(
     refresher: Arc<Refresher>,
 ) -> Result<(), prometheus::Error> {
     registry.register(Box::new(ScrapeCollector::new(holder, shared, refresher)?))?;
+    if let Some(replica) = &shared.replica {
+        registry.register(Box::new(crate::shared_state::status::StatusCollector::new(
+            replica.status.clone(),
+        )?))?;
+    }
     let build = IntGaugeVec::new(
         Opts::new(
             "switchyard_build_info",

@@ -86,13 +86,16 @@ pub fn serve(
     let (usage, saver) = usage_statistics(config)?;
     // Taken once: by the SIGTERM handler when it ends the process early, else after `run`.
     let saver = Arc::new(std::sync::Mutex::new(saver));
+    let (health, affinity) = (Arc::default(), Arc::default());
+    let replica = crate::shared_state::start(config, &health, &affinity, usage.as_ref())?;
     let shared = Arc::new(crate::shared::Shared {
-        health: Default::default(),
-        affinity: Default::default(),
+        health,
+        affinity,
         metrics,
         logs,
         usage,
         in_flight,
+        replica,
     });
     if let Some(addr) = &config.metrics.listen {
         crate::metrics_collect::register(
@@ -207,4 +210,6 @@ pub enum ServeError {
     Metrics(#[from] prometheus::Error),
     #[error("usage statistics: {0}")]
     Usage(#[from] crate::usage_stats::UsageError),
+    #[error(transparent)]
+    SharedState(#[from] crate::shared_state::SharedStateError),
 }
