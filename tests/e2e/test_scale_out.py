@@ -7,6 +7,7 @@ and nginx come from Debian (scripts/install-test-deps.sh).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -125,6 +126,12 @@ class Replica:
 
     def usage(self) -> dict:
         return get_json(f"{self.metrics}/usage")
+
+    def cooling(self) -> int:
+        """Accounts cooling now (``switchyard_accounts{state="cooling"}``)."""
+        text = http_request("GET", f"{self.metrics}/metrics", timeout=5).body.decode()
+        found = re.findall(r'^switchyard_accounts\{[^}]*state="cooling"[^}]*\} (\d+)', text, re.M)
+        return sum(int(n) for n in found)
 
 
 @dataclass
@@ -296,6 +303,11 @@ def test_usage_totals_from_any_replica_count_every_request(cluster, mock_upstrea
 def test_redis_restarted_under_load_fails_no_request_and_replicas_resynchronise(
         cluster, mock_upstream):
     c = cluster("fill-first")
+    first, second, third = ACCOUNTS
+    # A cooldown from before the outage.
+    mock_upstream.schedule(first, [{"status": 429, "retry_after": "60"}], then="ok")
+    assert send(c.lb) == 200
+    wait_until(lambda: all(r.cooling() == 1 for r in c.replicas), 5, "the first cooldown")
     load = Load(c.lb)
     try:
         wait_until(lambda: load.ok >= 5, 10, "the load to run")
@@ -320,17 +332,25 @@ def test_redis_restarted_under_load_fails_no_request_and_replicas_resynchronise(
         assert log.count("Redis unreachable") == 1, lines
         assert log.count("Redis reachable again") == 1, lines
 
-    # A cooldown recorded after the restart reaches the other replicas.
-    first = ACCOUNTS[0]
-    applied = c.applied()
-    mock_upstream.schedule(first, [{"status": 429, "retry_after": "60"}], then="ok")
-    before = calls(mock_upstream, first)
+    # Redis came back empty; the replicas wrote the cooldown they keep back into it, so a
+    # replica started now still finds it.
+    late = c.another()
+    wait_until(lambda: late.shared()["connected"], 10, "the late replica to connect")
+    assert late.cooling() == 1
+
+    # A cooldown recorded after the restart reaches every replica.
+    mock_upstream.schedule(second, [{"status": 429, "retry_after": "60"}], then="ok")
+    before = {a: calls(mock_upstream, a) for a in ACCOUNTS}
     assert send(c.lb) == 200
-    assert calls(mock_upstream, first) == before + 1
-    wait_applied(c, applied + 2, "the cooldown after the restart to reach the others")
+    assert calls(mock_upstream, second) == before[second] + 1
+    everyone = [*c.replicas, late]
+    wait_until(lambda: all(r.cooling() == 2 for r in everyone), 5, "the second cooldown")
     for _ in range(6):
         assert send(c.lb) == 200
-    assert calls(mock_upstream, first) == before + 1
+    assert send(late.gw.url) == 200
+    assert calls(mock_upstream, first) == before[first]
+    assert calls(mock_upstream, second) == before[second] + 1
+    assert calls(mock_upstream, third) == before[third] + 8
 
 
 def test_kill_9_of_one_replica_fails_at_most_its_request_in_flight_and_it_rejoins(

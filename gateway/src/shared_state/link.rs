@@ -2,7 +2,8 @@
 //! Redis, on the `shared-state` thread's own runtime. Never on the request path.
 //!
 //! A session: connect, subscribe to the events channel, load the live cooldowns and bindings
-//! (subscribing first, so nothing published meanwhile is missed), write what was kept while
+//! (subscribing first, so nothing published meanwhile is missed), after a reconnect queue the
+//! live local cooldowns Redis lacks (a Redis restarted empty), write what was kept while
 //! disconnected, then serve: apply other replicas' messages, write each change batch at once
 //! (cooldowns and bindings) or every `flush-interval-ms` (usage deltas, then read the shared
 //! totals back). Any error or a timeout (`timeout-ms`) ends the session; the task waits
@@ -19,7 +20,7 @@ use super::{Change, Targets};
 use crate::usage_stats::{Limits, PairBudget, SharedTotals, UsageBatch};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use switchyard_conf::SharedStateConfig;
@@ -49,6 +50,8 @@ pub(super) struct Link {
     targets: Targets,
     status: Arc<Status>,
     pending: Pending,
+    /// Sessions that got as far as loading (0: the first connect is still ahead).
+    sessions: u64,
 }
 
 /// What is not written yet.
@@ -133,6 +136,7 @@ impl Link {
             flush_every: Duration::from_millis(cfg.flush_interval_ms),
             targets,
             status,
+            sessions: 0,
             pending: Pending {
                 events: VecDeque::new(),
                 cap: cfg.write_queue,
@@ -182,7 +186,11 @@ impl Link {
         .await?;
         let mut pubsub = within(t, self.client.get_async_pubsub()).await?;
         within(t, pubsub.subscribe(&self.keys.channel)).await?;
-        self.load(&mut conn).await?;
+        let found = self.load(&mut conn).await?;
+        if self.sessions > 0 {
+            self.restore_cooldowns(&found);
+        }
+        self.sessions += 1;
         self.write_events(&mut conn).await?;
         self.flush_usage(&mut conn, true).await?;
         self.status.up();
@@ -220,8 +228,13 @@ impl Link {
     }
 
     /// Applies the live cooldowns and bindings Redis holds.
-    async fn load(&mut self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
+    /// Returns the (account, model) pairs of the cooldowns it found.
+    async fn load(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+    ) -> RedisResult<HashSet<(String, String)>> {
         let now_ms = wire::unix_ms(SystemTime::now());
+        let mut found = HashSet::new();
         let sets = [self.keys.cooldowns.clone(), self.keys.affinity.clone()];
         for set in &sets {
             let members: Vec<(String, f64)> = within(
@@ -242,11 +255,36 @@ impl Link {
                     wire::binding_of(&member, until_ms).map(Event::Bind)
                 };
                 if let Some(event) = event {
+                    if let Event::Cooldown(c) = &event {
+                        found.insert((c.account.clone(), c.model.clone()));
+                    }
                     self.apply_event(event);
                 }
             }
         }
-        Ok(())
+        Ok(found)
+    }
+
+    /// After a reconnect: queues the live local cooldowns Redis did not hold (it restarted
+    /// without persistence, or lost writes), so a replica starting later still finds them.
+    fn restore_cooldowns(&mut self, found: &HashSet<(String, String)>) {
+        let (now, now_ms) = (Instant::now(), wire::unix_ms(SystemTime::now()));
+        for ((account, model), h) in self.targets.health.snapshot() {
+            let Some(until) = h.cooling_until.filter(|u| *u > now) else {
+                continue;
+            };
+            if found.contains(&(account.clone(), model.clone())) {
+                continue;
+            }
+            let left = u64::try_from((until - now).as_millis()).unwrap_or(u64::MAX);
+            let event = Event::Cooldown(wire::Cooldown {
+                account,
+                model,
+                reason: h.reason.unwrap_or("remote").to_owned(),
+                until_ms: now_ms.saturating_add(left),
+            });
+            self.pending.push(Change::Share(event), &self.status);
+        }
     }
 
     /// Writes and publishes the kept cooldowns and bindings, dropping the expired ones.
