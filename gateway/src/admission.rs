@@ -169,16 +169,14 @@ impl AsyncRead for HeaderDeadline {
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
-                if this.armed {
-                    if this.deadline.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!(
-                                "request header not complete within {} s (client-timeouts.header-seconds)",
-                                this.limit.as_secs()
-                            ),
-                        )));
-                    }
+                if this.armed && this.deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "request header not complete within {} s (client-timeouts.header-seconds)",
+                            this.limit.as_secs()
+                        ),
+                    )));
                 }
                 Poll::Pending
             }
