@@ -136,19 +136,24 @@ impl HeaderDeadline {
         let Phase::Header { mut newlines } = self.phase else {
             return;
         };
-        for &b in bytes {
-            match b {
-                b'\n' => {
-                    newlines += 1;
-                    if newlines == 2 {
-                        self.phase = Phase::Body;
-                        self.armed = false;
-                        return;
-                    }
-                }
-                b'\r' => {}
-                _ => newlines = 0,
+        // Only line ends matter: jump from one `\n` to the next, and look at what lies between
+        // (nothing, or a lone `\r`, keeps a run of line ends going).
+        let mut from = 0;
+        while let Some(at) = memchr::memchr(b'\n', &bytes[from..]) {
+            let between = &bytes[from..from + at];
+            if !(between.is_empty() || between == b"\r") {
+                newlines = 0;
             }
+            newlines += 1;
+            if newlines == 2 {
+                self.phase = Phase::Body;
+                self.armed = false;
+                return;
+            }
+            from += at + 1;
+        }
+        if bytes[from..].iter().any(|&b| b != b'\r') {
+            newlines = 0;
         }
         self.phase = Phase::Header { newlines };
     }
@@ -358,5 +363,24 @@ mod tests {
         s.saw(b"\n");
         assert_eq!(s.phase, Phase::Body);
         assert!(!s.armed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_header_end_split_across_reads_is_found() {
+        for split in 0..=4 {
+            let end = b"\r\n\r\n";
+            let mut s = wrapped(tokio_test::io::Builder::new().build(), 30);
+            s.saw(b"GET / HTTP/1.1");
+            s.saw(&end[..split]);
+            s.saw(&end[split..]);
+            assert_eq!(s.phase, Phase::Body, "split at {split}");
+        }
+        let mut s = wrapped(tokio_test::io::Builder::new().build(), 30);
+        s.saw(b"GET / HTTP/1.1\r\nA: b\r\n\r");
+        s.saw(b"x\n");
+        assert!(
+            matches!(s.phase, Phase::Header { .. }),
+            "\\r then a byte breaks the run"
+        );
     }
 }
