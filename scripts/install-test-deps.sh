@@ -18,7 +18,8 @@
 #                 scripts/container-base-images.sh makes the base images), systemd
 #                 (systemd-analyze), wrk (load across an upgrade) and curl (HTTP/2 over TLS);
 #                 for tests/e2e/test_metrics.py: prometheus (the server, and promtool);
-#                 for tests/e2e/test_panel.py: chromium and fonts-dejavu-core (headless)
+#                 for tests/e2e/test_panel.py: chromium and fonts-dejavu-core (headless);
+#                 for tests/e2e/test_scale_out.py: redis-server and nginx
 #
 # Idempotent: a stamp (.tools/.stamp) records a hash of every input; when it
 # matches and the tools answer, the script exits within a second or two.
@@ -127,6 +128,24 @@ need_prometheus() {
     log "prometheus: $(prometheus --version 2>&1 | head -1)"
 }
 
+# tests/e2e/test_scale_out.py: a real Redis and a real load balancer in front of three
+# replicas. The test starts both itself (generated config, free loopback ports, files in its
+# tmp dir); the packages' system services are not used (Debian starts them on install where
+# systemd runs; the test does not depend on them). Not pinned: Debian's security updates
+# replace the version in the archive (bookworm: redis 7.0.15, nginx 1.22.1); the versions
+# are logged.
+need_scale_out_tools() {
+    local missing=()
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v redis-cli >/dev/null || missing+=(redis-tools)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
+    log "redis-server: $(redis-server --version | head -1)"
+    log "nginx: $( (command -v nginx >/dev/null && nginx -v || /usr/sbin/nginx -v) 2>&1 | head -1)"
+}
+
 # Debian's chromium for tests/e2e/test_panel.py (the control panel in a real browser, driven
 # by playwright-core over CDP) and the README screenshot. It cannot be pinned to an exact
 # version: Debian replaces it with each security update and drops the old one from the
@@ -152,6 +171,7 @@ need_node
 need_proxies
 need_deploy_tools
 need_prometheus
+need_scale_out_tools
 need_chromium
 
 # ----------------------------------------------------------------- stamp ---

@@ -34,6 +34,9 @@ pub enum ConfError {
     /// `max-body-size` outside 1 KiB ..= 1 GiB.
     #[error("must be between 1KiB and 1GiB, got {got}")]
     BodySizeRange { got: String },
+    /// `max-in-flight-memory` outside 1 MiB ..= 1 TiB (and not 0).
+    #[error("must be 0 (no limit) or between 1MiB and 1TiB, got {got}")]
+    MemorySizeRange { got: String },
     #[error("does not fit this platform's address space")]
     BodySizeAddressSpace,
     /// A `base-url` that is not an absolute http(s) URL; `why` names the broken part.

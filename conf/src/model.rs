@@ -135,6 +135,35 @@ impl Default for UpstreamTimeouts {
     }
 }
 
+/// `max-connections` when the file does not say.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
+/// `max-in-flight-memory` when the file does not say: 1 GiB.
+pub const DEFAULT_MAX_IN_FLIGHT_MEMORY: u64 = 1 << 30;
+
+/// Deadlines on what clients send and read (`client-timeouts:`, a Switchyard key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTimeouts {
+    /// `header-seconds`, default 30: a request's header block must be complete this long after
+    /// the connection opened (first request) or after its first byte (later requests on a
+    /// kept-alive connection). Slowloris clients are cut here.
+    pub header_secs: u64,
+    /// `body-seconds`, default 300: the whole request body must be in within this long.
+    pub body_secs: u64,
+    /// `write-seconds`, default 120: one write of the response may wait this long for a client
+    /// that does not read.
+    pub write_secs: u64,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        Self {
+            header_secs: 30,
+            body_secs: 300,
+            write_secs: 120,
+        }
+    }
+}
+
 /// The validated configuration.
 ///
 /// `Debug` (in `redact.rs`) hides client keys, account secrets and proxy credentials.
@@ -177,6 +206,15 @@ pub struct Config {
     /// `max-concurrent-requests`, default 0 (no limit): API requests served at once; past it
     /// the gateway answers 503 with `Retry-After` in the client's protocol.
     pub max_concurrent_requests: u64,
+    /// `max-connections`, default 10,000 (0: no limit): client connections open at once; past
+    /// it a new connection is closed as soon as it is accepted.
+    pub max_connections: u64,
+    /// `max-in-flight-memory`, bytes, default 1 GiB (0: no limit): the memory budget of the
+    /// requests in flight (docs/limits.md says what a request reserves); past it new API
+    /// requests get 503 with `Retry-After`.
+    pub max_in_flight_memory: u64,
+    /// `client-timeouts` (Switchyard key).
+    pub client_timeouts: ClientTimeouts,
     /// `workers` (Switchyard key): Pingora worker threads, default = available cores.
     pub workers: Option<usize>,
     /// `upstream-timeouts` (Switchyard key).
@@ -218,6 +256,9 @@ pub struct Config {
     pub oauth_excluded_models: BTreeMap<String, Vec<String>>,
     /// `metrics` (Switchyard key): the Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// `shared-state` (Switchyard key): replicas share cooldowns, session bindings and usage
+    /// through Redis (docs/scale-out.md). Default none: the replica runs alone.
+    pub shared_state: Option<SharedStateConfig>,
     /// `server-timing` (Switchyard key), default true: a `Server-Timing` header (`auth`,
     /// `route`, `translate`, `upstream`) on every response.
     pub server_timing: bool,
@@ -296,6 +337,34 @@ pub struct MetricsConfig {
     pub listen: Option<String>,
     /// `account-labels`, default false: per-account series, labelled by the account's id.
     pub account_labels: bool,
+}
+
+/// `shared-state:` (Switchyard key; docs/scale-out.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedStateConfig {
+    /// `redis-url` (required): `redis://[user:password@]host:port/db` or
+    /// `unix:///path/to/redis.sock`; TLS (`rediss://`) is not built in. A secret: it may
+    /// carry a password.
+    pub redis_url: crate::Secret,
+    /// `key-prefix`, default `switchyard:`: put before every key and the pub/sub channel, so
+    /// several gateways can share one Redis.
+    pub key_prefix: String,
+    /// `write-queue`, default 10 000: changes waiting for the writer task; past it a change
+    /// is dropped (and counted) instead of waiting.
+    pub write_queue: usize,
+    /// `flush-interval-ms`, default 100: how often usage deltas are written (and the shared
+    /// totals read back).
+    pub flush_interval_ms: u64,
+    /// `timeout-ms`, default 1 000: connect and command timeout; past it the connection
+    /// counts as lost and is made again with backoff.
+    pub timeout_ms: u64,
+}
+
+impl SharedStateConfig {
+    pub const DEFAULT_PREFIX: &'static str = "switchyard:";
+    pub const DEFAULT_WRITE_QUEUE: usize = 10_000;
+    pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 100;
+    pub const DEFAULT_TIMEOUT_MS: u64 = 1_000;
 }
 
 /// `log-format`.
@@ -425,6 +494,9 @@ impl Default for Config {
             accounts: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_concurrent_requests: 0,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight_memory: DEFAULT_MAX_IN_FLIGHT_MEMORY,
+            client_timeouts: ClientTimeouts::default(),
             workers: None,
             upstream_timeouts: UpstreamTimeouts::default(),
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
@@ -440,6 +512,7 @@ impl Default for Config {
             oauth_model_alias: BTreeMap::new(),
             oauth_excluded_models: BTreeMap::new(),
             metrics: MetricsConfig::default(),
+            shared_state: None,
             server_timing: true,
             commercial_mode: false,
             log_format: LogFormat::default(),

@@ -63,6 +63,9 @@ pub(crate) const TOP: Section = Section {
         // Switchyard's own keys.
         "max-body-size",
         "max-concurrent-requests",
+        "max-connections",
+        "max-in-flight-memory",
+        "client-timeouts",
         "workers",
         "upstream-timeouts",
         "shutdown-grace-seconds",
@@ -83,6 +86,7 @@ pub(crate) const TOP: Section = Section {
         "usage-statistics-enabled",
         "request-log",
         "metrics",
+        "shared-state",
         "server-timing",
         "log-format",
         "logs-dir",
@@ -132,6 +136,18 @@ pub(crate) const REMOTE_MANAGEMENT: Section = Section {
 /// `metrics:` (Switchyard key).
 pub(crate) const METRICS: Section = Section {
     supported: &["listen", "account-labels"],
+    unsupported: &[],
+};
+
+/// `shared-state:` (Switchyard key).
+pub(crate) const SHARED_STATE: Section = Section {
+    supported: &[
+        "redis-url",
+        "key-prefix",
+        "write-queue",
+        "flush-interval-ms",
+        "timeout-ms",
+    ],
     unsupported: &[],
 };
 
@@ -194,6 +210,11 @@ pub(crate) const STREAMING: Section = Section {
 
 pub(crate) const UPSTREAM_TIMEOUTS: Section = Section {
     supported: &["connect-seconds", "first-byte-seconds", "idle-seconds"],
+    unsupported: &[],
+};
+
+pub(crate) const CLIENT_TIMEOUTS: Section = Section {
+    supported: &["header-seconds", "body-seconds", "write-seconds"],
     unsupported: &[],
 };
 
@@ -337,6 +358,7 @@ mod tests {
             &TLS,
             &ROUTING,
             &UPSTREAM_TIMEOUTS,
+            &CLIENT_TIMEOUTS,
             &OAUTH_OVERRIDE,
             &OAUTH_MODEL_ALIAS,
             &GEMINI_ENTRY,

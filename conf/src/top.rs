@@ -13,7 +13,8 @@ use crate::schema;
 use crate::values;
 use crate::walk::{index_path, key_path, Walker};
 use crate::{
-    Config, LogFormat, ProviderKind, RoutingStrategy, Secret, TlsConfig, UpstreamTimeouts,
+    ClientTimeouts, Config, LogFormat, ProviderKind, RoutingStrategy, Secret, SharedStateConfig,
+    TlsConfig, UpstreamTimeouts,
 };
 
 /// Builds the config from the document root. Problems land in `w`; the returned value is only
@@ -105,6 +106,15 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 &mut cfg.max_concurrent_requests,
                 w.u64_at_least(value, &p, 0),
             ),
+            "max-connections" => set(&mut cfg.max_connections, w.u64_at_least(value, &p, 0)),
+            "max-in-flight-memory" => {
+                if !matches!(value, Node::Null) {
+                    if let Some(bytes) = w.checked(&p, values::memory_size(value)) {
+                        cfg.max_in_flight_memory = bytes;
+                    }
+                }
+            }
+            "client-timeouts" => set(&mut cfg.client_timeouts, client_timeouts(w, value, &p)),
             "workers" => {
                 if let Some(n) = w.int(value, &p, 1, Some(256)) {
                     cfg.workers = usize::try_from(n).ok();
@@ -142,6 +152,7 @@ pub(crate) fn build(root: &Node, w: &mut Walker) -> Config {
                 cfg.oauth_excluded_models = crate::oauth_models::excluded(w, value, &p);
             }
             "metrics" => metrics(w, value, &p, &mut cfg),
+            "shared-state" => cfg.shared_state = shared_state(w, value, &p),
             "remote-management" => remote_management(w, value, &p, &mut cfg),
             "server-timing" => set(&mut cfg.server_timing, w.bool(value, &p)),
             "commercial-mode" => set(&mut cfg.commercial_mode, w.bool(value, &p)),
@@ -202,6 +213,56 @@ fn metrics(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
     }
 }
 
+/// `shared-state: {redis-url, key-prefix, write-queue, flush-interval-ms, timeout-ms}`.
+fn shared_state(w: &mut Walker, value: &Node, path: &str) -> Option<SharedStateConfig> {
+    let entries = w.map(value, path)?;
+    let mut url: Option<String> = None;
+    let mut url_given = false;
+    let mut c = SharedStateConfig {
+        redis_url: Secret::new(""),
+        key_prefix: SharedStateConfig::DEFAULT_PREFIX.to_owned(),
+        write_queue: SharedStateConfig::DEFAULT_WRITE_QUEUE,
+        flush_interval_ms: SharedStateConfig::DEFAULT_FLUSH_INTERVAL_MS,
+        timeout_ms: SharedStateConfig::DEFAULT_TIMEOUT_MS,
+    };
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "redis-url" => match w.secret(value, &p).inspect(|_| url_given = true) {
+                Some(u) if u.starts_with("redis://") || u.starts_with("unix://") => url = Some(u),
+                // Not echoed: the URL may hold a password.
+                Some(_) => w.error(&p, "expected a redis:// or unix:// URL"),
+                None => {}
+            },
+            "key-prefix" => set(&mut c.key_prefix, w.string(value, &p)),
+            "write-queue" => {
+                if let Some(n) = w.u64_at_least(value, &p, 1) {
+                    c.write_queue = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+            }
+            "flush-interval-ms" => set(&mut c.flush_interval_ms, w.u64_at_least(value, &p, 10)),
+            "timeout-ms" => set(&mut c.timeout_ms, w.u64_at_least(value, &p, 10)),
+            other => w.other_key(&schema::SHARED_STATE, other, &p),
+        }
+    }
+    match url {
+        Some(u) => {
+            c.redis_url = Secret::new(u);
+            Some(c)
+        }
+        None => {
+            if url_given {
+                return None;
+            }
+            w.error(
+                &key_path(path, "redis-url"),
+                "required (a redis:// URL) when shared-state is set",
+            );
+            None
+        }
+    }
+}
+
 fn remote_management(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
     let Some(entries) = w.map(value, path) else {
         return;
@@ -214,7 +275,7 @@ fn remote_management(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config)
                 rm.secret_key = w
                     .secret(value, &p)
                     .filter(|s| !s.is_empty())
-                    .map(crate::Secret::new)
+                    .map(Secret::new)
             }
             "allow-remote" => set(&mut rm.allow_remote, w.bool(value, &p)),
             "disable-control-panel" => set(&mut rm.disable_control_panel, w.bool(value, &p)),
@@ -359,6 +420,21 @@ fn timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<UpstreamTimeouts
             "first-byte-seconds" => set(&mut t.first_byte_secs, w.u64_at_least(value, &p, 1)),
             "idle-seconds" => set(&mut t.idle_secs, w.u64_at_least(value, &p, 1)),
             other => w.other_key(&schema::UPSTREAM_TIMEOUTS, other, &p),
+        }
+    }
+    Some(t)
+}
+
+fn client_timeouts(w: &mut Walker, value: &Node, path: &str) -> Option<ClientTimeouts> {
+    let entries = w.map(value, path)?;
+    let mut t = ClientTimeouts::default();
+    for (key, value) in entries {
+        let p = key_path(path, key);
+        match key.as_str() {
+            "header-seconds" => set(&mut t.header_secs, w.u64_at_least(value, &p, 1)),
+            "body-seconds" => set(&mut t.body_secs, w.u64_at_least(value, &p, 1)),
+            "write-seconds" => set(&mut t.write_secs, w.u64_at_least(value, &p, 1)),
+            other => w.other_key(&schema::CLIENT_TIMEOUTS, other, &p),
         }
     }
     Some(t)

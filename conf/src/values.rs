@@ -35,6 +35,26 @@ pub(crate) fn body_size(node: &Node) -> Result<usize, ConfError> {
     usize::try_from(bytes).map_err(|_| ConfError::BodySizeAddressSpace)
 }
 
+/// `max-in-flight-memory`: a size as for `max-body-size`, 0 (no limit) or 1 MiB ..= 1 TiB.
+pub(crate) fn memory_size(node: &Node) -> Result<u64, ConfError> {
+    let bytes = match node {
+        Node::Int(i) => u64::try_from(*i).ok(),
+        Node::Str(s) => parse_size(s),
+        _ => None,
+    };
+    let Some(bytes) = bytes else {
+        return Err(ConfError::BodySizeSyntax {
+            got: node.shown().to_string(),
+        });
+    };
+    if bytes != 0 && !(MIB..=GIB * KIB).contains(&bytes) {
+        return Err(ConfError::MemorySizeRange {
+            got: node.shown().to_string(),
+        });
+    }
+    Ok(bytes)
+}
+
 fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
     let digits_end = text

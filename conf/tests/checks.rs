@@ -28,6 +28,43 @@ fn max_body_size_forms() {
     );
 }
 #[test]
+fn connection_memory_and_client_timeout_limits() {
+    let c = ok("").config;
+    assert_eq!(
+        (c.max_connections, c.max_in_flight_memory),
+        (10_000, 1 << 30)
+    );
+    assert_eq!(
+        (
+            c.client_timeouts.header_secs,
+            c.client_timeouts.body_secs,
+            c.client_timeouts.write_secs
+        ),
+        (30, 300, 120)
+    );
+    let memory = |v: &str| {
+        ok(&format!("max-in-flight-memory: {v}\n"))
+            .config
+            .max_in_flight_memory
+    };
+    assert_eq!(memory("0"), 0);
+    assert_eq!(memory("64MiB"), 64 << 20);
+    assert_eq!(memory("1000GB"), 1_000_000_000_000);
+    assert_eq!(
+        problems("max-in-flight-memory: 4KiB\n"),
+        [r#"max-in-flight-memory: must be 0 (no limit) or between 1MiB and 1TiB, got "4KiB""#]
+    );
+    assert_eq!(ok("max-connections: 0\n").config.max_connections, 0);
+    assert_eq!(
+        problems("client-timeouts: {header-seconds: 0, body-secs: 5}\n"),
+        [
+            "client-timeouts.header-seconds: expected an integer >= 1, got 0",
+            "client-timeouts.body-secs: unknown key"
+        ]
+    );
+}
+
+#[test]
 fn proxy_url_validation() {
     let proxy = |v: &str| ok(&format!("proxy-url: {v}\n")).config.proxy_url;
     assert_eq!(proxy("\"\""), None);
@@ -148,6 +185,50 @@ fn misplaced_secrets_are_described_by_kind() {
     assert_eq!(
         problems("claude-api-key: [{api-key: k, headers: \"Authorization: Bearer x\"}]\n"),
         ["claude-api-key[0].headers: expected a mapping, got a string"]
+    );
+}
+
+#[test]
+fn shared_state_keys() {
+    assert_eq!(ok("port: 1\n").config.shared_state, None, "absent: alone");
+    let c = ok("shared-state: {redis-url: \"redis://:pw@10.0.0.5:6379/2\"}\n").config;
+    let s = c.shared_state.expect("shared-state");
+    assert_eq!(s.redis_url.expose(), "redis://:pw@10.0.0.5:6379/2");
+    assert!(!format!("{s:?}").contains("pw"), "the URL is a secret");
+    assert_eq!(
+        (
+            s.key_prefix.as_str(),
+            s.write_queue,
+            s.flush_interval_ms,
+            s.timeout_ms
+        ),
+        ("switchyard:", 10_000, 100, 1_000)
+    );
+    let c = ok(concat!(
+        "shared-state:\n  redis-url: unix:///run/redis.sock\n  key-prefix: \"team-a:\"\n",
+        "  write-queue: 50\n  flush-interval-ms: 250\n  timeout-ms: 300\n",
+    ))
+    .config;
+    let s = c.shared_state.expect("shared-state");
+    assert_eq!(
+        (
+            s.key_prefix.as_str(),
+            s.write_queue,
+            s.flush_interval_ms,
+            s.timeout_ms
+        ),
+        ("team-a:", 50, 250, 300)
+    );
+    assert_eq!(
+        problems("shared-state: {key-prefix: x}\n"),
+        ["shared-state.redis-url: required (a redis:// URL) when shared-state is set"]
+    );
+    assert_eq!(
+        problems("shared-state: {redis-url: \"http://:secret@h\", flush-interval: 5}\n"),
+        [
+            "shared-state.redis-url: expected a redis:// or unix:// URL",
+            "shared-state.flush-interval: unknown key",
+        ]
     );
 }
 

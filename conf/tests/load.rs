@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use common::{ok, problems};
 use switchyard_conf::{
-    ApiKeyAccount, Config, ModelAlias, ProviderKind, RoutingStrategy, Secret, TlsConfig,
-    UpstreamTimeouts,
+    ApiKeyAccount, ClientTimeouts, Config, ModelAlias, ProviderKind, RoutingStrategy, Secret,
+    SharedStateConfig, TlsConfig, UpstreamTimeouts,
 };
 
 fn warnings(yaml: &str) -> Vec<String> {
@@ -123,12 +123,24 @@ openai-compatibility:
     base-url: http://127.0.0.1:11434/v1
 max-body-size: 64MiB
 max-concurrent-requests: 100
+max-connections: 500
+max-in-flight-memory: 2GiB
+client-timeouts:
+  header-seconds: 10
+  body-seconds: 60
+  write-seconds: 30
 workers: 4
 upstream-timeouts:
   connect-seconds: 5
   first-byte-seconds: 60
   idle-seconds: 120
 shutdown-grace-seconds: 10
+shared-state:
+  redis-url: redis://redis.internal:6379/1
+  key-prefix: "team:"
+  write-queue: 500
+  flush-interval-ms: 200
+  timeout-ms: 700
 "#,
         cert = cert.display().to_string(),
         key = key.display().to_string(),
@@ -182,6 +194,13 @@ shutdown-grace-seconds: 10
         oauth_model_alias: BTreeMap::new(),
         oauth_excluded_models: BTreeMap::new(),
         metrics: Default::default(),
+        shared_state: Some(SharedStateConfig {
+            redis_url: Secret::new("redis://redis.internal:6379/1"),
+            key_prefix: "team:".into(),
+            write_queue: 500,
+            flush_interval_ms: 200,
+            timeout_ms: 700,
+        }),
         server_timing: true,
         commercial_mode: false,
         log_format: Default::default(),
@@ -245,6 +264,13 @@ shutdown-grace-seconds: 10
         ],
         max_body_bytes: 64 * 1024 * 1024,
         max_concurrent_requests: 100,
+        max_connections: 500,
+        max_in_flight_memory: 2 << 30,
+        client_timeouts: ClientTimeouts {
+            header_secs: 10,
+            body_secs: 60,
+            write_secs: 30,
+        },
         workers: Some(4),
         upstream_timeouts: UpstreamTimeouts {
             connect_secs: 5,

@@ -51,6 +51,8 @@ pub struct RequestState {
     /// A model API request (not a local route such as `/healthz` or `/v1/models`): counted in
     /// usage statistics.
     pub api: bool,
+    /// This request's share of `max-in-flight-memory` (given back with the context).
+    pub memory: Option<crate::in_flight::Reservation>,
     /// A management API call (`/v0/management`): never in access records, request logs or
     /// usage statistics.
     pub management: bool,
@@ -140,12 +142,20 @@ impl Observed {
     /// The `Server-Timing` value: what is known when the response header goes out.
     /// Milliseconds with three decimals (microseconds), written without the float formatter.
     pub fn server_timing(&self) -> String {
-        use std::fmt::Write as _;
         let mut v = String::with_capacity(96);
         let mut entry = |name: &str, d: Duration| {
-            let us = d.as_micros();
-            let sep = if v.is_empty() { "" } else { ", " };
-            let _ = write!(v, "{sep}{name};dur={}.{:03}", us / 1000, us % 1000);
+            if !v.is_empty() {
+                v.push_str(", ");
+            }
+            v.push_str(name);
+            v.push_str(";dur=");
+            let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+            push_decimal(&mut v, us / 1000);
+            v.push('.');
+            let frac = us % 1000;
+            v.push(char::from(b'0' + (frac / 100) as u8));
+            v.push(char::from(b'0' + (frac / 10 % 10) as u8));
+            v.push(char::from(b'0' + (frac % 10) as u8));
         };
         entry("auth", self.auth);
         entry("route", self.route);
@@ -164,6 +174,23 @@ impl Observed {
         total.cache_read_tokens += u.cache_read_tokens;
         total.cache_write_tokens += u.cache_write_tokens;
         total.reasoning_tokens += u.reasoning_tokens;
+    }
+}
+
+/// `n` in decimal, without the formatter (a header built on every response).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
     }
 }
 
@@ -253,7 +280,35 @@ impl Ctx {
         {
             let provider = account.channel.provider_label(account.kind);
             self.shared.metrics.cooldown(provider, reason);
+            if let Some(replica) = &self.shared.replica {
+                replica.cooldown(id, &c.upstream_model, reason, d);
+            }
             tracing::info!(request_id = %self.obs.request_id, account = %id, model = %c.upstream_model, cooldown_secs = d.as_secs_f64(), reason, "account cooling down");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_timing_is_milliseconds_with_three_decimals() {
+        let obs = Observed {
+            auth: Duration::from_micros(7),
+            route: Duration::from_micros(1_234),
+            translate_request: Duration::ZERO,
+            upstream: Some(Duration::from_micros(12_345_678)),
+            ..Observed::default()
+        };
+        assert_eq!(
+            obs.server_timing(),
+            "auth;dur=0.007, route;dur=1.234, translate;dur=0.000, upstream;dur=12345.678"
+        );
+        let none = Observed::default();
+        assert_eq!(
+            none.server_timing(),
+            "auth;dur=0.000, route;dur=0.000, translate;dur=0.000"
+        );
     }
 }

@@ -53,6 +53,12 @@ pub enum GatewayError {
     /// More API requests in flight than `max-concurrent-requests`.
     #[error("the gateway is serving its maximum of {limit} requests; retry shortly")]
     Overloaded { limit: u64 },
+    /// The requests in flight hold more than `max-in-flight-memory` (docs/limits.md).
+    #[error("the gateway's memory budget for requests in flight ({budget_mib} MiB) is used up; retry shortly")]
+    OverBudget { budget_mib: u64 },
+    /// The request body did not arrive within `client-timeouts.body-seconds`.
+    #[error("the request body did not arrive within {secs} seconds")]
+    BodyTimeout { secs: u64 },
     #[error("All credentials for model {model} are cooling down")]
     ModelCooldown {
         model: String,
@@ -83,8 +89,9 @@ impl GatewayError {
             | Self::UnknownModel(_) => 400,
             Self::UnsupportedPair { .. } => 501,
             Self::BodyTooLarge { .. } => 413,
+            Self::BodyTimeout { .. } => 408,
             Self::ModelCooldown { .. } => 429,
-            Self::LoginRequired { .. } | Self::Overloaded { .. } => 503,
+            Self::LoginRequired { .. } | Self::Overloaded { .. } | Self::OverBudget { .. } => 503,
             Self::ClientClosed => 499,
             Self::UpstreamUnreachable => 502,
             Self::UpstreamTimeout => 504,
@@ -106,9 +113,10 @@ impl GatewayError {
             Self::UnknownModel(_) | Self::ModelNotServed { .. } => "model_not_found",
             Self::UnsupportedPair { .. } => "unsupported_protocol_pair",
             Self::BodyTooLarge { .. } => "body_too_large",
+            Self::BodyTimeout { .. } => "request_timeout",
             Self::ModelCooldown { .. } => "model_cooldown",
             Self::LoginRequired { .. } => "login_required",
-            Self::Overloaded { .. } => "overloaded",
+            Self::Overloaded { .. } | Self::OverBudget { .. } => "overloaded",
             Self::ClientClosed => "client_closed",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
@@ -130,11 +138,13 @@ impl GatewayError {
             | Self::MalformedBody(_)
             | Self::Untranslatable(_)
             | Self::MissingModel
+            | Self::BodyTimeout { .. }
             | Self::UnsupportedPair { .. } => ("invalid_request_error", "invalid_request_error"),
             Self::BodyTooLarge { .. } => ("invalid_request_error", "request_too_large"),
             Self::ModelCooldown { .. } => ("rate_limit_error", "rate_limit_error"),
             Self::LoginRequired { .. }
             | Self::Overloaded { .. }
+            | Self::OverBudget { .. }
             | Self::ClientClosed
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout
@@ -152,9 +162,10 @@ impl GatewayError {
             Self::MalformedBody(_) => (Some("invalid_json"), None),
             Self::Untranslatable(_) => (Some("unsupported_content"), None),
             Self::BodyTooLarge { .. } => (Some("request_too_large"), None),
+            Self::BodyTimeout { .. } => (Some("request_timeout"), None),
             Self::ModelCooldown { .. } => (Some("model_cooldown"), None),
             Self::LoginRequired { .. } => (Some("login_required"), None),
-            Self::Overloaded { .. } => (Some("overloaded"), None),
+            Self::Overloaded { .. } | Self::OverBudget { .. } => (Some("overloaded"), None),
             Self::UnsupportedPair { .. } => (Some("unsupported_protocol_pair"), Some("model")),
             Self::MissingApiKey | Self::InvalidApiKey => (Some("invalid_api_key"), None),
             Self::NotFound(_) | Self::MethodNotAllowed(_) | Self::Forbidden(_) => (None, None),
@@ -177,8 +188,11 @@ impl GatewayError {
             Self::UnsupportedPair { .. } => "UNIMPLEMENTED",
             Self::Forbidden(_) => "PERMISSION_DENIED",
             Self::BodyTooLarge { .. } => "INVALID_ARGUMENT",
+            Self::BodyTimeout { .. } => "DEADLINE_EXCEEDED",
             Self::ModelCooldown { .. } => "RESOURCE_EXHAUSTED",
-            Self::LoginRequired { .. } | Self::Overloaded { .. } => "UNAVAILABLE",
+            Self::LoginRequired { .. } | Self::Overloaded { .. } | Self::OverBudget { .. } => {
+                "UNAVAILABLE"
+            }
             Self::ClientClosed => "CANCELLED",
             Self::UpstreamUnreachable => "UNAVAILABLE",
             Self::UpstreamTimeout => "DEADLINE_EXCEEDED",
@@ -199,11 +213,13 @@ impl GatewayError {
             | Self::MissingModel
             | Self::UnknownModel(_)
             | Self::BodyTooLarge { .. }
+            | Self::BodyTimeout { .. }
             | Self::ClientClosed => Side::Client,
             Self::ModelCooldown { .. }
             | Self::ModelNotServed { .. }
             | Self::LoginRequired { .. }
             | Self::Overloaded { .. }
+            | Self::OverBudget { .. }
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout => Side::Upstream,
             Self::UnsupportedPair { .. } | Self::Internal => Side::Gateway,
@@ -215,6 +231,7 @@ impl GatewayError {
         match self {
             Self::ModelCooldown { .. }
             | Self::Overloaded { .. }
+            | Self::OverBudget { .. }
             | Self::UpstreamUnreachable
             | Self::UpstreamTimeout => true,
             Self::MissingApiKey
@@ -230,6 +247,7 @@ impl GatewayError {
             | Self::LoginRequired { .. }
             | Self::UnsupportedPair { .. }
             | Self::BodyTooLarge { .. }
+            | Self::BodyTimeout { .. }
             | Self::ClientClosed
             | Self::Internal => false,
         }
@@ -254,7 +272,7 @@ impl GatewayError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::ModelCooldown { reset_seconds, .. } => Some(*reset_seconds),
-            Self::Overloaded { .. } => Some(1),
+            Self::Overloaded { .. } | Self::OverBudget { .. } => Some(1),
             _ => None,
         }
     }

@@ -158,6 +158,21 @@ impl Health {
         Some((cooldown, reason))
     }
 
+    /// Apply a cooldown another replica recorded (`shared_state`): the account cools for
+    /// `model` until `until`, unless it already cools longer. Counters stay this replica's own.
+    pub fn apply_remote(&self, account: &str, model: &str, reason: &str, until: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = entries
+            .entry((account.to_owned(), model.to_owned()))
+            .or_default();
+        if e.cooling_until.is_some_and(|mine| mine >= until) {
+            return;
+        }
+        e.cooling_until = Some(until);
+        e.reason = Some(known_reason(reason));
+        e.message = None;
+    }
+
     /// Keep the upstream's message with the account's current cooldown for `model`, when that
     /// cooldown says the model is not served there (the answer clients get meanwhile).
     pub fn explain(&self, account: &str, model: &str, message: &str) {
@@ -205,6 +220,25 @@ impl Health {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     }
+}
+
+/// The cooldown reasons [`Health::record`] gives, as a `'static` name (`remote` for a
+/// reason this build does not know, from a newer replica).
+pub fn known_reason(reason: &str) -> &'static str {
+    const REASONS: &[&str] = &[
+        "quota",
+        "unauthorized",
+        "payment_required",
+        "not_found",
+        "model_not_supported",
+        "transient",
+        "client_error",
+    ];
+    REASONS
+        .iter()
+        .find(|r| **r == reason)
+        .copied()
+        .unwrap_or("remote")
 }
 
 /// Whether a cooldown reason says the account does not serve the model at all (as opposed to
@@ -433,6 +467,25 @@ mod tests {
         let snap = h.snapshot();
         assert_eq!(snap[0].1.failures, 2);
         assert_eq!(snap[0].1.last_status, Some(502));
+    }
+
+    #[test]
+    fn a_remote_cooldown_applies_unless_a_longer_one_holds() {
+        let h = Health::default();
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(30);
+        h.apply_remote("a", "m", "quota", later);
+        assert_eq!(h.cooling_until("a", "m", t0), Some(later));
+        assert_eq!(h.cooling_reason("a", "m", t0), Some(("quota", None)));
+        h.apply_remote("a", "m", "future-reason", t0 + Duration::from_secs(5));
+        assert_eq!(
+            h.cooling_until("a", "m", t0),
+            Some(later),
+            "shorter ignored"
+        );
+        h.apply_remote("a", "m", "future-reason", t0 + Duration::from_secs(60));
+        assert_eq!(h.cooling_reason("a", "m", t0), Some(("remote", None)));
+        assert_eq!(h.snapshot()[0].1.cooldowns, 0, "counters stay local");
     }
 
     #[test]

@@ -9,11 +9,12 @@
 //! `failover`, `translate`, `stream_hold`, `outgoing`, observability (`metrics`, `logs`,
 //! `usage_stats`, `shared`), `ctx`, `local_answers`, `gemini_cli_endpoint`, `phases`,
 //! `management` (the `/v0/management` API), `proxy`, `reload`, `live_config` (the watched
-//! `config.yaml`), and the process around them (`listen`, `tls_reload`, `readiness`,
+//! `config.yaml`), and the process around them (`admission`, `listen`, `tls_reload`, `readiness`,
 //! `sighup`, `metrics_collect`, `metrics_endpoint`, `probe`, `server`).
 //! docs/architecture.md walks a request through them.
 
 mod accounts;
+mod admission;
 mod affinity;
 mod body;
 mod channels;
@@ -49,6 +50,7 @@ mod routing;
 pub mod runtime;
 pub mod server;
 mod shared;
+mod shared_state;
 mod shutdown;
 mod sighup;
 mod stream_hold;

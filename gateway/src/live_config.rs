@@ -245,6 +245,9 @@ fn restart_only(started: &Config, new: &Config) -> Vec<&'static str> {
     if new.workers != started.workers {
         out.push("workers");
     }
+    if new.shared_state != started.shared_state {
+        out.push("shared-state");
+    }
     out
 }
 

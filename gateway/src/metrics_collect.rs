@@ -6,6 +6,10 @@
 //! | `switchyard_oauth_refreshes_total` | counter | `provider`, `result` (`ok`, `error`) |
 //! | `switchyard_build_info` | gauge, always 1 | `version`, `commit` |
 //! | `switchyard_log_lines_dropped_total` | counter | |
+//! | `switchyard_client_connections` | gauge | |
+//! | `switchyard_client_connections_refused_total` | counter | (at `max-connections`) |
+//! | `switchyard_inflight_memory_reserved_bytes` | gauge | (against `max-in-flight-memory`) |
+//! | `switchyard_shared_state_*` | with `shared-state` on: `shared_state::status` |
 //! | `process_*` | the prometheus crate's process collector (CPU, memory, fds, start time) |
 //!
 //! One state per account, the first that holds: `disabled` (an OAuth account the refresh
@@ -42,6 +46,14 @@ const REFRESHES_HELP: &str = "OAuth token refreshes finished, by provider and re
 const DROPPED: &str = "switchyard_log_lines_dropped_total";
 const DROPPED_HELP: &str =
     "Log lines, access records and request logs dropped because the log writer fell behind.";
+
+const CONNECTIONS: &str = "switchyard_client_connections";
+const CONNECTIONS_HELP: &str = "Client connections open now.";
+const REFUSED: &str = "switchyard_client_connections_refused_total";
+const REFUSED_HELP: &str = "Client connections closed on accept because max-connections were open.";
+const RESERVED: &str = "switchyard_inflight_memory_reserved_bytes";
+const RESERVED_HELP: &str =
+    "Bytes the requests in flight have reserved of max-in-flight-memory (docs/limits.md).";
 
 /// What an account is doing now (`switchyard_accounts{state}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +105,7 @@ pub struct ScrapeCollector {
     holder: Arc<RuntimeHolder>,
     shared: Weak<Shared>,
     refresher: Arc<Refresher>,
-    descs: [Desc; 3],
+    descs: [Desc; 6],
 }
 
 impl std::fmt::Debug for ScrapeCollector {
@@ -129,6 +141,24 @@ impl ScrapeCollector {
                 Desc::new(
                     DROPPED.into(),
                     DROPPED_HELP.into(),
+                    Vec::new(),
+                    HashMap::new(),
+                )?,
+                Desc::new(
+                    CONNECTIONS.into(),
+                    CONNECTIONS_HELP.into(),
+                    Vec::new(),
+                    HashMap::new(),
+                )?,
+                Desc::new(
+                    REFUSED.into(),
+                    REFUSED_HELP.into(),
+                    Vec::new(),
+                    HashMap::new(),
+                )?,
+                Desc::new(
+                    RESERVED.into(),
+                    RESERVED_HELP.into(),
                     Vec::new(),
                     HashMap::new(),
                 )?,
@@ -195,6 +225,22 @@ fn family(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> Met
     f
 }
 
+fn gauge(value: u64) -> Metric {
+    let mut g = Gauge::default();
+    g.set_value(value as f64);
+    let mut m = Metric::default();
+    m.set_gauge(g);
+    m
+}
+
+fn counter(value: u64) -> Metric {
+    let mut c = Counter::default();
+    c.set_value(value as f64);
+    let mut m = Metric::default();
+    m.set_counter(c);
+    m
+}
+
 impl Collector for ScrapeCollector {
     fn desc(&self) -> Vec<&Desc> {
         self.descs.iter().collect()
@@ -237,10 +283,31 @@ impl Collector for ScrapeCollector {
         dropped.set_value(lost as f64);
         let mut lost = Metric::default();
         lost.set_counter(dropped);
+        let ((open, refused), reserved) = self.shared.upgrade().map_or(((0, 0), 0), |s| {
+            (s.in_flight.connections(), s.in_flight.reserved())
+        });
         vec![
             family(ACCOUNTS, ACCOUNTS_HELP, MetricType::GAUGE, accounts),
             family(REFRESHES, REFRESHES_HELP, MetricType::COUNTER, refreshes),
             family(DROPPED, DROPPED_HELP, MetricType::COUNTER, vec![lost]),
+            family(
+                CONNECTIONS,
+                CONNECTIONS_HELP,
+                MetricType::GAUGE,
+                vec![gauge(open)],
+            ),
+            family(
+                REFUSED,
+                REFUSED_HELP,
+                MetricType::COUNTER,
+                vec![counter(refused)],
+            ),
+            family(
+                RESERVED,
+                RESERVED_HELP,
+                MetricType::GAUGE,
+                vec![gauge(reserved)],
+            ),
         ]
     }
 }
@@ -254,6 +321,11 @@ pub fn register(
     refresher: Arc<Refresher>,
 ) -> Result<(), prometheus::Error> {
     registry.register(Box::new(ScrapeCollector::new(holder, shared, refresher)?))?;
+    if let Some(replica) = &shared.replica {
+        registry.register(Box::new(crate::shared_state::status::StatusCollector::new(
+            replica.status.clone(),
+        )?))?;
+    }
     let build = IntGaugeVec::new(
         Opts::new(
             "switchyard_build_info",

@@ -6,7 +6,9 @@
 //!   one account can serve: it is configured, and it is not cooling down for every model it
 //!   has been tried with.
 //!
-//! Otherwise 503 with the reason: `{"status":"not_ready","reason":"..."}`.
+//! Otherwise 503 with the reason: `{"status":"not_ready","reason":"..."}`. With `shared-state`
+//! on, both answers carry a `shared_state` object (`connected`, `last_error`, counts); Redis
+//! being unreachable never makes the process not ready (it serves from local state).
 
 use crate::health::Health;
 use crate::runtime::Runtime;
@@ -141,7 +143,10 @@ pub async fn request_filter(
     if req.uri.path() != "/readyz" || !method_ok {
         return None;
     }
-    let (status, body) = answer(readiness, &ctx.rt, &ctx.shared.health);
+    let (status, mut body) = answer(readiness, &ctx.rt, &ctx.shared.health);
+    if let (Some(replica), Some(fields)) = (&ctx.shared.replica, body.as_object_mut()) {
+        fields.insert("shared_state".into(), replica.status.readyz());
+    }
     let body = serde_json::to_vec(&body).unwrap_or_default();
     let extra = [("cache-control", "no-store")];
     Some(

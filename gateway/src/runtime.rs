@@ -25,6 +25,15 @@ pub struct Runtime {
     pub max_body_bytes: usize,
     /// `max-concurrent-requests` (0: no limit).
     pub max_concurrent_requests: u64,
+    /// `max-connections` (0: no limit; admission.rs).
+    pub max_connections: u64,
+    /// `max-in-flight-memory` in bytes (0: no limit).
+    pub max_in_flight_memory: u64,
+    /// `client-timeouts`: a request header block (admission.rs), a whole request body, one
+    /// write of the response to a client that does not read.
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub write_timeout: Duration,
     pub connect_timeout: Duration,
     /// Longest wait for the upstream's response header (`first-byte-seconds`).
     pub first_byte_timeout: Duration,
@@ -164,6 +173,11 @@ impl Runtime {
             keys: ClientKeys::new(&config.api_keys),
             max_body_bytes: config.max_body_bytes,
             max_concurrent_requests: config.max_concurrent_requests,
+            max_connections: config.max_connections,
+            max_in_flight_memory: config.max_in_flight_memory,
+            header_timeout: Duration::from_secs(config.client_timeouts.header_secs),
+            body_timeout: Duration::from_secs(config.client_timeouts.body_secs),
+            write_timeout: Duration::from_secs(config.client_timeouts.write_secs),
             connect_timeout: Duration::from_secs(t.connect_secs),
             first_byte_timeout: Duration::from_secs(t.first_byte_secs),
             idle_timeout: Duration::from_secs(t.idle_secs),

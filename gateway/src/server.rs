@@ -86,13 +86,16 @@ pub fn serve(
     let (usage, saver) = usage_statistics(config)?;
     // Taken once: by the SIGTERM handler when it ends the process early, else after `run`.
     let saver = Arc::new(std::sync::Mutex::new(saver));
+    let (health, affinity) = (Arc::default(), Arc::default());
+    let replica = crate::shared_state::start(config, &health, &affinity, usage.as_ref())?;
     let shared = Arc::new(crate::shared::Shared {
-        health: Default::default(),
-        affinity: Default::default(),
+        health,
+        affinity,
         metrics,
         logs,
         usage,
         in_flight,
+        replica,
     });
     if let Some(addr) = &config.metrics.listen {
         crate::metrics_collect::register(
@@ -131,10 +134,15 @@ pub fn serve(
             end_logs.flush();
         }),
     )?;
+    let (admission_rt, in_flight) = (holder.clone(), shared.in_flight.clone());
     let gateway = Gateway::new(holder, shared)
         .with_readiness(readiness)
         .with_management(management);
-    let mut service = pingora_proxy::http_proxy_service(&server.configuration, gateway);
+    let proxy = pingora_proxy::http_proxy(&server.configuration, gateway);
+    let mut service = pingora_core::services::listening::Service::new(
+        "switchyard".to_owned(),
+        crate::admission::Admission::new(proxy, admission_rt, in_flight),
+    );
     let addr = listen.addr;
     match (tls, listen.options) {
         (Some(tls), options) => service.add_tls_with_settings(&addr, options, tls),
@@ -202,4 +210,6 @@ pub enum ServeError {
     Metrics(#[from] prometheus::Error),
     #[error("usage statistics: {0}")]
     Usage(#[from] crate::usage_stats::UsageError),
+    #[error(transparent)]
+    SharedState(#[from] crate::shared_state::SharedStateError),
 }

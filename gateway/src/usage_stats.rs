@@ -58,6 +58,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_auth::timefmt::format_rfc3339_system;
 
+pub use shared_totals::{PairBudget, SharedTotals, UsageBatch, UsageDelta};
 use snapshot::{ImportDoc, Prepared, StateDoc};
 use state::Inner;
 
@@ -188,12 +189,15 @@ impl UsageError {
 #[derive(Debug)]
 pub struct UsageStats {
     inner: Mutex<Inner>,
+    /// The totals over all replicas (`shared-state`), as last read; `None`: this replica's own.
+    shared: arc_swap::ArcSwapOption<SharedTotals>,
 }
 
 impl UsageStats {
     pub fn new(limits: Limits) -> Self {
         UsageStats {
             inner: Mutex::new(Inner::new(limits)),
+            shared: arc_swap::ArcSwapOption::empty(),
         }
     }
 
@@ -208,10 +212,22 @@ impl UsageStats {
         self.lock().record(e, false);
     }
 
-    /// CLIProxyAPI v6 `GET /usage` body: `{"usage": {...}, "failed_requests": N}`.
+    /// CLIProxyAPI v6 `GET /usage` body: `{"usage": {...}, "failed_requests": N}`. With
+    /// shared totals set, every count is the one over all replicas ([`SharedTotals::overlay`]).
     pub fn usage_json(&self) -> Value {
-        let g = self.lock();
-        json!({"usage": g.usage(), "failed_requests": g.failures()})
+        let local = {
+            let g = self.lock();
+            json!({"usage": g.usage(), "failed_requests": g.failures()})
+        };
+        match self.shared.load_full() {
+            Some(totals) => totals.overlay(&local),
+            None => local,
+        }
+    }
+
+    /// The totals over all replicas, as the `shared_state` writer last read them.
+    pub fn set_shared_totals(&self, totals: SharedTotals) {
+        self.shared.store(Some(Arc::new(totals)));
     }
 
     /// Per account and per provider: `{"accounts": {<id>: {...}}, "providers": {<label>:
@@ -277,6 +293,7 @@ impl UsageStats {
         inner.restore_marks(&doc.trimmed_before);
         Ok(UsageStats {
             inner: Mutex::new(inner),
+            shared: arc_swap::ArcSwapOption::empty(),
         })
     }
 
@@ -408,6 +425,7 @@ impl Bucket {
     }
 }
 
+mod shared_totals;
 mod snapshot;
 mod state;
 #[cfg(test)]

@@ -75,11 +75,20 @@ impl SseDecoder {
             }
         }
         while !rest.is_empty() {
-            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', rest) {
                 Some(i) => {
-                    self.push_line_bytes(&rest[..i])?;
-                    let line = std::mem::take(&mut self.line);
-                    self.process_line(&line, out);
+                    if self.line.is_empty() {
+                        // The whole line is in this chunk: no copy into the line buffer.
+                        self.count_line(i)?;
+                        self.process_line(&rest[..i], out);
+                    } else {
+                        self.push_line_bytes(&rest[..i])?;
+                        let line = std::mem::take(&mut self.line);
+                        self.process_line(&line, out);
+                        // Keep the buffer's allocation for the next partial line.
+                        self.line = line;
+                        self.line.clear();
+                    }
                     if rest[i] == b'\r' {
                         match rest.get(i + 1) {
                             Some(b'\n') => rest = &rest[i + 2..],
@@ -113,11 +122,17 @@ impl SseDecoder {
     }
 
     fn push_line_bytes(&mut self, b: &[u8]) -> Result<(), SseTooLarge> {
-        self.size += b.len();
+        self.count_line(b.len())?;
+        self.line.extend_from_slice(b);
+        Ok(())
+    }
+
+    /// Count `n` more bytes of the event against the limit.
+    fn count_line(&mut self, n: usize) -> Result<(), SseTooLarge> {
+        self.size += n;
         if self.size > self.limit {
             return Err(SseTooLarge { limit: self.limit });
         }
-        self.line.extend_from_slice(b);
         Ok(())
     }
 
@@ -136,7 +151,11 @@ impl SseDecoder {
             }
             None => (line, &b""[..]),
         };
-        let value = String::from_utf8_lossy(value);
+        // Valid UTF-8 is the rule: check it the fast way, and replace bad bytes only if any.
+        let value = match std::str::from_utf8(value) {
+            Ok(v) => std::borrow::Cow::Borrowed(v),
+            Err(_) => String::from_utf8_lossy(value),
+        };
         match name {
             b"data" => {
                 if self.has_data {

@@ -3,7 +3,7 @@
 //! `cargo test --release -p switchyard-gateway scrape_cost -- --ignored --nocapture`).
 
 use super::*;
-use crate::health::{CoolingPolicy, Health, Outcome};
+use crate::health::{CoolingPolicy, Outcome};
 use crate::metrics::{Metrics, RequestObservation};
 use crate::runtime::Runtime;
 use prometheus::Encoder;
@@ -61,13 +61,14 @@ fn fixture() -> Fixture {
     assert_eq!(runtime.accounts.len(), 4 * ACCOUNTS_PER_SECTION);
     let holder = Arc::new(RuntimeHolder::new(runtime));
     let shared = Arc::new(Shared {
-        health: Health::default(),
+        health: Default::default(),
         affinity: Default::default(),
         metrics: Metrics::new(true, false).unwrap(),
         logs: crate::logs::Logs::start(&cfg, &std::env::temp_dir().join("sy-metrics.yaml"))
             .unwrap(),
         usage: None,
         in_flight: Default::default(),
+        replica: None,
     });
     register(
         shared.metrics.registry(),

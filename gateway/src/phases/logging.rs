@@ -44,6 +44,9 @@ pub fn logging(session: &Session, e: Option<&pingora_error::Error>, ctx: &mut Ct
         } else {
             stats.record(&event);
         }
+        if let Some(replica) = &ctx.shared.replica {
+            replica.usage(&event);
+        }
     }
     let logs = &ctx.shared.logs;
     if logs.access_on() {
@@ -201,4 +204,7 @@ fn remember_session(ctx: &Ctx) {
     ctx.shared
         .affinity
         .bind(key, id, ttl, std::time::Instant::now());
+    if let Some(replica) = &ctx.shared.replica {
+        replica.bind(key, id, ttl);
+    }
 }

@@ -82,6 +82,11 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
     if let ServerSession::H1(h1) = session.as_downstream_mut() {
         h1.set_pipelining_enabled(true);
     }
+    // A client that stops reading its answer holds a worker's buffers and the upstream
+    // connection: one write may wait this long (`client-timeouts.write-seconds`).
+    session
+        .as_downstream_mut()
+        .set_write_timeout(Some(ctx.rt.write_timeout));
     match route {
         Route::Health => return answer(session, &ctx.obs, 200, local::health()).await,
         Route::Root => return answer(session, &ctx.obs, 200, local::banner()).await,
@@ -107,7 +112,7 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
     }
     ctx.req.gemini_cli_local = local;
     if let Some(CodeAssist::Account(method)) = code_assist {
-        return match read_body(session, ctx.rt.max_body_bytes).await {
+        return match read_body(session, ctx).await {
             Ok(body) => {
                 answer(
                     session,
@@ -166,6 +171,9 @@ pub async fn request_filter(session: &mut Session, ctx: &mut Ctx) -> pingora_err
     if limit > 0 && ctx.shared.in_flight.requests() > limit {
         return fail(session, ctx, GatewayError::Overloaded { limit }).await;
     }
+    if let Err(e) = reserve_memory(session, ctx) {
+        return fail(session, ctx, e).await;
+    }
     ctx.req.api = true;
     match prepare(session, ctx, endpoint).await {
         Ok(None) => Ok(false),
@@ -182,7 +190,7 @@ async fn prepare(
     ctx: &mut Ctx,
     endpoint: Endpoint,
 ) -> Result<Option<serde_json::Value>, GatewayError> {
-    let raw = Bytes::from(read_body(session, ctx.rt.max_body_bytes).await?);
+    let raw = Bytes::from(read_body(session, ctx).await?);
     if let Some(capture) = ctx.capture.as_mut() {
         capture.client_request(session.req_header(), &raw);
     }
@@ -379,7 +387,71 @@ async fn off_worker<T: Send + 'static>(
 
 /// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
 /// own copy, which is what gets forwarded (and replayed on failover).
-async fn read_body(session: &mut Session, limit: usize) -> Result<Vec<u8>, GatewayError> {
+/// What a request holds besides its body: its context, translation state, the buffers of a
+/// stream (docs/limits.md).
+pub const REQUEST_BASE_BYTES: u64 = 64 << 10;
+
+/// A request's share of `max-in-flight-memory`: [`REQUEST_BASE_BYTES`] and twice the declared
+/// body (the raw body, kept for failover, and the one sent upstream). A body without a length
+/// is reserved as it is read ([`read_body`]).
+fn reserve_memory(session: &Session, ctx: &mut Ctx) -> Result<(), GatewayError> {
+    let declared = declared_length(session).unwrap_or(0);
+    let budget = ctx.rt.max_in_flight_memory;
+    let bytes = REQUEST_BASE_BYTES.saturating_add(declared.saturating_mul(2));
+    match ctx.shared.in_flight.reserve(bytes, budget) {
+        Some(r) => {
+            ctx.req.memory = Some(r);
+            Ok(())
+        }
+        None => Err(over_budget(budget)),
+    }
+}
+
+fn over_budget(budget: u64) -> GatewayError {
+    GatewayError::OverBudget {
+        budget_mib: budget >> 20,
+    }
+}
+
+fn declared_length(session: &Session) -> Option<u64> {
+    session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// The whole body, within `client-timeouts.body-seconds` and `max-body-size`; a body longer
+/// than its declared length (or without one) grows the request's memory reservation.
+async fn read_body(session: &mut Session, ctx: &mut Ctx) -> Result<Vec<u8>, GatewayError> {
+    let deadline = ctx.rt.body_timeout;
+    match tokio::time::timeout(deadline, read_body_within(session, ctx)).await {
+        Ok(read) => read,
+        Err(_) => Err(GatewayError::BodyTimeout {
+            secs: deadline.as_secs(),
+        }),
+    }
+}
+
+async fn read_body_within(session: &mut Session, ctx: &mut Ctx) -> Result<Vec<u8>, GatewayError> {
+    let raw = read_body_limited(session, ctx.rt.max_body_bytes).await?;
+    let declared = declared_length(session).unwrap_or(0);
+    let extra = (raw.len() as u64)
+        .saturating_sub(declared)
+        .saturating_mul(2);
+    let budget = ctx.rt.max_in_flight_memory;
+    if extra > 0 {
+        if let Some(r) = ctx.req.memory.as_mut() {
+            if !r.grow(extra, budget) {
+                return Err(over_budget(budget));
+            }
+        }
+    }
+    Ok(raw)
+}
+
+async fn read_body_limited(session: &mut Session, limit: usize) -> Result<Vec<u8>, GatewayError> {
     let declared = session
         .req_header()
         .headers

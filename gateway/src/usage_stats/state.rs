@@ -14,21 +14,21 @@ use super::{
     Bucket, ImportReport, Limits, Tokens, UsageEvent, ANONYMOUS, DAY, FORMAT_VERSION, OTHER,
 };
 
-const UNKNOWN_MODEL: &str = "unknown";
-const DAYS_KEPT: i64 = 31;
+pub(super) const UNKNOWN_MODEL: &str = "unknown";
+pub(super) const DAYS_KEPT: i64 = 31;
 
-fn day_key(day: i64) -> String {
+pub(super) fn day_key(day: i64) -> String {
     let mut s = format_rfc3339(day.saturating_mul(DAY));
     s.truncate(10);
     s
 }
 
-fn unix_secs(t: SystemTime) -> i64 {
+pub(super) fn unix_secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-fn hour_of(at: i64) -> usize {
+pub(super) fn hour_of(at: i64) -> usize {
     usize::try_from(at.rem_euclid(DAY) / 3600).unwrap_or(0)
 }
 
