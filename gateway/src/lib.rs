@@ -7,7 +7,7 @@
 //! `body`, `json_path`, `upstream_proxy`, `dns`, `health`, `affinity`), `payload`,
 //! `routing`, `client_auth`, `channels` (one module per provider channel), `runtime`,
 //! `failover`, `translate`, `stream_hold`, `outgoing`, observability (`metrics`, `logs`,
-//! `usage_stats`, `shared`), `ctx`, `local_answers`, `gemini_cli_endpoint`, `phases`,
+//! `usage_stats`, `shared_state`, `shared`), `ctx`, `local_answers`, `gemini_cli_endpoint`, `phases`,
 //! `management` (the `/v0/management` API), `proxy`, `reload`, `live_config` (the watched
 //! `config.yaml`), and the process around them (`admission`, `listen`, `tls_reload`, `readiness`,
 //! `sighup`, `metrics_collect`, `metrics_endpoint`, `probe`, `server`).

@@ -55,20 +55,22 @@ impl UsageChunkFilter {
 /// The index just after the blank line that ends the event starting at `from`.
 fn event_end(data: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while i < data.len() {
-        match data[i] {
+    // Jump from line-end byte to line-end byte (memchr): the stream path sees every byte.
+    while let Some(off) = memchr::memchr2(b'\n', b'\r', data.get(i..)?) {
+        let j = i + off;
+        match data[j] {
             b'\n' => {
-                if data.get(i + 1) == Some(&b'\n') {
-                    return Some(i + 2);
+                if data.get(j + 1) == Some(&b'\n') {
+                    return Some(j + 2);
                 }
-                if data.get(i + 1) == Some(&b'\r') && data.get(i + 2) == Some(&b'\n') {
-                    return Some(i + 3);
+                if data.get(j + 1) == Some(&b'\r') && data.get(j + 2) == Some(&b'\n') {
+                    return Some(j + 3);
                 }
             }
-            b'\r' if data.get(i + 1) == Some(&b'\r') => return Some(i + 2),
+            _ if data.get(j + 1) == Some(&b'\r') => return Some(j + 2),
             _ => {}
         }
-        i += 1;
+        i = j + 1;
     }
     None
 }
