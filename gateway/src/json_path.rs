@@ -6,8 +6,9 @@
 //! follow the part of gjson/sjson syntax CLIProxyAPI's payload rules use: keys separated by
 //! `.`, `\.` for a literal dot, a number indexes an array, `-1` appends (set only). As in sjson,
 //! setting through a missing key creates objects (arrays for numeric keys, padded with `null`),
-//! and setting through a scalar replaces it. A path that cannot be followed (a key into an
-//! array) leaves the document unchanged.
+//! and setting through a scalar replaces it; padding stops at [`MAX_PAD`]. A path that cannot
+//! be followed (a key into an array, an index too far past its array's end) leaves the
+//! document unchanged.
 
 use crate::body::{skip_string, skip_value, skip_ws};
 use std::ops::Range;
@@ -128,6 +129,17 @@ pub fn exists(raw: &[u8], keys: &[String]) -> bool {
 }
 
 /// `value` nested under `keys` as sjson creates it.
+/// The most `null`s a set pads an array with. An index farther past the end of its array is a
+/// path that cannot be followed: a typo such as `tools.66666866` in a payload rule wrote
+/// 330 MB of `null,` into every request it matched.
+pub const MAX_PAD: usize = 1024;
+
+/// Whether creating `keys` below a missing key would pad an array past [`MAX_PAD`].
+fn pads_too_far(keys: &[String]) -> bool {
+    keys.iter()
+        .any(|k| k.parse::<usize>().is_ok_and(|n| n > MAX_PAD))
+}
+
 fn nested(keys: &[String], value: &str) -> String {
     let Some((first, rest)) = keys.split_first() else {
         return value.to_owned();
@@ -158,6 +170,9 @@ pub fn set(raw: &[u8], keys: &[String], value: &str) -> Option<Vec<u8>> {
         Walk::Missing { at, depth } => {
             let key = &keys[depth];
             let rest = &keys[depth + 1..];
+            if pads_too_far(rest) {
+                return None;
+            }
             match raw.get(at) {
                 Some(b'{') => {
                     let member = format!(
@@ -173,9 +188,13 @@ pub fn set(raw: &[u8], keys: &[String], value: &str) -> Option<Vec<u8>> {
                         Ok(n) => n.saturating_sub(len),
                         Err(_) => 0, // "-1": append
                     };
+                    if pad > MAX_PAD {
+                        return None;
+                    }
                     let element = format!("{}{}", "null,".repeat(pad), nested(rest, value));
                     Some(append(raw, at, &element))
                 }
+                _ if pads_too_far(std::slice::from_ref(key)) => None,
                 _ => {
                     // A scalar (or null) in the way: replaced by the structure, as sjson does.
                     let end = skip_value(raw, at);
@@ -282,6 +301,12 @@ mod tests {
         assert_eq!(s(set(br#"{"a":"s"}"#, &k("a.b"), "2")), r#"{"a":{"b":2}}"#);
         assert_eq!(s(set(b"{}", &k("a.1.b"), "2")), r#"{"a":[null,{"b":2}]}"#);
         assert_eq!(set(br#"{"a":[1]}"#, &k("a.b"), "2"), None);
+        // Padding is bounded: past MAX_PAD the path cannot be followed.
+        assert_eq!(set(br#"{"a":[1]}"#, &k("a.1026"), "2"), None);
+        assert!(set(br#"{"a":[1]}"#, &k("a.1025"), "2").is_some());
+        assert_eq!(set(b"{}", &k("a.66666866"), "2"), None);
+        assert_eq!(set(b"0", &k("66666866"), "0"), None);
+        assert_eq!(set(br#"{"a":"s"}"#, &k("a.0.2000"), "0"), None);
         assert_eq!(s(set(br#"{"k\"q":1}"#, &k("k\"q"), "2")), r#"{"k\"q":2}"#);
     }
 

@@ -23,6 +23,8 @@ mod ctx;
 mod dns;
 mod errors;
 mod failover;
+#[doc(hidden)]
+pub mod fuzz_hooks;
 mod gemini_cli_endpoint;
 mod health;
 mod in_flight;

@@ -134,7 +134,7 @@ pub(super) fn list(live: &LiveConfig, shared: &Shared) -> Reply {
 
 /// What an uploaded file must be: at most [`MAX_FILE`] bytes, a JSON object with a known
 /// `type`. `label` names the file in the message (a form of several files).
-fn check_upload(label: Option<&str>, bytes: &[u8]) -> Result<(), Reply> {
+pub(super) fn check_upload(label: Option<&str>, bytes: &[u8]) -> Result<(), Reply> {
     let named = |m: String| match label {
         Some(name) => format!("{name}: {m}"),
         None => m,

@@ -311,6 +311,48 @@ async fn write(session: &mut Session, ctx: &Ctx, reply: Reply) -> pingora_error:
     Ok(true)
 }
 
+/// The body readers of [`dispatch`]'s routes without the config file or the auth directory
+/// behind them, for `switchyard-fuzzing`: a `POST /auth-files` form (`multipart.rs` and each
+/// file's check), a list `PUT` body and an `api-keys` `PATCH` body. The status it would answer
+/// (200 when every reader accepted the body).
+#[doc(hidden)]
+pub fn fuzz_bodies(content_type: &str, body: &[u8]) -> u16 {
+    let call = Call {
+        method: http::Method::POST,
+        route: "/auth-files".into(),
+        query: HashMap::new(),
+        content_type: Some(content_type.to_owned()),
+        body: body.to_vec(),
+    };
+    let mut status = 200;
+    let mut note = |r: Result<(), Reply>| {
+        if let Err(r) = r {
+            status = status.max(r.status);
+        }
+    };
+    match multipart::boundary(content_type) {
+        None => note(auth_files::check_upload(None, body)),
+        Some(Err(_)) => note(Err(Reply::bad("invalid multipart form"))),
+        Some(Ok(b)) => match multipart::parts(body, &b) {
+            Ok(parts) => {
+                for p in parts {
+                    let name = p.file_name.unwrap_or_default();
+                    note(auth_files::check_upload(Some(name.trim()), p.body));
+                }
+            }
+            Err(e) => note(Err(Reply::bad(e.to_string()))),
+        },
+    }
+    for key in ["api-keys", "openai-compatibility"] {
+        note(settings::items_of(&call, key).map(drop));
+    }
+    if let Ok(patch) = call.json::<serde_json::Map<String, Value>>() {
+        let mut items = vec![Value::from("sk-one"), Value::from("sk-two")];
+        note(settings::patch_strings(&mut items, &patch));
+    }
+    status
+}
+
 /// The route table: path and method to handler.
 fn dispatch(call: &Call, live: &LiveConfig, shared: &crate::shared::Shared) -> Reply {
     use http::Method as M;

@@ -343,7 +343,7 @@ fn write_list(
 }
 
 /// The body of a PUT: an array, or `{"items": [...]}`.
-fn items_of(call: &Call, key: &str) -> Result<Vec<Value>, Reply> {
+pub(super) fn items_of(call: &Call, key: &str) -> Result<Vec<Value>, Reply> {
     let body: Value = call.json()?;
     let items = match body {
         Value::Array(items) => items,
@@ -459,7 +459,10 @@ fn patch_list(call: &Call, live: &LiveConfig, key: &str) -> Result<Reply, Reply>
     })
 }
 
-fn patch_strings(items: &mut Vec<Value>, body: &Map<String, Value>) -> Result<(), Reply> {
+pub(super) fn patch_strings(
+    items: &mut Vec<Value>,
+    body: &Map<String, Value>,
+) -> Result<(), Reply> {
     let text = |name: &str| match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

@@ -25,13 +25,18 @@ impl UsageChunkFilter {
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut data: &[u8] = chunk;
         let joined;
+        // The pending bytes were searched for an event end already, all but the last two (a
+        // blank line of up to three bytes may straddle the chunk boundary): searching them
+        // again made a large event fed in small chunks quadratic.
+        let mut searched = 0;
         if !self.pending.is_empty() {
+            searched = self.pending.len().saturating_sub(2);
             self.pending.extend_from_slice(chunk);
             joined = std::mem::take(&mut self.pending);
             data = &joined;
         }
         let mut start = 0;
-        while let Some(end) = event_end(data, start) {
+        while let Some(end) = event_end(data, start.max(searched)) {
             let event = &data[start..end];
             if !is_usage_only(event) {
                 out.extend_from_slice(event);
@@ -125,6 +130,16 @@ data: [DONE]\n\n";
             let (a, b) = STREAM.split_at(split);
             assert_eq!(filtered(&[a, b]), want, "split at {split}");
         }
+    }
+
+    #[test]
+    fn a_large_event_in_small_chunks_is_not_searched_again_each_time() {
+        // 512 KiB in 16-byte chunks: quadratic searching read ~8 GiB here.
+        let mut stream = b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec();
+        stream.resize(512 << 10, b'a');
+        stream.extend_from_slice(b"\"}}],\"usage\":null}\r\n\r\ndata: [DONE]\n\n");
+        let chunks: Vec<&[u8]> = stream.chunks(16).collect();
+        assert_eq!(filtered(&chunks), stream);
     }
 
     #[test]
