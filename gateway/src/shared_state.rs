@@ -56,7 +56,11 @@ pub enum SharedStateError {
 /// The request path's handle (held in `Shared`).
 #[derive(Debug)]
 pub struct SharedState {
+    /// Cooldowns and bindings: the writer wakes for each and publishes it at once.
     tx: mpsc::Sender<Change>,
+    /// Usage deltas, one per request: never awaited by the writer (a send wakes no thread);
+    /// it drains them on its flush tick.
+    usage_tx: mpsc::Sender<Change>,
     pub status: Arc<Status>,
 }
 
@@ -67,6 +71,7 @@ impl SharedState {
         let client =
             redis::Client::open(cfg.redis_url.expose()).map_err(|_| SharedStateError::Url)?;
         let (tx, rx) = mpsc::channel(cfg.write_queue);
+        let (usage_tx, usage_rx) = mpsc::channel(cfg.write_queue);
         let status = Arc::new(Status::default());
         let link = link::Link::new(client, cfg, targets, status.clone());
         std::thread::Builder::new()
@@ -76,12 +81,16 @@ impl SharedState {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(link.run(rx)),
+                    Ok(rt) => rt.block_on(link.run(rx, usage_rx)),
                     Err(e) => tracing::error!("shared state not started: {e}"),
                 }
             })
             .map_err(SharedStateError::Spawn)?;
-        Ok(SharedState { tx, status })
+        Ok(SharedState {
+            tx,
+            usage_tx,
+            status,
+        })
     }
 
     /// The account started cooling for `model` for `d` (after `Health::record` said so).
@@ -105,7 +114,13 @@ impl SharedState {
 
     /// A finished request was counted locally (after `UsageStats::record`).
     pub fn usage(&self, e: &UsageEvent<'_>) {
-        self.send(Change::Usage(UsageDelta::of(e)));
+        if self
+            .usage_tx
+            .try_send(Change::Usage(UsageDelta::of(e)))
+            .is_err()
+        {
+            self.status.dropped(1);
+        }
     }
 
     fn send(&self, change: Change) {

@@ -147,10 +147,14 @@ impl Link {
         }
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Change>) {
+    pub(super) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Change>,
+        mut usage_rx: mpsc::Receiver<Change>,
+    ) {
         let mut backoff = BACKOFF_FIRST;
         loop {
-            match self.session(&mut rx, &mut backoff).await {
+            match self.session(&mut rx, &mut usage_rx, &mut backoff).await {
                 Ok(Ended::Closed) => return,
                 Err(e) => self.status.down(&e),
             }
@@ -166,12 +170,22 @@ impl Link {
                     },
                 }
             }
+            self.drain_usage(&mut usage_rx);
+        }
+    }
+
+    /// Takes the usage deltas the request path queued since the last call (the writer never
+    /// waits on that queue, so a request's `try_send` wakes no thread).
+    fn drain_usage(&mut self, usage_rx: &mut mpsc::Receiver<Change>) {
+        while let Ok(c) = usage_rx.try_recv() {
+            self.pending.push(c, &self.status);
         }
     }
 
     async fn session(
         &mut self,
         rx: &mut mpsc::Receiver<Change>,
+        usage_rx: &mut mpsc::Receiver<Change>,
         backoff: &mut Duration,
     ) -> RedisResult<Ended> {
         let t = self.timeout;
@@ -192,6 +206,7 @@ impl Link {
         }
         self.sessions += 1;
         self.write_events(&mut conn).await?;
+        self.drain_usage(usage_rx);
         self.flush_usage(&mut conn, true).await?;
         self.status.up();
         *backoff = BACKOFF_FIRST;
@@ -208,6 +223,7 @@ impl Link {
                 c = rx.recv() => {
                     let Some(c) = c else {
                         // Last usage deltas on the way out (best effort, bounded by the timeout).
+                        self.drain_usage(usage_rx);
                         let _ = self.flush_usage(&mut conn, false).await;
                         return Ok(Ended::Closed);
                     };
@@ -218,6 +234,7 @@ impl Link {
                     self.write_events(&mut conn).await?;
                 }
                 _ = tick.tick() => {
+                    self.drain_usage(usage_rx);
                     let read = last_read.elapsed() >= READ_TOTALS_EVERY;
                     if self.flush_usage(&mut conn, read).await? {
                         last_read = Instant::now();
