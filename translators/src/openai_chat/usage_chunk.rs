@@ -21,35 +21,51 @@ impl UsageChunkFilter {
     }
 
     /// Appends to `out` every complete event of `chunk` (with what was pending) that is not a
-    /// usage-only chunk; keeps a partial event for the next call.
+    /// usage-only chunk; keeps a partial event for the next call. A partial event past
+    /// [`MAX_PENDING_BYTES`] goes out as it is (it is no usage chunk, and the filter's memory
+    /// stays bounded as the stream decoders' does).
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let mut data: &[u8] = chunk;
-        let joined;
-        // The pending bytes were searched for an event end already, all but the last two (a
-        // blank line of up to three bytes may straddle the chunk boundary): searching them
-        // again made a large event fed in small chunks quadratic.
-        let mut searched = 0;
-        if !self.pending.is_empty() {
-            searched = self.pending.len().saturating_sub(2);
+        if self.pending.is_empty() {
+            let start = emit_events(chunk, 0, out);
+            self.pending.extend_from_slice(&chunk[start..]);
+        } else {
+            // The pending bytes were searched for an event end already, all but the last two
+            // (a blank line of up to three bytes may straddle the chunk boundary), and they stay
+            // where they are: searching or copying them again on every chunk made a large event
+            // fed in small chunks quadratic.
+            let searched = self.pending.len().saturating_sub(2);
             self.pending.extend_from_slice(chunk);
-            joined = std::mem::take(&mut self.pending);
-            data = &joined;
-        }
-        let mut start = 0;
-        while let Some(end) = event_end(data, start.max(searched)) {
-            let event = &data[start..end];
-            if !is_usage_only(event) {
-                out.extend_from_slice(event);
+            let start = emit_events(&self.pending, searched, out);
+            if start > 0 {
+                self.pending.drain(..start);
             }
-            start = end;
         }
-        self.pending.extend_from_slice(&data[start..]);
+        if self.pending.len() > MAX_PENDING_BYTES {
+            out.append(&mut self.pending);
+        }
     }
 
     /// The end of the stream: whatever is pending goes out as it is.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         out.append(&mut self.pending);
     }
+}
+
+/// The largest partial event held back (the SSE decoder's limit per event).
+pub const MAX_PENDING_BYTES: usize = crate::sse::DEFAULT_MAX_EVENT_BYTES;
+
+/// Appends the complete events of `data` that are not usage-only to `out`, searching for
+/// event ends from `searched`; returns where the unfinished rest starts.
+fn emit_events(data: &[u8], searched: usize, out: &mut Vec<u8>) -> usize {
+    let mut start = 0;
+    while let Some(end) = event_end(data, start.max(searched)) {
+        let event = &data[start..end];
+        if !is_usage_only(event) {
+            out.extend_from_slice(event);
+        }
+        start = end;
+    }
+    start
 }
 
 /// The index just after the blank line that ends the event starting at `from`.
@@ -140,6 +156,20 @@ data: [DONE]\n\n";
         stream.extend_from_slice(b"\"}}],\"usage\":null}\r\n\r\ndata: [DONE]\n\n");
         let chunks: Vec<&[u8]> = stream.chunks(16).collect();
         assert_eq!(filtered(&chunks), stream);
+    }
+
+    #[test]
+    fn an_event_that_never_ends_passes_through_without_growing_the_filter() {
+        let mut stream = b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec();
+        stream.resize(MAX_PENDING_BYTES + (1 << 20), b'a');
+        let mut f = UsageChunkFilter::new();
+        let mut out = Vec::new();
+        for c in stream.chunks(64 << 10) {
+            f.feed(c, &mut out);
+            assert!(f.pending.len() <= MAX_PENDING_BYTES + (64 << 10));
+        }
+        f.finish(&mut out);
+        assert!(out == stream, "every byte passes, in order");
     }
 
     #[test]
