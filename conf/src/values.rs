@@ -17,16 +17,7 @@ pub(crate) const GIB: u64 = 1024 * MIB;
 /// `B`, `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024), case
 /// insensitive. Must lie in 1 KiB ..= 1 GiB.
 pub(crate) fn body_size(node: &Node) -> Result<usize, ConfError> {
-    let bytes = match node {
-        Node::Int(i) => u64::try_from(*i).ok(),
-        Node::Str(s) => parse_size(s),
-        _ => None,
-    };
-    let Some(bytes) = bytes else {
-        return Err(ConfError::BodySizeSyntax {
-            got: node.shown().to_string(),
-        });
-    };
+    let bytes = size(node)?;
     if !(KIB..=GIB).contains(&bytes) {
         return Err(ConfError::BodySizeRange {
             got: node.shown().to_string(),
@@ -37,22 +28,25 @@ pub(crate) fn body_size(node: &Node) -> Result<usize, ConfError> {
 
 /// `max-in-flight-memory`: a size as for `max-body-size`, 0 (no limit) or 1 MiB ..= 1 TiB.
 pub(crate) fn memory_size(node: &Node) -> Result<u64, ConfError> {
-    let bytes = match node {
-        Node::Int(i) => u64::try_from(*i).ok(),
-        Node::Str(s) => parse_size(s),
-        _ => None,
-    };
-    let Some(bytes) = bytes else {
-        return Err(ConfError::BodySizeSyntax {
-            got: node.shown().to_string(),
-        });
-    };
+    let bytes = size(node)?;
     if bytes != 0 && !(MIB..=GIB * KIB).contains(&bytes) {
         return Err(ConfError::MemorySizeRange {
             got: node.shown().to_string(),
         });
     }
     Ok(bytes)
+}
+
+/// A size in bytes: an integer, or a string with a unit ([`parse_size`]).
+fn size(node: &Node) -> Result<u64, ConfError> {
+    let bytes = match node {
+        Node::Int(i) => u64::try_from(*i).ok(),
+        Node::Str(s) => parse_size(s),
+        _ => None,
+    };
+    bytes.ok_or_else(|| ConfError::BodySizeSyntax {
+        got: node.shown().to_string(),
+    })
 }
 
 fn parse_size(text: &str) -> Option<u64> {
