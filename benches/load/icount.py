@@ -57,9 +57,9 @@ def wait_port(port, proc, timeout=120):
     raise SystemExit(f"port {port} never opened")
 
 
-def config(port, mock_port, extra):
+def config(port, mock_port, extra, auth_dir):
     return "\n".join([
-        "host: 127.0.0.1", f"port: {port}", f'api-keys: ["{KEY}"]',
+        "host: 127.0.0.1", f"port: {port}", f'api-keys: ["{KEY}"]', f'auth-dir: "{auth_dir}"',
         "openai-compatibility:",
         "  - name: bench",
         f'    base-url: "http://127.0.0.1:{mock_port}/v1"',
@@ -87,9 +87,13 @@ def run(conn, path, payload):
 def measure(binary, mock_port, case, requests, warmup, extra, work):
     port = free_port()
     cfg = work / f"{case}-{port}.yaml"
-    cfg.write_text(config(port, mock_port, extra))
+    # An empty auth-dir and HOME of its own: what the watcher finds in ~/.cli-proxy-api (a
+    # usage-statistics.json, auth files) is background work the count would charge to requests.
+    auth_dir = work / f"auth-{port}"
+    auth_dir.mkdir()
+    cfg.write_text(config(port, mock_port, extra, auth_dir))
     out = work / f"callgrind.{port}"
-    env = dict(os.environ, RUST_LOG="warn")
+    env = dict(os.environ, RUST_LOG="warn", HOME=str(work))
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
          binary, "serve", "--config", str(cfg)],
