@@ -385,8 +385,6 @@ async fn off_worker<T: Send + 'static>(
         .map_err(|_| GatewayError::Internal)
 }
 
-/// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
-/// own copy, which is what gets forwarded (and replayed on failover).
 /// What a request holds besides its body: its context, translation state, the buffers of a
 /// stream (docs/limits.md).
 pub const REQUEST_BASE_BYTES: u64 = 64 << 10;
@@ -395,7 +393,10 @@ pub const REQUEST_BASE_BYTES: u64 = 64 << 10;
 /// body (the raw body, kept for failover, and the one sent upstream). A body without a length
 /// is reserved as it is read ([`read_body`]).
 fn reserve_memory(session: &Session, ctx: &mut Ctx) -> Result<(), GatewayError> {
-    let declared = declared_length(session).unwrap_or(0);
+    // A body over `max-body-size` gets its 413 from `read_body`, not a 503 from here.
+    let declared = declared_length(session)
+        .filter(|&n| n <= ctx.rt.max_body_bytes as u64)
+        .unwrap_or(0);
     let budget = ctx.rt.max_in_flight_memory;
     let bytes = REQUEST_BASE_BYTES.saturating_add(declared.saturating_mul(2));
     match ctx.shared.in_flight.reserve(bytes, budget) {
@@ -435,10 +436,10 @@ async fn read_body(session: &mut Session, ctx: &mut Ctx) -> Result<Vec<u8>, Gate
 }
 
 async fn read_body_within(session: &mut Session, ctx: &mut Ctx) -> Result<Vec<u8>, GatewayError> {
-    let raw = read_body_limited(session, ctx.rt.max_body_bytes).await?;
-    let declared = declared_length(session).unwrap_or(0);
+    let declared = declared_length(session);
+    let raw = read_body_limited(session, declared, ctx.rt.max_body_bytes).await?;
     let extra = (raw.len() as u64)
-        .saturating_sub(declared)
+        .saturating_sub(declared.unwrap_or(0))
         .saturating_mul(2);
     let budget = ctx.rt.max_in_flight_memory;
     if extra > 0 {
@@ -451,13 +452,13 @@ async fn read_body_within(session: &mut Session, ctx: &mut Ctx) -> Result<Vec<u8
     Ok(raw)
 }
 
-async fn read_body_limited(session: &mut Session, limit: usize) -> Result<Vec<u8>, GatewayError> {
-    let declared = session
-        .req_header()
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+/// Read the whole request body into memory, enforcing `limit`. Pingora's retry buffer keeps its
+/// own copy, which is what gets forwarded (and replayed on failover).
+async fn read_body_limited(
+    session: &mut Session,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Vec<u8>, GatewayError> {
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(GatewayError::BodyTooLarge { limit });
     }
