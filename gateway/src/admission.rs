@@ -72,7 +72,9 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Admission<A> {
             self.in_flight.refused_connection();
             return None;
         };
-        self.warned.store(false, Ordering::Relaxed);
+        if self.warned.load(Ordering::Relaxed) {
+            self.warned.store(false, Ordering::Relaxed);
+        }
         let stream = if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             stream
         } else {
@@ -159,6 +161,15 @@ impl HeaderDeadline {
     }
 }
 
+impl HeaderDeadline {
+    /// A response went out: the next byte read starts the next request's header.
+    fn wrote(&mut self, written: &Poll<io::Result<usize>>) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) && self.phase == Phase::Body {
+            self.phase = Phase::Idle;
+        }
+    }
+}
+
 impl AsyncRead for HeaderDeadline {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -195,11 +206,8 @@ impl AsyncWrite for HeaderDeadline {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        let written = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) && this.phase == Phase::Body {
-            this.phase = Phase::Idle;
-        }
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&written);
         written
     }
 
@@ -216,11 +224,8 @@ impl AsyncWrite for HeaderDeadline {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) && this.phase == Phase::Body {
-            this.phase = Phase::Idle;
-        }
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&written);
         written
     }
 
