@@ -150,7 +150,7 @@ impl Observed {
             v.push_str(name);
             v.push_str(";dur=");
             let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-            push_decimal(&mut v, us / 1000);
+            v.push_str(itoa::Buffer::new().format(us / 1000));
             v.push('.');
             let frac = us % 1000;
             v.push(char::from(b'0' + (frac / 100) as u8));
@@ -174,23 +174,6 @@ impl Observed {
         total.cache_read_tokens += u.cache_read_tokens;
         total.cache_write_tokens += u.cache_write_tokens;
         total.reasoning_tokens += u.reasoning_tokens;
-    }
-}
-
-/// `n` in decimal, without the formatter (a header built on every response).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
     }
 }
 
