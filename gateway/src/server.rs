@@ -114,6 +114,10 @@ pub fn serve(
         reloader,
         shared.logs.clone(),
     ));
+    if let Some(cfg) = &config.shared_state {
+        // Management changes reach the other replicas (docs/scale-out.md).
+        crate::shared_state::config_sync::start(cfg, &live)?;
+    }
     if config.remote_management.secret_key.is_some() && !config.remote_management.secret_is_hashed()
     {
         // A plaintext secret is hashed into the file before anything listens.

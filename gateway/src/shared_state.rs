@@ -14,8 +14,12 @@
 //! [`refresh_lock`] is the OAuth refresh lock the refresh service takes (one replica refreshes
 //! a token; the others adopt it), on a thread of its own.
 //!
+//! [`config_sync`] sends the config a management call wrote to the other replicas and applies
+//! theirs, on a thread of its own.
+//!
 //! Without `shared-state` none of this exists: no thread, no queue, no connection.
 
+pub mod config_sync;
 mod link;
 pub mod refresh_lock;
 pub mod status;
