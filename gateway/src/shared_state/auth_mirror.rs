@@ -47,8 +47,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
-use switchyard_auth::AuthRecord;
 use switchyard_auth::store::{FileStamp, TokenStore};
+use switchyard_auth::AuthRecord;
 use switchyard_conf::SharedStateConfig;
 
 /// How often `auth-dir` is rescanned for local changes.
@@ -163,7 +163,8 @@ impl Local {
                         continue;
                     };
                     let d = digest(&bytes);
-                    self.cache.insert(id.clone(), (stamp, d.clone(), bytes.clone()));
+                    self.cache
+                        .insert(id.clone(), (stamp, d.clone(), bytes.clone()));
                     now.insert(id, (d, bytes));
                 }
             }
@@ -189,7 +190,10 @@ impl Local {
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a))
+    a == b
+        || a.canonicalize()
+            .ok()
+            .is_some_and(|a| b.canonicalize().ok() == Some(a))
 }
 
 struct Mirror {
@@ -272,9 +276,17 @@ impl Mirror {
         if remote.remove(SENTINEL).is_none() {
             let mut pipe = redis::pipe();
             for (id, (_, bytes)) in self.local.scan() {
-                pipe.cmd("HSETNX").arg(&self.hash).arg(id).arg(bytes).ignore();
+                pipe.cmd("HSETNX")
+                    .arg(&self.hash)
+                    .arg(id)
+                    .arg(bytes)
+                    .ignore();
             }
-            pipe.cmd("HSET").arg(&self.hash).arg(SENTINEL).arg(1).ignore();
+            pipe.cmd("HSET")
+                .arg(&self.hash)
+                .arg(SENTINEL)
+                .arg(1)
+                .ignore();
             pipe.cmd("HGETALL").arg(&self.hash);
             let (mut refilled,): (HashMap<String, Vec<u8>>,) =
                 within(self.timeout, pipe.query_async(conn)).await?;
@@ -307,38 +319,47 @@ impl Mirror {
                     _ => false,
                 },
             );
-            match action {
-                Action::Nothing => match l {
+            match (action, l, r) {
+                (Action::Nothing, l, _) => match l {
                     Some((d, _)) => drop(self.known.insert(id, d.clone())),
                     None => drop(self.known.remove(&id)),
                 },
-                Action::Upload => {
-                    let (d, b) = l.expect("upload has a local file");
+                (Action::Upload, Some((d, b)), _) => {
                     pipe.cmd("HSET").arg(&self.hash).arg(&id).arg(b).ignore();
-                    pipe.cmd("PUBLISH").arg(&self.channel).arg(self.note(&id)).ignore();
+                    pipe.cmd("PUBLISH")
+                        .arg(&self.channel)
+                        .arg(self.note(&id))
+                        .ignore();
                     self.known.insert(id, d.clone());
                     sent += 1;
                 }
-                Action::Remove => {
+                (Action::Remove, _, _) => {
                     pipe.cmd("HDEL").arg(&self.hash).arg(&id).ignore();
-                    pipe.cmd("PUBLISH").arg(&self.channel).arg(self.note(&id)).ignore();
+                    pipe.cmd("PUBLISH")
+                        .arg(&self.channel)
+                        .arg(self.note(&id))
+                        .ignore();
                     self.known.remove(&id);
                     sent += 1;
                 }
-                Action::WriteLocal => {
-                    let (d, b) = r.expect("write has a remote field");
-                    match self.local.write(&id, b) {
-                        Ok(()) => drop(self.known.insert(id, d)),
-                        Err(e) => tracing::warn!(account = %id, "auth store: not written: {e}"),
-                    }
-                }
-                Action::DeleteLocal => match self.local.delete(&id) {
+                (Action::WriteLocal, _, Some((d, b))) => match self.local.write(&id, b) {
+                    Ok(()) => drop(self.known.insert(id, d)),
+                    Err(e) => tracing::warn!(account = %id, "auth store: not written: {e}"),
+                },
+                (Action::DeleteLocal, _, _) => match self.local.delete(&id) {
                     Ok(()) => drop(self.known.remove(&id)),
                     Err(e) => tracing::warn!(account = %id, "auth store: not deleted: {e}"),
                 },
+                // Upload without a local file, WriteLocal without a field: `decide` never
+                // answers so.
+                (Action::Upload | Action::WriteLocal, _, _) => {}
             }
         }
-        pipe.cmd("HSET").arg(&self.hash).arg(SENTINEL).arg(1).ignore();
+        pipe.cmd("HSET")
+            .arg(&self.hash)
+            .arg(SENTINEL)
+            .arg(1)
+            .ignore();
         within(self.timeout, pipe.query_async::<()>(conn)).await?;
         self.save_known();
         if sent > 0 {
@@ -383,7 +404,10 @@ impl Mirror {
         let id = note.id;
         let remote: Option<Vec<u8>> = within(
             self.timeout,
-            redis::cmd("HGET").arg(&self.hash).arg(&id).query_async(conn),
+            redis::cmd("HGET")
+                .arg(&self.hash)
+                .arg(&id)
+                .query_async(conn),
         )
         .await?;
         let local = self.local.read(&id);
@@ -430,21 +454,31 @@ impl Mirror {
         for (id, (d, b)) in &local {
             if self.known.get(id) != Some(d) {
                 pipe.cmd("HSET").arg(&self.hash).arg(id).arg(b).ignore();
-                pipe.cmd("PUBLISH").arg(&self.channel).arg(self.note(id)).ignore();
+                pipe.cmd("PUBLISH")
+                    .arg(&self.channel)
+                    .arg(self.note(id))
+                    .ignore();
                 changed.push((id.clone(), Some(d.clone())));
             }
         }
         for id in self.known.keys() {
             if !local.contains_key(id) {
                 pipe.cmd("HDEL").arg(&self.hash).arg(id).ignore();
-                pipe.cmd("PUBLISH").arg(&self.channel).arg(self.note(id)).ignore();
+                pipe.cmd("PUBLISH")
+                    .arg(&self.channel)
+                    .arg(self.note(id))
+                    .ignore();
                 changed.push((id.clone(), None));
             }
         }
         if changed.is_empty() {
             return Ok(());
         }
-        pipe.cmd("HSET").arg(&self.hash).arg(SENTINEL).arg(1).ignore();
+        pipe.cmd("HSET")
+            .arg(&self.hash)
+            .arg(SENTINEL)
+            .arg(1)
+            .ignore();
         within(self.timeout, pipe.query_async::<()>(conn)).await?;
         for (id, d) in changed {
             match d {
@@ -596,9 +630,21 @@ mod tests {
         // Known before the outage: "old". Replica A refreshed to "new" meanwhile; B did not.
         // Whichever of them refilled Redis first (HSETNX), both end on "new".
         let (old, new) = (Some("old"), Some("new"));
-        assert_eq!(decide(new, old, old, never), Action::Upload, "A, B refilled first");
-        assert_eq!(decide(old, new, old, never), Action::WriteLocal, "B, A refilled first");
-        assert_eq!(decide(new, new, old, never), Action::Nothing, "A, A refilled first");
+        assert_eq!(
+            decide(new, old, old, never),
+            Action::Upload,
+            "A, B refilled first"
+        );
+        assert_eq!(
+            decide(old, new, old, never),
+            Action::WriteLocal,
+            "B, A refilled first"
+        );
+        assert_eq!(
+            decide(new, new, old, never),
+            Action::Nothing,
+            "A, A refilled first"
+        );
     }
 
     #[test]
@@ -612,7 +658,10 @@ mod tests {
         let new = f("2026-01-01T00:30:00Z", "2026-01-01T01:30:00Z");
         assert!(local_is_newer("a.json", new.as_bytes(), old.as_bytes()));
         assert!(!local_is_newer("a.json", old.as_bytes(), new.as_bytes()));
-        assert!(!local_is_newer("a.json", old.as_bytes(), old.as_bytes()), "a tie: Redis");
+        assert!(
+            !local_is_newer("a.json", old.as_bytes(), old.as_bytes()),
+            "a tie: Redis"
+        );
         assert!(!local_is_newer("a.json", b"not json", old.as_bytes()));
     }
 
@@ -620,7 +669,14 @@ mod tests {
     fn only_plain_json_ids_become_files() {
         assert!(safe_id("codex-a.json"));
         assert!(safe_id("team/codex-a.json"));
-        for bad in ["../x.json", "/etc/x.json", ".hidden.json", "a/.b.json", "a.txt", ""] {
+        for bad in [
+            "../x.json",
+            "/etc/x.json",
+            ".hidden.json",
+            "a/.b.json",
+            "a.txt",
+            "",
+        ] {
             assert!(!safe_id(bad), "{bad}");
         }
     }
