@@ -19,7 +19,7 @@ import pytest
 
 from conftest import free_port, gateway_config, http_request, wait_until
 from test_login_oauth import login_codex, oidc, write_config  # noqa: F401
-from test_scale_out import Redis, Replica, _nginx
+from test_scale_out import Redis, Replica, _nginx, _threads
 from test_scale_out_refresh import REFRESHED, Load, grants, log_count, responses
 
 PREFIX = "sy-store:"
@@ -102,6 +102,7 @@ def store_cluster(request, tmp_path, gateway, mock_upstream, oidc):  # noqa: F81
         wait_until(lambda: all(r.shared()["connected"] for r in replicas), 10,
                    "every replica connected to redis")
         assert len({str(d) for d in dirs}) == 3
+        assert all("auth-mirror" in _threads(r.gw) for r in replicas)
         assert all(not [f for f in d.glob("*.json") if not f.name.startswith(".")]
                    for d in dirs), "each auth-dir starts without accounts"
         return c
