@@ -432,7 +432,8 @@ fn array_decoder_is_string_and_escape_aware_at_every_split() {
 
 /// Vertex's streamed arguments name array elements by index. An index past the next element
 /// or a path deeper than 128 segments is dropped: before, `$.a[300000000]` (a 160-byte chunk)
-/// allocated 300 million nulls (about 15 GB) and took minutes.
+/// allocated 300 million nulls (about 15 GB) and took minutes. The index here is smaller, so
+/// that a regression fails on the result instead of exhausting the machine.
 #[test]
 fn streamed_arguments_bound_what_a_path_creates() {
     let chunk = |args: &str, more: bool| SseEvent {
@@ -453,19 +454,17 @@ fn streamed_arguments_bound_what_a_path_creates() {
         chunk(&arg("$.a[0]", "x"), true),
         chunk(&arg("$.a[0]", "y"), true),
         chunk(&arg("$.a[1]", "z"), true),
-        chunk(&arg("$.a[300000000]", "far"), true),
+        chunk(&arg("$.a[3000000]", "far"), true),
         chunk(&arg("$.a[3]", "gap"), true),
         chunk(&arg(&deep, "deep"), true),
         chunk(&arg(&format!("$.{}", vec!["e"; 64].join(".")), "ok"), true),
         chunk(&arg("$.b", "w"), false),
     ];
-    let start = std::time::Instant::now();
     let mut dec = StreamDecoder::new();
     let mut out = Vec::new();
     for e in &events {
         dec.feed(e, &mut out);
     }
-    assert!(start.elapsed() < std::time::Duration::from_secs(1));
     let args: Vec<&String> = out
         .iter()
         .filter_map(|e| match e {
