@@ -12,7 +12,12 @@ Each gateway runs under `valgrind --tool=callgrind --instr-atstart=no` against t
 warm-up requests run uninstrumented, then `callgrind_control -i on`, the measured requests one
 at a time on one keep-alive connection, and `callgrind_control -d`. Every thread of the gateway
 is counted (workers, log writer, timers). Prints, per case, instructions per request and the
-ratio to the first binary. A binary may get extra top-level config lines (`--config NAME=LINE`).
+ratio to the first binary. A binary may get extra top-level config lines (`--config NAME=LINE`)
+and environment (`--env NAME=KEY=VALUE`); gateways run with `RUST_LOG=warn` (no access line)
+unless `--env` says otherwise, e.g. the observability budget, everything on against off:
+
+  python3 benches/load/icount.py --mock M on=BIN off=BIN --env on=RUST_LOG=info \
+      --config 'on=metrics: {listen: "127.0.0.1:0"}' --config 'off=server-timing: false' 
 Standard library and valgrind only.
 """
 
@@ -84,7 +89,7 @@ def run(conn, path, payload):
         raise SystemExit(f"{path}: {r.status} {data[:200]!r}")
 
 
-def measure(binary, mock_port, case, requests, warmup, extra, work):
+def measure(binary, mock_port, case, requests, warmup, extra, extra_env, work):
     port = free_port()
     cfg = work / f"{case}-{port}.yaml"
     # An empty auth-dir and HOME of its own: what the watcher finds in ~/.cli-proxy-api (a
@@ -93,7 +98,7 @@ def measure(binary, mock_port, case, requests, warmup, extra, work):
     auth_dir.mkdir()
     cfg.write_text(config(port, mock_port, extra, auth_dir))
     out = work / f"callgrind.{port}"
-    env = dict(os.environ, RUST_LOG="warn", HOME=str(work))
+    env = dict(os.environ, RUST_LOG="warn", HOME=str(work), **extra_env)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
          binary, "serve", "--config", str(cfg)],
@@ -136,6 +141,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--only", default="", help="comma-separated cases: " + ", ".join(CASES))
     ap.add_argument("--config", action="append", default=[], metavar="NAME=LINE")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=KEY=VALUE")
     ap.add_argument("--keep", metavar="DIR",
                     help="keep the callgrind files here (for callgrind_annotate)")
     ap.add_argument("binaries", nargs="+", metavar="NAME=BINARY")
@@ -145,6 +151,11 @@ def main():
     for c in args.config:
         n, line = c.split("=", 1)
         extra[n].append(line)
+    envs = {n: {} for n, _ in bins}
+    for e in args.env:
+        n, kv = e.split("=", 1)
+        k, v = kv.split("=", 1)
+        envs[n][k] = v
     cases = [c for c in CASES if not args.only or c in args.only.split(",")]
     mock_port = free_port()
     mock = subprocess.Popen([args.mock, "--listen", f"127.0.0.1:{mock_port}"],
@@ -158,7 +169,8 @@ def main():
                   + " | " + " | ".join(f"{n}/{bins[0][0]}" for n, _ in bins[1:]) + " |")
             print("|---" * (1 + 2 * len(bins) - 1) + "|")
             for case in cases:
-                got = [measure(b, mock_port, case, args.requests, args.warmup, extra[n], work)
+                got = [measure(b, mock_port, case, args.requests, args.warmup, extra[n], envs[n],
+                               work)
                        for n, b in bins]
                 ratios = [f"{g / got[0]:.3f}" for g in got[1:]]
                 print(f"| {case} | " + " | ".join(f"{g:,.0f}" for g in got) + " | "

@@ -5,6 +5,9 @@
 
 use std::ops::Range;
 
+/// The skimmers `scan_top_level` and `json_path` walk a validated body with.
+pub(crate) use switchyard_translators::json_skim::{skip_string, skip_value, skip_ws};
+
 /// What the gateway needs from a JSON request body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BodyFacts {
@@ -19,6 +22,9 @@ pub struct BodyFacts {
     pub session_hint: Option<String>,
     /// OpenAI Chat's `stream_options.include_usage: true`.
     pub include_usage: bool,
+    /// A top-level `stream_options` member is present (any value): adding `include_usage`
+    /// then edits it; without one, the member is appended (no walk of the body).
+    pub stream_options: bool,
 }
 
 /// Why a body is not usable.
@@ -43,15 +49,18 @@ pub enum BodyError {
 
 /// Validate `raw` as a JSON object and extract [`BodyFacts`].
 pub fn inspect(raw: &[u8]) -> Result<BodyFacts, BodyError> {
-    validate(raw).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let text = std::str::from_utf8(raw)
+        .map_err(|e| BodyError::Malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    validate(text).map_err(|e| BodyError::Malformed(e.to_string()))?;
     scan_top_level(raw)
 }
 
-/// Strict JSON validation without building a document: every string is checked to be UTF-8
-/// (keys too) and nesting is bounded by serde_json's recursion limit (128). `IgnoredAny`
-/// does neither: it skips strings byte-wise and walks any depth, so a body nested 100,000
-/// levels or holding invalid UTF-8 used to pass and reach the upstream.
-fn validate(raw: &[u8]) -> serde_json::Result<()> {
+/// Strict JSON validation without building a document, of a body already checked to be
+/// UTF-8 as a whole (one pass, much cheaper than serde_json checking each string of a byte
+/// slice): nesting is bounded by serde_json's recursion limit (128). `IgnoredAny` checks
+/// neither: it walks any depth, so a body nested 100,000 levels or holding invalid UTF-8 used
+/// to pass and reach the upstream.
+fn validate(raw: &str) -> serde_json::Result<()> {
     use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
     struct Checked;
@@ -93,7 +102,7 @@ fn validate(raw: &[u8]) -> serde_json::Result<()> {
             Ok(Checked)
         }
     }
-    let mut de = serde_json::Deserializer::from_slice(raw);
+    let mut de = serde_json::Deserializer::from_str(raw);
     Checked::deserialize(&mut de)?;
     de.end()
 }
@@ -159,6 +168,7 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             if !(null || kind == Some(b'{')) {
                 return wrong("stream_options", "an object");
             }
+            facts.stream_options = true;
             #[derive(serde::Deserialize)]
             struct StreamOptions {
                 include_usage: Option<bool>,
@@ -180,63 +190,6 @@ fn scan_top_level(raw: &[u8]) -> Result<BodyFacts, BodyError> {
             if let Ok(Metadata { user_id: Some(u) }) = serde_json::from_slice(value) {
                 facts.session_hint = Some(u);
             }
-        }
-    }
-}
-
-pub(crate) fn skip_ws(raw: &[u8], mut i: usize) -> usize {
-    while matches!(raw.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-/// `raw[i]` is `"`; returns the index after the closing quote.
-pub(crate) fn skip_string(raw: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while let Some(&c) = raw.get(i) {
-        match c {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    i
-}
-
-/// Skip one JSON value starting at `i` (valid JSON assumed); returns the index after it.
-pub(crate) fn skip_value(raw: &[u8], mut i: usize) -> usize {
-    match raw.get(i) {
-        Some(b'"') => skip_string(raw, i),
-        Some(b'{' | b'[') => {
-            let mut depth = 0usize;
-            while let Some(&c) = raw.get(i) {
-                match c {
-                    b'"' => {
-                        i = skip_string(raw, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            i
-        }
-        _ => {
-            while let Some(&c) = raw.get(i) {
-                if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                    break;
-                }
-                i += 1;
-            }
-            i
         }
     }
 }
@@ -337,7 +290,13 @@ mod tests {
             br#"{"stream":null,"stream_options":null,"prompt_cache_key":null,"metadata":null}"#,
         )
         .unwrap();
-        assert_eq!(f, BodyFacts::default());
+        // (A null `stream_options` is still a member: adding `include_usage` must replace it,
+        // not append a second one.)
+        let present = BodyFacts {
+            stream_options: true,
+            ..BodyFacts::default()
+        };
+        assert_eq!(f, present);
         // Duplicates below the top level are the upstream's business.
         assert!(inspect(br#"{"messages":[{"model":1,"model":2}]}"#).is_ok());
     }

@@ -48,6 +48,8 @@ pub struct RequestState {
     pub affinity_key: Option<String>,
     /// The client asked for OpenAI Chat's `stream_options.include_usage`.
     pub include_usage: bool,
+    /// The body has a top-level `stream_options` (`BodyFacts::stream_options`).
+    pub stream_options: bool,
     /// A model API request (not a local route such as `/healthz` or `/v1/models`): counted in
     /// usage statistics.
     pub api: bool,

@@ -162,6 +162,24 @@ fn replaced(raw: &[u8], span: Range<usize>, with: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `raw`, a JSON object known not to have the member, with `member` (`"key":value`)
+/// appended before its closing brace: reads only the trailing whitespace, not the body (the
+/// caller knows the member is absent, e.g. from `BodyFacts`). `None` when `raw` does not end
+/// in `}`.
+pub fn append_member(raw: &[u8], member: &[u8]) -> Option<Vec<u8>> {
+    let last_non_ws = |end: usize| raw[..end].iter().rposition(|b| !b" \t\r\n".contains(b));
+    let close = last_non_ws(raw.len()).filter(|&i| raw[i] == b'}')?;
+    let empty = last_non_ws(close).is_some_and(|i| raw[i] == b'{');
+    let mut out = Vec::with_capacity(raw.len() + member.len() + 1);
+    out.extend_from_slice(&raw[..close]);
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(member);
+    out.extend_from_slice(&raw[close..]);
+    Some(out)
+}
+
 /// `raw` with `keys` set to the JSON text `value`; `None` when the path cannot be followed.
 pub fn set(raw: &[u8], keys: &[String], value: &str) -> Option<Vec<u8>> {
     match walk(raw, keys) {
@@ -254,6 +272,25 @@ pub fn delete(raw: &[u8], keys: &[String]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_member_adds_before_the_closing_brace() {
+        let m = br#""s":{"u":true}"#;
+        let cases: [(&[u8], &[u8]); 4] = [
+            (br#"{"a":1}"#, br#"{"a":1,"s":{"u":true}}"#),
+            (b"{\"a\":{}} \n", b"{\"a\":{},\"s\":{\"u\":true}} \n"),
+            (b"{ }", br#"{ "s":{"u":true}}"#),
+            (b"{\n}\n", b"{\n\"s\":{\"u\":true}}\n"),
+        ];
+        for (raw, want) in cases {
+            let got = append_member(raw, m).unwrap();
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(raw));
+            serde_json::from_slice::<serde_json::Value>(&got).unwrap();
+        }
+        assert_eq!(append_member(b"[1]", m), None);
+        assert_eq!(append_member(b"", m), None);
+        assert_eq!(append_member(b"   ", m), None);
+    }
 
     fn k(p: &str) -> Vec<String> {
         parse(p).unwrap()

@@ -13,6 +13,12 @@
 //!
 //! Host, port, TLS and workers need a new listener: a change to them is applied to nothing
 //! and reported as taking effect at restart.
+//!
+//! With `shared-state`, a change written through the management API ([`LiveConfig::write`],
+//! [`LiveConfig::update`]) is handed to the other replicas, which apply it keeping their own
+//! listener settings (`peers.rs`).
+
+mod peers;
 
 use crate::logs::Logs;
 use crate::reload::Reloader;
@@ -69,6 +75,8 @@ pub struct LiveConfig {
     started: Config,
     /// Held across read-validate-write-apply: one change at a time.
     writing: Mutex<Seen>,
+    /// Where a management change is sent for the other replicas (`shared-state`).
+    peers: std::sync::OnceLock<peers::Publish>,
 }
 
 /// The file contents last applied or refused (a refused file is not re-reported every tick).
@@ -96,6 +104,7 @@ impl LiveConfig {
             current: ArcSwap::from_pointee(config.clone()),
             started: config,
             writing: Mutex::new(seen),
+            peers: std::sync::OnceLock::new(),
         }
     }
 
@@ -137,7 +146,9 @@ impl LiveConfig {
     /// written when it is not (every problem is returned).
     pub fn write(&self, text: &str) -> Result<Applied, ConfigError> {
         let mut seen = self.lock();
-        self.write_locked(text, &mut seen)
+        let applied = self.write_locked(text, &mut seen)?;
+        self.publish(text);
+        Ok(applied)
     }
 
     /// Reads the file, lets `change` edit its text, writes and applies the result; all under
@@ -152,7 +163,11 @@ impl LiveConfig {
             Err(e) => return Ok(Err(e)),
         };
         let new = change(&text)?;
-        Ok(self.write_locked(&new, &mut seen))
+        let applied = self.write_locked(&new, &mut seen);
+        if applied.is_ok() {
+            self.publish(&new);
+        }
+        Ok(applied)
     }
 
     /// The watcher's reload: a changed file is applied once it reads the same on two ticks in

@@ -9,6 +9,7 @@
 //! | `switchyard_client_connections` | gauge | |
 //! | `switchyard_client_connections_refused_total` | counter | (at `max-connections`) |
 //! | `switchyard_inflight_memory_reserved_bytes` | gauge | (against `max-in-flight-memory`) |
+//! | `switchyard_oauth_refresh_lock_total` | counter, with `shared-state` on | `outcome` (`refreshed`, `adopted`, `waited`, `local_fallback`, `wait_timed_out`) |
 //! | `switchyard_shared_state_*` | with `shared-state` on: `shared_state::status` |
 //! | `process_*` | the prometheus crate's process collector (CPU, memory, fds, start time) |
 //!
@@ -43,6 +44,8 @@ const ACCOUNTS: &str = "switchyard_accounts";
 const ACCOUNTS_HELP: &str = "Accounts of the current config snapshot, by provider and state.";
 const REFRESHES: &str = "switchyard_oauth_refreshes_total";
 const REFRESHES_HELP: &str = "OAuth token refreshes finished, by provider and result.";
+const LOCK: &str = "switchyard_oauth_refresh_lock_total";
+const LOCK_HELP: &str = "OAuth refreshes by what the shared refresh lock did (docs/scale-out.md).";
 const DROPPED: &str = "switchyard_log_lines_dropped_total";
 const DROPPED_HELP: &str =
     "Log lines, access records and request logs dropped because the log writer fell behind.";
@@ -105,7 +108,7 @@ pub struct ScrapeCollector {
     holder: Arc<RuntimeHolder>,
     shared: Weak<Shared>,
     refresher: Arc<Refresher>,
-    descs: [Desc; 6],
+    descs: [Desc; 7],
 }
 
 impl std::fmt::Debug for ScrapeCollector {
@@ -160,6 +163,12 @@ impl ScrapeCollector {
                     RESERVED.into(),
                     RESERVED_HELP.into(),
                     Vec::new(),
+                    HashMap::new(),
+                )?,
+                Desc::new(
+                    LOCK.into(),
+                    LOCK_HELP.into(),
+                    vec!["outcome".to_owned()],
                     HashMap::new(),
                 )?,
             ],
@@ -286,7 +295,20 @@ impl Collector for ScrapeCollector {
         let ((open, refused), reserved) = self.shared.upgrade().map_or(((0, 0), 0), |s| {
             (s.in_flight.connections(), s.in_flight.reserved())
         });
-        vec![
+        let lock = self.refresher.lock_counts().map(|counts| {
+            let outcomes = counts
+                .into_iter()
+                .map(|(event, n)| {
+                    let mut c = Counter::default();
+                    c.set_value(n as f64);
+                    let mut m = Metric::from_label(vec![label("outcome", event.label())]);
+                    m.set_counter(c);
+                    m
+                })
+                .collect();
+            family(LOCK, LOCK_HELP, MetricType::COUNTER, outcomes)
+        });
+        let mut families = vec![
             family(ACCOUNTS, ACCOUNTS_HELP, MetricType::GAUGE, accounts),
             family(REFRESHES, REFRESHES_HELP, MetricType::COUNTER, refreshes),
             family(DROPPED, DROPPED_HELP, MetricType::COUNTER, vec![lost]),
@@ -308,7 +330,9 @@ impl Collector for ScrapeCollector {
                 MetricType::GAUGE,
                 vec![gauge(reserved)],
             ),
-        ]
+        ];
+        families.extend(lock);
+        families
     }
 }
 

@@ -69,6 +69,8 @@ pub struct Asked<'a> {
     pub force_ir: bool,
     /// The client asked for Chat's `stream_options.include_usage`.
     pub include_usage: bool,
+    /// The body has a top-level `stream_options` member.
+    pub stream_options: bool,
 }
 
 /// The account side of an attempt.
@@ -164,9 +166,14 @@ pub fn build(
         && matches!(endpoint, Endpoint::OpenAiChat);
     if asked_usage {
         let raw = read_client();
-        let keys = ["stream_options".to_owned(), "include_usage".to_owned()];
-        let edited = crate::json_path::set(&raw, &keys, "true").map(Bytes::from);
-        body = OutBody::Replaced(edited.unwrap_or(raw));
+        let edited = if asked.stream_options {
+            let keys = ["stream_options".to_owned(), "include_usage".to_owned()];
+            crate::json_path::set(&raw, &keys, "true")
+        } else {
+            // The common case, and the cheap one: no walk of the body.
+            crate::json_path::append_member(&raw, br#""stream_options":{"include_usage":true}"#)
+        };
+        body = OutBody::Replaced(edited.map_or(raw, Bytes::from));
     }
     if !translated && payload.applies(&target) {
         let raw = match &body {
@@ -355,6 +362,7 @@ mod tests {
             stream,
             force_ir: false,
             include_usage: facts.include_usage,
+            stream_options: facts.stream_options,
         };
         let read = std::cell::Cell::new(false);
         let client_body = || {
@@ -414,6 +422,51 @@ mod tests {
             header(&b.req, "content-length"),
             Some(len.to_string().as_str())
         );
+    }
+
+    #[test]
+    fn a_chat_stream_is_asked_for_usage_by_appending_or_editing_stream_options() {
+        let a = account(
+            "openai-compatibility:\n  - name: x\n    base-url: http://127.0.0.1:9/v1\n    api-key-entries: [{api-key: up}]\n",
+        );
+        let c = client("/v1/chat/completions", &[]);
+        let cases: [(&'static [u8], Option<&[u8]>); 4] = [
+            // No `stream_options`: appended, the model spliced as usual.
+            (
+                br#"{"model":"alias","stream":true,"messages":[]} "#,
+                Some(br#"{"model":"real","stream":true,"messages":[],"stream_options":{"include_usage":true}} "#),
+            ),
+            // Present without `include_usage`: edited in place.
+            (
+                br#"{"model":"alias","stream":true,"stream_options":{"x":1}}"#,
+                Some(br#"{"model":"real","stream":true,"stream_options":{"x":1,"include_usage":true}}"#),
+            ),
+            (
+                br#"{"stream_options":null,"model":"alias","stream":true}"#,
+                Some(br#"{"stream_options":{"include_usage":true},"model":"real","stream":true}"#),
+            ),
+            // The client asked itself: its bytes go as they are.
+            (
+                br#"{"model":"alias","stream":true,"stream_options":{"include_usage":true}}"#,
+                None,
+            ),
+        ];
+        for (raw, want) in cases {
+            let b = build_for(&a, &Endpoint::OpenAiChat, &c, raw, "real", None, 0).unwrap();
+            assert_eq!(
+                b.out.asked_usage,
+                want.is_some(),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+            match (want, &b.out.body) {
+                (Some(want), OutBody::Replaced(got)) => {
+                    assert_eq!(&got[..], want, "{}", String::from_utf8_lossy(got))
+                }
+                (None, OutBody::Spliced(l)) => assert_eq!(l, br#""real""#),
+                (_, other) => panic!("{}: {other:?}", String::from_utf8_lossy(raw)),
+            }
+        }
     }
 
     #[test]

@@ -132,16 +132,18 @@ impl Reloader {
     /// The watcher's baseline for the files as they are now (take it before a build, so no
     /// change is missed).
     pub fn watch(&self) -> AuthDirWatch {
-        let (dir, catalog) = self.watched();
-        AuthDirWatch::new(dir, catalog)
+        let (dir, catalog, skip) = self.watched();
+        AuthDirWatch::new(dir, catalog, skip)
     }
 
-    /// The `auth-dir` and `model-catalog` file of the current config.
-    fn watched(&self) -> (PathBuf, Option<PathBuf>) {
+    /// The `auth-dir` and `model-catalog` file of the current config, and the usage
+    /// statistics file the watcher skips.
+    fn watched(&self) -> (PathBuf, Option<PathBuf>, Option<PathBuf>) {
         let config = self.config();
         (
             switchyard_auth::store::expand_home(&config.auth_dir),
             config.model_catalog.as_deref().map(PathBuf::from),
+            crate::usage_stats::file_of(&config),
         )
     }
 }
@@ -165,21 +167,29 @@ struct Seen {
 pub struct AuthDirWatch {
     dir: PathBuf,
     catalog: Option<PathBuf>,
+    /// A file under `dir` that is not an account: the usage statistics, saved every 30 s
+    /// (without this, each save rebuilt the snapshot and restarted round-robin). Kept as
+    /// given, and [`skip_key`] of it for matching.
+    skip: Option<PathBuf>,
+    skip_key: Option<PathBuf>,
     files: HashMap<PathBuf, Seen>,
 }
 
 impl AuthDirWatch {
     /// The baseline: every file's stamp; only files changed too recently for their stamp to
     /// be trusted are read (the snapshot built after this reads every file anyway).
-    pub fn new(dir: PathBuf, catalog: Option<PathBuf>) -> Self {
-        Self::new_at(dir, catalog, unix_now())
+    pub fn new(dir: PathBuf, catalog: Option<PathBuf>, skip: Option<PathBuf>) -> Self {
+        Self::new_at(dir, catalog, skip, unix_now())
     }
 
     /// [`AuthDirWatch::new`] at `now` (Unix seconds).
-    fn new_at(dir: PathBuf, catalog: Option<PathBuf>, now: i64) -> Self {
+    fn new_at(dir: PathBuf, catalog: Option<PathBuf>, skip: Option<PathBuf>, now: i64) -> Self {
+        let skip_key = skip.as_deref().map(skip_key);
         let mut w = Self {
             dir,
             catalog,
+            skip,
+            skip_key,
             files: HashMap::new(),
         };
         for (path, strip, stamp) in w.paths() {
@@ -200,7 +210,7 @@ impl AuthDirWatch {
     /// not (the catalog), and its stamp (`None`: `stat` failed).
     fn paths(&self) -> Vec<(PathBuf, bool, Option<FileStamp>)> {
         let mut out = Vec::with_capacity(self.files.len());
-        collect(&self.dir, &mut out);
+        collect(&self.dir, self.skip_key.as_deref(), &mut out);
         if let Some(c) = &self.catalog {
             out.push((c.clone(), false, FileStamp::of(c).ok()));
         }
@@ -294,19 +304,45 @@ fn without_credentials(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-fn collect(dir: &Path, out: &mut Vec<(PathBuf, bool, Option<FileStamp>)>) {
+fn collect(dir: &Path, skip: Option<&Path>, out: &mut Vec<(PathBuf, bool, Option<FileStamp>)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with('.') {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
             continue;
         }
         match entry.file_type() {
-            Ok(ft) if ft.is_dir() => collect(&entry.path(), out),
+            Ok(ft) if ft.is_dir() => collect(&entry.path(), skip, out),
+            // The name first: only a file named like the skipped one costs a `realpath`.
+            Ok(_)
+                if skip.is_some_and(|s| {
+                    s.file_name() == Some(name.as_os_str()) && skip_key(&entry.path()) == s
+                }) => {}
             Ok(_) => out.push((entry.path(), true, FileStamp::of_entry(&entry).ok())),
             Err(_) => {}
         }
+    }
+}
+
+/// `path` with its directory resolved (symbolic links, `..`, relative to the working
+/// directory), so that `auth/usage.json` and `./auth/../auth/usage.json` match; as it is when
+/// the directory does not exist.
+fn skip_key(path: &Path) -> PathBuf {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            parent
+                .canonicalize()
+                .map(|p| p.join(name))
+                .unwrap_or_else(|_| path.to_owned())
+        }
+        _ => path.to_owned(),
     }
 }
 
@@ -321,8 +357,8 @@ pub fn spawn_auth_watch(reloader: Arc<Reloader>, watch: AuthDirWatch, tick: Dura
             loop {
                 std::thread::sleep(pause);
                 let started = std::time::Instant::now();
-                let (dir, catalog) = reloader.watched();
-                if dir != watch.dir || catalog != watch.catalog {
+                let (dir, catalog, skip) = reloader.watched();
+                if dir != watch.dir || catalog != watch.catalog || skip != watch.skip {
                     // A config reload moved them: a new baseline, and a build from it.
                     watch = reloader.watch();
                 } else {
@@ -400,7 +436,7 @@ mod tests {
     fn watch_sees_adds_edits_and_deletes_but_not_hidden_files() {
         let dir = temp_dir("fp");
         let d = dir.as_path();
-        let mut w = AuthDirWatch::new(dir.clone(), None);
+        let mut w = AuthDirWatch::new(dir.clone(), None, None);
         assert!(!w.changed(), "nothing changed");
         std::fs::write(d.join("a.json"), "{}").unwrap();
         assert!(w.changed(), "a file added");
@@ -429,12 +465,46 @@ mod tests {
         assert!(w.changed());
 
         let cat = d.join("models.json.txt");
-        let mut w = AuthDirWatch::new(dir.clone(), Some(cat.clone()));
+        let mut w = AuthDirWatch::new(dir.clone(), Some(cat.clone()), None);
         std::fs::write(&cat, "{}").unwrap();
         assert!(w.changed(), "the catalog file appeared");
         std::fs::write(&cat, "{} ").unwrap();
         assert!(w.changed(), "the catalog file changed");
         std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn the_usage_statistics_file_is_not_an_account_change() {
+        let dir = temp_dir("usage");
+        std::fs::write(dir.join("a.json"), r#"{"type":"codex"}"#).unwrap();
+        // Named through a different spelling of the same directory, as a config may.
+        let spelled = dir
+            .join("..")
+            .join(dir.file_name().unwrap())
+            .join("usage-statistics.json");
+        let mut w = AuthDirWatch::new(dir.clone(), None, Some(spelled));
+        assert!(!w.changed());
+        for n in 0..3 {
+            std::fs::write(
+                dir.join("usage-statistics.json"),
+                format!("{{\"saved\":{n}}}"),
+            )
+            .unwrap();
+            assert!(
+                !w.changed(),
+                "save {n} of the usage statistics is not a change"
+            );
+        }
+        assert!(!w.files.keys().any(|p| p.ends_with("usage-statistics.json")));
+        // The same name elsewhere is still an auth-dir file.
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/usage-statistics.json"), "{}").unwrap();
+        assert!(w.changed(), "the same name in a subdirectory is watched");
+        // Without a skip, the save is a change (what the gateway did before).
+        let mut w = AuthDirWatch::new(dir.clone(), None, None);
+        std::fs::write(dir.join("usage-statistics.json"), "{\"saved\":9}").unwrap();
+        assert!(w.changed());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -444,7 +514,7 @@ mod tests {
         std::fs::write(&a, r#"{"type":"codex","prefix":"p"}"#).unwrap();
         // A minute later, as far as the watcher can tell.
         let later = unix_now() + 60;
-        let mut w = AuthDirWatch::new_at(dir.clone(), None, later);
+        let mut w = AuthDirWatch::new_at(dir.clone(), None, None, later);
         assert!(
             w.files[&a].content.is_none(),
             "a settled file is not read for the baseline"
@@ -479,7 +549,7 @@ mod tests {
         let dir = temp_dir("racy");
         let a = dir.join("a.json");
         std::fs::write(&a, r#"{"type":"codex","disabled":false}"#).unwrap();
-        let mut w = AuthDirWatch::new(dir.clone(), None);
+        let mut w = AuthDirWatch::new(dir.clone(), None, None);
         assert!(!w.changed());
         let first = w.files[&a];
         assert!(!first.settled, "written just now: not settled");

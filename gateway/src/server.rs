@@ -44,6 +44,7 @@ pub fn serve(
     let watch = reload::AuthDirWatch::new(
         auth_dir.clone(),
         config.model_catalog.as_deref().map(PathBuf::from),
+        crate::usage_stats::file_of(config),
     );
     let in_flight = Arc::new(crate::in_flight::InFlight::default());
     let runtime = Runtime::build_counted(config, refresher.clone(), &in_flight)
@@ -113,6 +114,10 @@ pub fn serve(
         reloader,
         shared.logs.clone(),
     ));
+    if let Some(cfg) = &config.shared_state {
+        // Management changes reach the other replicas (docs/scale-out.md).
+        crate::shared_state::config_sync::start(cfg, &live)?;
+    }
     if config.remote_management.secret_key.is_some() && !config.remote_management.secret_is_hashed()
     {
         // A plaintext secret is hashed into the file before anything listens.
@@ -178,12 +183,8 @@ const USAGE_SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(30)
 fn usage_statistics(
     config: &Config,
 ) -> Result<(Option<Arc<UsageStats>>, Option<SaverHandle>), ServeError> {
-    if !config.usage_statistics_enabled {
+    let Some(path) = crate::usage_stats::file_of(config) else {
         return Ok((None, None));
-    }
-    let path = match &config.usage_statistics_file {
-        Some(p) => switchyard_auth::store::expand_home(p),
-        None => switchyard_auth::store::expand_home(&config.auth_dir).join("usage-statistics.json"),
     };
     let (stats, problem) = UsageStats::load_or_quarantine(&path, Limits::default());
     if let Some(e) = problem {

@@ -11,9 +11,17 @@
 //! the task logs the loss once, keeps what it could not write, reconnects with backoff, then
 //! reloads the current cooldowns and bindings and writes what it kept.
 //!
+//! [`refresh_lock`] is the OAuth refresh lock the refresh service takes (one replica refreshes
+//! a token; the others adopt it), on a thread of its own.
+//!
+//! [`config_sync`] sends the config a management call wrote to the other replicas and applies
+//! theirs, on a thread of its own.
+//!
 //! Without `shared-state` none of this exists: no thread, no queue, no connection.
 
+pub mod config_sync;
 mod link;
+pub mod refresh_lock;
 pub mod status;
 pub mod wire;
 

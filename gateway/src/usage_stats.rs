@@ -58,6 +58,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use switchyard_auth::timefmt::format_rfc3339_system;
 
+/// Where usage statistics are saved and loaded: `usage-statistics-file`, else
+/// `usage-statistics.json` in `auth-dir`; `None` while `usage-statistics-enabled` is off.
+/// (The auth-dir watcher skips this file: its periodic saves are not account changes.)
+pub fn file_of(config: &switchyard_conf::Config) -> Option<PathBuf> {
+    if !config.usage_statistics_enabled {
+        return None;
+    }
+    Some(match &config.usage_statistics_file {
+        Some(p) => switchyard_auth::store::expand_home(p),
+        None => switchyard_auth::store::expand_home(&config.auth_dir).join("usage-statistics.json"),
+    })
+}
+
 pub use shared_totals::{PairBudget, SharedTotals, UsageBatch, UsageDelta};
 use snapshot::{ImportDoc, Prepared, StateDoc};
 use state::Inner;

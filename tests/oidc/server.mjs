@@ -10,7 +10,8 @@
 // loopback callbacks; as a native client any loopback port is accepted (RFC 8252 §7.3).
 // `devInteractions` serves plain login and consent forms a test submits as a user would.
 // Accounts: any login name; claims are only `sub` unless OIDC_EMAIL=1 (then also `email`),
-// so the tests exercise the missing-claims fallback by default.
+// so the tests exercise the missing-claims fallback by default. Test hooks under `/_test/`
+// (grant counts, a token-endpoint delay): see below.
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -66,5 +67,32 @@ const provider = new Provider(issuer, {
 provider.proxy = false;
 // Silence the development-only warnings; errors still reach stderr.
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
-server.on('request', provider.callback());
+
+// Test hooks: token grants counted per grant type and outcome (`GET /_test/grants`), and a
+// delay before each token request (`POST /_test/token-delay?ms=N`) so that a refresh takes
+// long enough for several gateway replicas to try it at once.
+const grants = {};
+const count = (ctx, outcome) => {
+  const type = ctx.oidc?.params?.grant_type ?? 'unknown';
+  grants[type] ??= { ok: 0, error: 0 };
+  grants[type][outcome] += 1;
+};
+provider.on('grant.success', (ctx) => count(ctx, 'ok'));
+provider.on('grant.error', (ctx) => count(ctx, 'error'));
+let tokenDelayMs = 0;
+const handle = provider.callback();
+server.on('request', (req, res) => {
+  const url = new URL(req.url, issuer);
+  if (url.pathname === '/_test/grants') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(grants));
+  } else if (url.pathname === '/_test/token-delay' && req.method === 'POST') {
+    tokenDelayMs = Number(url.searchParams.get('ms') ?? 0);
+    res.end('ok');
+  } else if (url.pathname === '/token' && req.method === 'POST' && tokenDelayMs > 0) {
+    setTimeout(() => handle(req, res), tokenDelayMs);
+  } else {
+    handle(req, res);
+  }
+});
 process.stdout.write(`PORT ${port}\n`);

@@ -31,6 +31,7 @@ pub mod codeassist;
 pub mod error;
 pub mod gemini;
 pub mod ir;
+pub mod json_skim;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod probe;

@@ -21,10 +21,12 @@
 //! [`ArrayStreamDecoder`]); an event is JSON-parsed only when its data holds the usage key
 //! followed by an object (`"usage":{`): OpenAI Chat with `include_usage` and Responses'
 //! early lifecycle events carry `"usage":null`, which the check skips. The parse reads only the
-//! usage members; serde skips everything else without building it. Memory: a stream keeps at
-//! most its current partial event (bounded by [`DEFAULT_MAX_EVENT_BYTES`]; a larger event is
-//! dropped and the framing starts afresh); a whole body is buffered up to [`MAX_BODY_BYTES`]
-//! and parsed once at the end; a larger body reports no usage.
+//! usage members; serde skips everything else without building it. A whole body is buffered
+//! up to [`MAX_BODY_BYTES`] and, at its end, skimmed for its top-level usage member, the only
+//! part parsed ([`json_skim::top_level_member`]: the text is stepped over with `memchr`, not
+//! decoded); a larger body reports no usage. Memory: a stream keeps at most its current
+//! partial event (bounded by [`DEFAULT_MAX_EVENT_BYTES`]; a larger event is dropped and the
+//! framing starts afresh).
 //!
 //! Where it differs from the decoders, on purpose: it keeps the usage seen before an error
 //! event or a cut-off (the Gemini decoder reports none then, the Anthropic one reports what it
@@ -40,7 +42,7 @@ use crate::ir::{Protocol, Usage};
 use crate::openai_chat::wire::OpenAiChatUsage;
 use crate::openai_responses::wire::ResponsesUsage;
 use crate::sse::{SseDecoder, SseEvent, DEFAULT_MAX_EVENT_BYTES};
-use crate::{anthropic, gemini, openai_chat, openai_responses};
+use crate::{anthropic, gemini, json_skim, openai_chat, openai_responses};
 
 /// A whole (non-stream) body larger than this is not buffered, and reports no usage.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
@@ -286,25 +288,26 @@ impl Tally {
         }
     }
 
-    /// A whole JSON body.
+    /// A whole JSON body: only its top-level usage member is parsed (the rest is skimmed,
+    /// [`json_skim::top_level_member`]).
     fn body(&mut self, body: &[u8]) {
+        fn member<U: serde::de::DeserializeOwned>(body: &[u8], key: &[u8]) -> Option<U> {
+            let raw = json_skim::top_level_member(body, key)?;
+            serde_json::from_slice::<Option<U>>(raw).ok().flatten()
+        }
+        const USAGE: &[u8] = b"\"usage\"";
         self.usage = match self.protocol {
-            Protocol::OpenAiChat => serde_json::from_slice::<UsageOnly<OpenAiChatUsage>>(body)
-                .ok()
-                .and_then(|b| b.usage)
+            Protocol::OpenAiChat => member::<OpenAiChatUsage>(body, USAGE)
                 .map(|u| openai_chat::response::decode_usage(&u)),
-            Protocol::OpenAiResponses => serde_json::from_slice::<UsageOnly<ResponsesUsage>>(body)
-                .ok()
-                .and_then(|b| b.usage)
-                .map(openai_responses::usage_from),
-            Protocol::Anthropic => serde_json::from_slice::<UsageOnly<AnthropicUsage>>(body)
-                .ok()
-                .and_then(|b| b.usage)
-                .map(|u| anthropic::usage_in(&u)),
-            Protocol::Gemini => serde_json::from_slice::<GeminiUsageChunk>(body)
-                .ok()
-                .and_then(|b| b.usage_metadata)
-                .map(gemini::decode_usage),
+            Protocol::OpenAiResponses => {
+                member::<ResponsesUsage>(body, USAGE).map(openai_responses::usage_from)
+            }
+            Protocol::Anthropic => {
+                member::<AnthropicUsage>(body, USAGE).map(|u| anthropic::usage_in(&u))
+            }
+            Protocol::Gemini => {
+                member::<GeminiUsage>(body, b"\"usageMetadata\"").map(gemini::decode_usage)
+            }
         };
     }
 }

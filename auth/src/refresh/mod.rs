@@ -21,11 +21,15 @@
 //! - Every finished grant counts once per provider, `ok` or `error`
 //!   ([`Refresher::refresh_counts`]); [`Refresher::refreshing`] says whether a grant of an
 //!   account is on the wire now. Both are for metrics and read without waiting.
+//! - Between processes sharing `auth-dir`: one refreshes a token, the others adopt what it
+//!   wrote, through a lock per account ([`coordinate`]; a process alone uses [`LocalLock`]).
 //! - Background work runs on at most `workers` concurrent refreshes. Timing rules live in
 //!   [`schedule`] and take the clock as an argument.
 
+pub mod coordinate;
 mod grant;
 pub(crate) mod schedule;
 mod service;
 
+pub use coordinate::{Coordination, Lease, LocalLock, LockAttempt, LockEvent, RefreshLock};
 pub use service::{AccountStatus, Clock, RefreshCounts, Refresher, SystemClock};

@@ -1,5 +1,6 @@
 //! The stateful half of the refresh service (see `refresh/mod.rs` for the contract).
 
+use super::coordinate::{decide, Coordination, Decision, LockCounts, LockEvent};
 use super::schedule::{backoff, is_due, Timing};
 use crate::egress::{Clients, Route};
 use crate::error::AuthError;
@@ -107,6 +108,9 @@ pub struct Refresher {
     workers: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
     counters: Counters,
+    /// Who else may refresh the same files ([`Refresher::set_coordination`]).
+    coordination: RwLock<Coordination>,
+    lock_counts: LockCounts,
 }
 
 impl std::fmt::Debug for Refresher {
@@ -147,6 +151,8 @@ impl Refresher {
             workers: Arc::new(Semaphore::new(workers.max(1))),
             clock,
             counters: Default::default(),
+            coordination: RwLock::new(Coordination::default()),
+            lock_counts: LockCounts::default(),
         });
         r.reload();
         Ok(r)
@@ -156,6 +162,12 @@ impl Refresher {
     /// otherwise keeps the config it was started with).
     pub fn set_proxy_url(&self, global: Option<&str>) {
         self.clients.set_global(global);
+    }
+
+    /// Coordinates refreshes with other processes sharing `auth-dir` (the gateway's
+    /// `shared-state`); until called, the process refreshes alone ([`super::LocalLock`]).
+    pub fn set_coordination(&self, c: Coordination) {
+        *write(&self.coordination) = c;
     }
 
     /// The route an account's refresh takes: the file's `proxy_url`, else the global
@@ -319,6 +331,14 @@ impl Refresher {
         })
     }
 
+    /// Refreshes by what the lock did, since start; `None` while the service refreshes alone
+    /// (no shared [`Coordination`]).
+    pub fn lock_counts(&self) -> Option<[(LockEvent, u64); 5]> {
+        read(&self.coordination)
+            .shared
+            .then(|| self.lock_counts.all())
+    }
+
     fn count(&self, provider: ProviderId, ok: bool) {
         let [ok_n, error_n] = &self.counters[counter_index(provider)];
         if ok { ok_n } else { error_n }.fetch_add(1, Ordering::Relaxed);
@@ -396,6 +416,17 @@ impl Refresher {
             }
             (st.provider.clone(), st.record.clone())
         };
+        // One process refreshes; the others adopt what it wrote (`coordinate.rs`). The lease
+        // is given back when `_lease` drops: after the new tokens are written.
+        let coordination = read(&self.coordination).clone();
+        let decided = decide(&coordination, &self.lock_counts, id, &record, || {
+            self.read_file(id)
+        });
+        let _lease = match decided.await {
+            Decision::Grant(lease) => lease,
+            Decision::Adopt(fresh) => return self.adopt(&slot, id, *fresh),
+            Decision::Keep => return current(&read(&slot.state)),
+        };
         let granting = Granting::start(&slot.granting);
         let renewed = match self.client_for(&record) {
             Ok((route, http)) => super::grant::renew(&provider, &http, &record, self.clock.now())
@@ -443,6 +474,27 @@ impl Refresher {
                 Err(err)
             }
         }
+    }
+
+    /// The account's file as it is on disk now (`None`: unreadable or not a credential).
+    async fn read_file(&self, id: &str) -> Option<AuthRecord> {
+        let (store, id) = (self.store.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || store.load(&id))
+            .await
+            .ok()?
+            .ok()?
+    }
+
+    /// Takes the tokens another process wrote (the file's record replaces the held one, as a
+    /// rescan would).
+    fn adopt(&self, slot: &Slot, id: &str, fresh: AuthRecord) -> Result<Secret, AuthError> {
+        let mut st = write(&slot.state);
+        st.record = fresh;
+        st.status = AccountStatus::Active;
+        st.failures = 0;
+        st.retry_at = None;
+        tracing::info!(account = %id, "OAuth token adopted: another replica refreshed it");
+        current(&st)
     }
 
     /// The route of `record`'s refresh and its (cached) client.

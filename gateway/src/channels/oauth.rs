@@ -50,8 +50,16 @@ pub async fn before_attempt(link: &OAuthLink, seen: Option<Secret>, request_id: 
 
 /// The refresh service for `auth-dir` (one per process: reloads reuse it, so tokens and
 /// refreshes in flight survive them).
+/// With `shared-state`, refreshes are coordinated with the other replicas through a lock in
+/// Redis (`shared_state::refresh_lock`; docs/scale-out.md), from the first one on.
 pub fn new_refresher(config: &Config) -> Result<Arc<Refresher>, AuthError> {
-    Refresher::new(config, REFRESH_WORKERS, Arc::new(SystemClock))
+    let refresher = Refresher::new(config, REFRESH_WORKERS, Arc::new(SystemClock))?;
+    if let Some(cfg) = &config.shared_state {
+        let lock = crate::shared_state::refresh_lock::RedisRefreshLock::start(cfg)
+            .map_err(|e| AuthError::Config(e.to_string()))?;
+        refresher.set_coordination(switchyard_auth::refresh::Coordination::new(lock));
+    }
+    Ok(refresher)
 }
 
 /// Re-reads `auth-dir` into `refresher` and builds the accounts of each usable file, with

@@ -229,6 +229,7 @@ async fn route(
         _ => facts.model.clone(),
     };
     ctx.req.include_usage = facts.include_usage;
+    ctx.req.stream_options = facts.stream_options;
     let asked = plan::Asked {
         endpoint: &endpoint,
         facts,

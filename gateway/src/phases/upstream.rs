@@ -112,6 +112,7 @@ pub fn upstream_request_filter(
         stream: ctx.req.stream,
         force_ir: ctx.req.force_ir,
         include_usage: ctx.req.include_usage,
+        stream_options: ctx.req.stream_options,
     };
     let started = Instant::now();
     let built = outgoing::build(

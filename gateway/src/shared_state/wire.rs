@@ -8,6 +8,7 @@
 //! | `{switchyard:}cooldowns` | sorted set | member `["<account>","<model>","<reason>"]`, score = end (Unix ms) |
 //! | `{switchyard:}affinity` | sorted set | member `["<session>\u0000<model>","<account>"]`, score = end (Unix ms) |
 //! | `{switchyard:}usage` | hash | usage counters (`usage_stats::SharedTotals` names the fields) |
+//! | `{switchyard:}refresh:<account>` | string, `PX` | the OAuth refresh lock of one auth file (`refresh_lock.rs`) |
 //! | `switchyard:events` | pub/sub channel | one JSON [`Message`] per cooldown or binding |
 //!
 //! Every key carries the same hash tag (the prefix in braces), so all of them live in one
@@ -25,6 +26,8 @@ pub struct Keys {
     pub affinity: String,
     pub usage: String,
     pub channel: String,
+    /// The start of every account's refresh lock key ([`Keys::refresh_lock`]).
+    pub refresh: String,
 }
 
 impl Keys {
@@ -39,7 +42,13 @@ impl Keys {
             affinity: format!("{tagged}affinity"),
             usage: format!("{tagged}usage"),
             channel: format!("{prefix}events"),
+            refresh: format!("{tagged}refresh:"),
         }
+    }
+
+    /// The refresh lock of an OAuth account (its file id in `auth-dir`).
+    pub fn refresh_lock(&self, account: &str) -> String {
+        format!("{}{account}", self.refresh)
     }
 }
 
@@ -156,6 +165,10 @@ mod tests {
         assert_eq!(k.affinity, "{switchyard:}affinity");
         assert_eq!(k.usage, "{switchyard:}usage");
         assert_eq!(k.channel, "switchyard:events");
+        assert_eq!(
+            k.refresh_lock("team/codex-a.json"),
+            "{switchyard:}refresh:team/codex-a.json"
+        );
         let own = Keys::new("team-{a}:");
         assert_eq!(own.usage, "team-{a}:usage");
     }
