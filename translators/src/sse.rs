@@ -194,17 +194,19 @@ pub fn encode_event(event: Option<&str>, data: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(e.as_bytes());
         out.push(b'\n');
     }
-    let mut rest = data;
+    // Bytes, not chars: `\n` and `\r` never occur inside a UTF-8 sequence, and memchr scans
+    // a word at a time where `str::find` with a char set decodes every character.
+    let mut rest = data.as_bytes();
     loop {
-        let (line, next) = match rest.find(['\n', '\r']) {
+        let (line, next) = match memchr::memchr2(b'\n', b'\r', rest) {
             Some(i) => {
-                let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                let skip = if rest[i..].starts_with(b"\r\n") { 2 } else { 1 };
                 (&rest[..i], Some(&rest[i + skip..]))
             }
             None => (rest, None),
         };
         out.extend_from_slice(b"data: ");
-        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(line);
         out.push(b'\n');
         match next {
             Some(n) => rest = n,
@@ -314,6 +316,14 @@ mod tests {
         assert_eq!(
             decode_all(&[&out]),
             vec![ev(Some("e"), "a\nb\nc\nd"), ev(None, "")]
+        );
+        // Multi-byte characters next to the breaks (the search runs over bytes), a trailing
+        // `\r` and `\r\r\n`.
+        let mut out = Vec::new();
+        encode_event(None, "é\n€\r\n😀x\r\r\nü\r", &mut out);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "data: é\ndata: €\ndata: 😀x\ndata: \ndata: ü\ndata: \n\n"
         );
     }
 

@@ -33,6 +33,9 @@
 //! had), because the upstream counted those tokens; and it does not parse the rest of an
 //! event, so an event the decoders reject for a malformed content block still counts here.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use serde::Deserialize;
 
 use crate::anthropic::wire::AnthropicUsage;
@@ -234,9 +237,9 @@ struct GeminiUsageChunk {
 impl Tally {
     /// One stream event's data (an SSE `data:` or a JSON-array element).
     fn event(&mut self, data: &str) {
-        let key: &[u8] = match self.protocol {
-            Protocol::Gemini => b"\"usageMetadata\"",
-            Protocol::OpenAiChat | Protocol::OpenAiResponses | Protocol::Anthropic => b"\"usage\"",
+        let key = match self.protocol {
+            Protocol::Gemini => &*USAGE_METADATA_KEY,
+            Protocol::OpenAiChat | Protocol::OpenAiResponses | Protocol::Anthropic => &*USAGE_KEY,
         };
         if !has_object_member(data.as_bytes(), key) {
             return;
@@ -312,12 +315,20 @@ impl Tally {
     }
 }
 
+/// The searcher for `"usage"`, built once: `memmem::find` builds one per call, which cost
+/// more than the search on a short event (a stream has one or two per event).
+pub(crate) static USAGE_KEY: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"usage\""));
+/// The searcher for Gemini's `"usageMetadata"`.
+static USAGE_METADATA_KEY: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"usageMetadata\""));
+
 /// Whether `data` holds `key` (a quoted JSON member name) followed by `:` and an object, with
 /// optional whitespace between: the cheap test that decides whether to parse an event.
-pub(crate) fn has_object_member(data: &[u8], key: &[u8]) -> bool {
+pub(crate) fn has_object_member(data: &[u8], key: &Finder<'_>) -> bool {
     let mut rest = data;
-    while let Some(at) = memchr::memmem::find(rest, key) {
-        rest = &rest[at + key.len()..];
+    while let Some(at) = key.find(rest) {
+        rest = &rest[at + key.needle().len()..];
         let mut after = rest.iter().filter(|b| !b.is_ascii_whitespace());
         if after.next() == Some(&b':') && after.next() == Some(&b'{') {
             return true;
@@ -332,7 +343,7 @@ mod tests {
 
     #[test]
     fn member_test_wants_an_object_after_the_key() {
-        let key = b"\"usage\"";
+        let key = &*USAGE_KEY;
         assert!(has_object_member(br#"{"usage":{"a":1}}"#, key));
         assert!(has_object_member(b"{\"usage\" :\n {}}", key));
         assert!(has_object_member(

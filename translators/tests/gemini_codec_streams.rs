@@ -430,6 +430,62 @@ fn array_decoder_is_string_and_escape_aware_at_every_split() {
         .is_err());
 }
 
+/// Vertex's streamed arguments name array elements by index. An index past the next element
+/// or a path deeper than 128 segments is dropped: before, `$.a[300000000]` (a 160-byte chunk)
+/// allocated 300 million nulls (about 15 GB) and took minutes. The index here is smaller, so
+/// that a regression fails on the result instead of exhausting the machine.
+#[test]
+fn streamed_arguments_bound_what_a_path_creates() {
+    let chunk = |args: &str, more: bool| SseEvent {
+        event: None,
+        data: format!(
+            r#"{{"candidates":[{{"content":{{"parts":[{{"functionCall":{{"partialArgs":[{args}],"willContinue":{more}}}}}]}}}}]}}"#
+        ),
+        id: None,
+    };
+    let arg = |path: &str, v: &str| format!(r#"{{"jsonPath":"{path}","stringValue":"{v}"}}"#);
+    let deep = format!("$.{}", vec!["d"; 129].join("."));
+    let events = [
+        SseEvent {
+            event: None,
+            data: r#"{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","willContinue":true}}]}}],"responseId":"r"}"#.into(),
+            id: None,
+        },
+        chunk(&arg("$.a[0]", "x"), true),
+        chunk(&arg("$.a[0]", "y"), true),
+        chunk(&arg("$.a[1]", "z"), true),
+        chunk(&arg("$.a[3000000]", "far"), true),
+        chunk(&arg("$.a[3]", "gap"), true),
+        chunk(&arg(&deep, "deep"), true),
+        chunk(&arg(&format!("$.{}", vec!["e"; 64].join(".")), "ok"), true),
+        chunk(&arg("$.b", "w"), false),
+    ];
+    let mut dec = StreamDecoder::new();
+    let mut out = Vec::new();
+    for e in &events {
+        dec.feed(e, &mut out);
+    }
+    let args: Vec<&String> = out
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Delta {
+                delta: Delta::ToolArguments(a),
+                ..
+            } => Some(a),
+            _ => None,
+        })
+        .collect();
+    let [args] = &args[..] else { panic!("{out:?}") };
+    let mut v: Value = serde_json::from_str(args).unwrap();
+    let mut node = v["e"].take();
+    for _ in 1..64 {
+        node = node["e"].take();
+    }
+    assert_eq!(node, "ok");
+    v.as_object_mut().unwrap().remove("e");
+    assert_eq!(v, json!({"a": ["xy", "z"], "b": "w"}));
+}
+
 #[test]
 fn stream_decoder_edge_cases() {
     let feed = |chunks: &[&str]| {

@@ -498,42 +498,71 @@ pub fn apply_partial_arg(root: &mut Value, arg: &GeminiPartialArg) {
     }
 }
 
-/// The value at a `$.a[1].b` path, created (as objects, arrays and nulls) if missing.
-fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-    let rest = path.strip_prefix('$')?;
-    let mut node = root;
-    let mut chars = rest;
+/// Most segments a streamed argument path may have: serde_json reads no deeper JSON, and
+/// dropping or printing a deeper value recurses once per level.
+const MAX_PARTIAL_ARG_DEPTH: usize = 128;
+
+/// One step of a `$.a[1].b` path.
+enum Segment<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// The steps of a `$.a[1].b` path (`['key']` and `["key"]` are keys too); `None` if it is
+/// malformed or longer than [`MAX_PARTIAL_ARG_DEPTH`] steps.
+fn path_segments(path: &str) -> Option<Vec<Segment<'_>>> {
+    let mut chars = path.strip_prefix('$')?;
+    let mut out = Vec::new();
     while !chars.is_empty() {
+        if out.len() == MAX_PARTIAL_ARG_DEPTH {
+            return None;
+        }
         if let Some(after) = chars.strip_prefix('.') {
             let end = after.find(['.', '[']).unwrap_or(after.len());
-            let key = &after[..end];
+            out.push(Segment::Key(&after[..end]));
             chars = &after[end..];
-            if !node.is_object() {
-                *node = Value::Object(Map::new());
-            }
-            node = node.as_object_mut()?.entry(key).or_insert(Value::Null);
         } else if let Some(after) = chars.strip_prefix('[') {
             let end = after.find(']')?;
             let inner = &after[..end];
             chars = &after[end + 1..];
-            if let Ok(index) = inner.parse::<usize>() {
-                if !node.is_array() {
-                    *node = Value::Array(Vec::new());
-                }
-                let arr = node.as_array_mut()?;
-                if arr.len() <= index {
-                    arr.resize(index + 1, Value::Null);
-                }
-                node = arr.get_mut(index)?;
-            } else {
-                let key = inner.trim_matches(['\'', '"']);
+            out.push(match inner.parse::<usize>() {
+                Ok(index) => Segment::Index(index),
+                Err(_) => Segment::Key(inner.trim_matches(['\'', '"'])),
+            });
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The value at a `$.a[1].b` path, created (as objects, arrays and nulls) if missing.
+///
+/// The upstream controls the path, so what it may create is bounded by the path's length: an
+/// array index may name an existing element or the next one (Gemini streams elements in
+/// order), not one further on (`$.a[300000000]` allocated gigabytes of nulls before), and a
+/// path has at most [`MAX_PARTIAL_ARG_DEPTH`] steps. Such a fragment is dropped (`None`); a
+/// too-large index drops it after the containers on the way were created.
+fn path_slot<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let mut node = root;
+    for segment in path_segments(path)? {
+        match segment {
+            Segment::Key(key) => {
                 if !node.is_object() {
                     *node = Value::Object(Map::new());
                 }
                 node = node.as_object_mut()?.entry(key).or_insert(Value::Null);
             }
-        } else {
-            return None;
+            Segment::Index(index) => {
+                if !node.is_array() {
+                    *node = Value::Array(Vec::new());
+                }
+                let arr = node.as_array_mut()?;
+                if index == arr.len() {
+                    arr.push(Value::Null);
+                }
+                node = arr.get_mut(index)?;
+            }
         }
     }
     Some(node)

@@ -95,22 +95,38 @@ fn event_end(data: &[u8], from: usize) -> Option<usize> {
 /// event with a `"usage": {` member is parsed: with `include_usage` every other chunk carries
 /// `"usage":null`.
 fn is_usage_only(event: &[u8]) -> bool {
-    if !crate::usage::has_object_member(event, b"\"usage\"") {
+    if !crate::usage::has_object_member(event, &crate::usage::USAGE_KEY) {
         return false;
     }
-    let mut json = Vec::new();
-    for line in event.split(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some(rest) = line.strip_prefix(b"data:") {
-            json.extend_from_slice(rest.strip_prefix(b" ").unwrap_or(rest));
-        }
-    }
+    /// Only the shape is read: `IgnoredAny` skips every value without building it.
     #[derive(Deserialize)]
     struct Chunk {
         choices: Vec<serde::de::IgnoredAny>,
-        usage: Option<serde_json::Map<String, serde_json::Value>>,
+        usage: Option<serde::de::IgnoredAny>,
     }
-    serde_json::from_slice::<Chunk>(&json).is_ok_and(|c| c.choices.is_empty() && c.usage.is_some())
+    let usage_only = |json: &[u8]| {
+        serde_json::from_slice::<Chunk>(json)
+            .is_ok_and(|c| c.choices.is_empty() && c.usage.is_some())
+    };
+    let mut lines = event
+        .split(|b| *b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter_map(|line| line.strip_prefix(b"data:"))
+        .map(|rest| rest.strip_prefix(b" ").unwrap_or(rest));
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    match lines.next() {
+        // One `data:` line (what every upstream sends): parsed where it lies.
+        None => usage_only(first),
+        Some(second) => {
+            let mut json = [first, second].concat();
+            for more in lines {
+                json.extend_from_slice(more);
+            }
+            usage_only(&json)
+        }
+    }
 }
 
 #[cfg(test)]

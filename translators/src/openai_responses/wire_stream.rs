@@ -100,6 +100,15 @@ impl ResponsesStreamEvent {
     /// Parse one event's `data`. Invalid JSON is `None`; valid JSON of an unexpected shape is
     /// `Unknown`.
     pub fn parse(data: &str) -> Option<Self> {
+        // Straight into the typed shape: every event of a normal stream takes this path, one
+        // pass over the text. Only an event that does not fit it is read as a `Value` (twice
+        // the work), to tell `Unknown` from invalid JSON.
+        if let Some(ev) = serde_json::from_str::<RawEvent>(data)
+            .ok()
+            .and_then(Self::from_raw)
+        {
+            return Some(ev);
+        }
         let v: Value = serde_json::from_str(data).ok()?;
         let Ok(raw) = RawEvent::deserialize(&v) else {
             return Some(Self::Unknown(v));
