@@ -191,9 +191,10 @@ impl Local {
 
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b
-        || a.canonicalize()
-            .ok()
-            .is_some_and(|a| b.canonicalize().ok() == Some(a))
+        || (a.file_name() == b.file_name()
+            && a.canonicalize()
+                .ok()
+                .is_some_and(|a| b.canonicalize().ok() == Some(a)))
 }
 
 struct Mirror {
