@@ -358,6 +358,9 @@ pub struct SharedStateConfig {
     /// `timeout-ms`, default 1 000: connect and command timeout; past it the connection
     /// counts as lost and is made again with backoff.
     pub timeout_ms: u64,
+    /// `auth-store`, default false: OAuth token files live in the Redis hash `{prefix}auth`
+    /// and each replica's `auth-dir` is a mirror of it (no shared volume needed).
+    pub auth_store: bool,
 }
 
 impl SharedStateConfig {

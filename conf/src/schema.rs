@@ -147,6 +147,7 @@ pub(crate) const SHARED_STATE: Section = Section {
         "write-queue",
         "flush-interval-ms",
         "timeout-ms",
+        "auth-store",
     ],
     unsupported: &[],
 };

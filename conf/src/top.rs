@@ -213,7 +213,8 @@ fn metrics(w: &mut Walker, value: &Node, path: &str, cfg: &mut Config) {
     }
 }
 
-/// `shared-state: {redis-url, key-prefix, write-queue, flush-interval-ms, timeout-ms}`.
+/// `shared-state: {redis-url, key-prefix, write-queue, flush-interval-ms, timeout-ms,
+/// auth-store}`.
 fn shared_state(w: &mut Walker, value: &Node, path: &str) -> Option<SharedStateConfig> {
     let entries = w.map(value, path)?;
     let mut url: Option<String> = None;
@@ -224,6 +225,7 @@ fn shared_state(w: &mut Walker, value: &Node, path: &str) -> Option<SharedStateC
         write_queue: SharedStateConfig::DEFAULT_WRITE_QUEUE,
         flush_interval_ms: SharedStateConfig::DEFAULT_FLUSH_INTERVAL_MS,
         timeout_ms: SharedStateConfig::DEFAULT_TIMEOUT_MS,
+        auth_store: false,
     };
     for (key, value) in entries {
         let p = key_path(path, key);
@@ -242,6 +244,7 @@ fn shared_state(w: &mut Walker, value: &Node, path: &str) -> Option<SharedStateC
             }
             "flush-interval-ms" => set(&mut c.flush_interval_ms, w.u64_at_least(value, &p, 10)),
             "timeout-ms" => set(&mut c.timeout_ms, w.u64_at_least(value, &p, 10)),
+            "auth-store" => set(&mut c.auth_store, w.bool(value, &p)),
             other => w.other_key(&schema::SHARED_STATE, other, &p),
         }
     }

@@ -141,6 +141,7 @@ shared-state:
   write-queue: 500
   flush-interval-ms: 200
   timeout-ms: 700
+  auth-store: true
 "#,
         cert = cert.display().to_string(),
         key = key.display().to_string(),
@@ -200,6 +201,7 @@ shared-state:
             write_queue: 500,
             flush_interval_ms: 200,
             timeout_ms: 700,
+            auth_store: true,
         }),
         server_timing: true,
         commercial_mode: false,

@@ -39,8 +39,13 @@ pub fn serve(
     if let Some(addr) = &config.metrics.listen {
         crate::listen::check_free("metrics.listen", addr, opts.upgrade)?;
     }
-    let refresher = crate::channels::oauth::new_refresher(config)?;
     let auth_dir = switchyard_auth::store::expand_home(&config.auth_dir);
+    if let Some(cfg) = config.shared_state.as_ref().filter(|c| c.auth_store) {
+        // Before the first snapshot: the first request already has every account.
+        let usage_file = crate::usage_stats::file_of(config);
+        crate::shared_state::auth_mirror::start(cfg, &auth_dir, usage_file)?;
+    }
+    let refresher = crate::channels::oauth::new_refresher(config)?;
     let watch = reload::AuthDirWatch::new(
         auth_dir.clone(),
         config.model_catalog.as_deref().map(PathBuf::from),

@@ -17,8 +17,12 @@
 //! [`config_sync`] sends the config a management call wrote to the other replicas and applies
 //! theirs, on a thread of its own.
 //!
+//! [`auth_mirror`] (`auth-store: true`) keeps `auth-dir` a mirror of the token files held in
+//! Redis, on a thread of its own.
+//!
 //! Without `shared-state` none of this exists: no thread, no queue, no connection.
 
+pub mod auth_mirror;
 pub mod config_sync;
 mod link;
 pub mod refresh_lock;

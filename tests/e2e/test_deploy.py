@@ -143,9 +143,9 @@ def test_kubernetes_manifests_fit_together():
     assert m["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
     hpa = m["HorizontalPodAutoscaler"]["spec"]
     assert hpa["scaleTargetRef"]["name"] == dep["metadata"]["name"]
-    # One replica until the shared-state issue lands; the files say so.
+    # One replica in the base; the files point to the overlay for more.
     assert dep["spec"]["replicas"] == 1 and hpa["maxReplicas"] == 1
-    assert "shared-state issue" in (K8S / "kustomization.yaml").read_text()
+    assert "scale-out/" in (K8S / "kustomization.yaml").read_text()
 
     pod = dep["spec"]["template"]["spec"]
     [c] = pod["containers"]
@@ -167,9 +167,9 @@ def test_kubernetes_manifests_fit_together():
     assert cfg["host"] == "" and cfg["auth-dir"] == "/var/lib/switchyard"
 
 
-def test_kubernetes_config_renders_and_loads(tmp_path):
-    """The init container's script, run here on the ConfigMap with the Secret's values."""
-    m = manifests()
+def render_and_check(m: dict[str, dict], tmp_path: Path) -> str:
+    """The init container's script, run here on the ConfigMap with the Secret's values; the
+    result loaded by ``switchyard check-config``. Returns the rendered text."""
     binary = repo_path("SWITCHYARD_BIN", "target/debug/switchyard")
     [init] = m["Deployment"]["spec"]["template"]["spec"]["initContainers"]
     template = tmp_path / "template" / "config.yaml"
@@ -194,6 +194,151 @@ def test_kubernetes_config_renders_and_loads(tmp_path):
     del env["CLIENT_KEY"]
     r = run(argv, env=env)
     assert r.returncode != 0 and "${CLIENT_KEY} is not set" in r.stderr
+    return text
+
+
+def test_kubernetes_config_renders_and_loads(tmp_path):
+    render_and_check(manifests(), tmp_path)
+
+
+# --------------------------------------------------------------------------- scale-out overlay
+# kubectl/kustomize are not installed: the overlay is resolved here by hand, for exactly the
+# kustomize features it uses (a base directory, resource files, a namespace, `$patch: delete`
+# strategic-merge patches and JSON 6902 patches inline or from a file, by kind and name).
+
+OVERLAY = K8S / "scale-out"
+CLUSTER_SCOPED = {"Namespace"}
+
+
+def _pointer(path: str) -> list:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    return [int(p) if p.isdigit() else p for p in parts]
+
+
+def json_patch(doc: dict, ops: list[dict]) -> None:
+    for op in ops:
+        *parents, last = _pointer(op["path"])
+        node = doc
+        for p in parents:
+            node = node[p]
+        if op["op"] == "replace":
+            node[last]  # noqa: B018 - must exist (KeyError/IndexError otherwise)
+            node[last] = op["value"]
+        elif op["op"] == "add":
+            if isinstance(node, list):
+                node.insert(len(node) if last == "-" else last, op["value"])
+            else:
+                node[last] = op["value"]
+        elif op["op"] == "remove":
+            del node[last]
+        else:
+            raise AssertionError(f"unsupported op {op['op']}")
+
+
+def kustomize(root: Path) -> list[dict]:
+    kust = yaml.safe_load((root / "kustomization.yaml").read_text())
+    assert kust["kind"] == "Kustomization"
+    assert set(kust) <= {"apiVersion", "kind", "namespace", "resources", "patches"}, set(kust)
+    objs: list[dict] = []
+    for res in kust.get("resources", []):
+        path = (root / res).resolve()
+        if path.is_dir():
+            objs += kustomize(path)
+        else:
+            objs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    for patch in kust.get("patches", []):
+        text = patch.get("patch") or (root / patch["path"]).read_text()
+        body = yaml.safe_load(text)
+        if isinstance(body, dict):
+            assert body.pop("$patch") == "delete", "only $patch: delete is resolved here"
+            key = (body["kind"], body["metadata"]["name"])
+            before = len(objs)
+            objs = [o for o in objs if (o["kind"], o["metadata"]["name"]) != key]
+            assert len(objs) == before - 1, f"the patch deletes nothing: {key}"
+            continue
+        t = patch["target"]
+        [target] = [o for o in objs
+                    if o["kind"] == t["kind"] and o["metadata"]["name"] == t["name"]]
+        json_patch(target, body)
+    if "namespace" in kust:
+        for o in objs:
+            if o["kind"] not in CLUSTER_SCOPED:
+                o["metadata"]["namespace"] = kust["namespace"]
+    return objs
+
+
+def overlay() -> dict[tuple[str, str], dict]:
+    objs = kustomize(OVERLAY)
+    keyed = {(o["kind"], o["metadata"]["name"]): o for o in objs}
+    assert len(keyed) == len(objs), "two objects of the same kind and name"
+    return keyed
+
+
+def test_kubernetes_scale_out_overlay_validates(tmp_path):
+    exe = need("kubernetes-validate")
+    objs = overlay()
+    files = []
+    for (kind, name), o in sorted(objs.items()):
+        if kind == "ServiceMonitor":
+            continue
+        f = tmp_path / f"{kind}-{name}.yaml"
+        f.write_text(yaml.safe_dump(o))
+        files.append(str(f))
+    r = run([exe, "--strict", "--kubernetes-version", "1.37.0", *files])
+    assert r.returncode == 0, r.stdout + r.stderr
+    passed = re.findall(r"^INFO .* passed for resource", r.stdout, re.M)
+    assert len(passed) == len(files), r.stdout + r.stderr
+
+
+def test_kubernetes_scale_out_overlay_runs_n_replicas_on_redis():
+    objs = overlay()
+    kinds = {k for k, _ in objs}
+    assert ("PersistentVolumeClaim", "switchyard-auth") not in objs, "no shared auth volume"
+    assert {"Namespace", "Secret", "ServiceMonitor", "PodDisruptionBudget"} <= kinds
+    dep = objs[("Deployment", "switchyard")]
+    assert dep["spec"]["replicas"] == 3
+    assert dep["spec"]["strategy"]["type"] == "RollingUpdate"
+    pod = dep["spec"]["template"]["spec"]
+    [c] = pod["containers"]
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    vols = {v["name"]: v for v in pod["volumes"]}
+    [auth] = [vm for vm in c["volumeMounts"] if vm["mountPath"] == "/var/lib/switchyard"]
+    assert set(vols[auth["name"]]) == {"name", "emptyDir"}
+    for claim in (v["persistentVolumeClaim"]["claimName"] for v in vols.values()
+                  if "persistentVolumeClaim" in v):
+        assert ("PersistentVolumeClaim", claim) in objs
+    hpa = objs[("HorizontalPodAutoscaler", "switchyard")]["spec"]
+    assert hpa["minReplicas"] == dep["spec"]["replicas"] <= hpa["maxReplicas"]
+    pdb = objs[("PodDisruptionBudget", "switchyard")]["spec"]
+    assert 1 <= pdb["minAvailable"] < dep["spec"]["replicas"] and "maxUnavailable" not in pdb
+    # The config: shared state with the auth store, on the Redis Service of the overlay.
+    cfg = yaml.safe_load(objs[("ConfigMap", "switchyard-config")]["data"]["config.yaml"])
+    shared = cfg["shared-state"]
+    assert shared["auth-store"] is True
+    m = re.fullmatch(r"redis://([a-z0-9-]+):(\d+)/\d+", shared["redis-url"])
+    assert m, shared["redis-url"]
+    svc = objs[("Service", m.group(1))]
+    assert int(m.group(2)) in {p["port"] for p in svc["spec"]["ports"]}
+    redis = objs[("Deployment", m.group(1))]
+    assert svc["spec"]["selector"].items() <= \
+        redis["spec"]["template"]["metadata"]["labels"].items()
+    [rc] = redis["spec"]["template"]["spec"]["containers"]
+    assert {p["name"] for p in rc["ports"]} >= {p["targetPort"] for p in svc["spec"]["ports"]}
+    assert "--appendonly" in rc["args"], "the token files survive a Redis restart"
+    # The Switchyard Service does not select the Redis pods, nor the reverse.
+    sy = objs[("Service", "switchyard")]["spec"]["selector"]
+    assert not sy.items() <= redis["spec"]["template"]["metadata"]["labels"].items()
+    assert all(o["metadata"].get("namespace") == "switchyard"
+               for (k, _), o in objs.items() if k != "Namespace")
+
+
+def test_kubernetes_scale_out_config_renders_and_loads(tmp_path):
+    objs = overlay()
+    m = {k: o for (k, _), o in objs.items() if (k, _) != ("Deployment", "switchyard-redis")
+         and (k, _) != ("Service", "switchyard-redis")}
+    m["Deployment"] = objs[("Deployment", "switchyard")]
+    text = render_and_check(m, tmp_path)
+    assert "auth-store: true" in text
 
 
 # --------------------------------------------------------------------------- container image

@@ -391,7 +391,7 @@ def test_without_shared_state_nothing_is_started(gateway, mock_upstream):
                                                 [("claude-up", MODEL)])]))
     assert send(gw.url) == 200
     assert "shared-state" not in _threads(gw)
-    assert not {"refresh-lock", "config-sync"} & set(_threads(gw))
+    assert not {"refresh-lock", "config-sync", "auth-mirror"} & set(_threads(gw))
     ready = http_request("GET", f"{gw.url}/readyz").json()
     assert "shared_state" not in ready, ready
 
@@ -400,6 +400,7 @@ def test_a_replica_with_shared_state_runs_its_writer_thread_and_reports_it(clust
     c = cluster()
     for r in c.replicas:
         assert {"shared-state", "refresh-lock", "config-sync"} <= set(_threads(r.gw))
+        assert "auth-mirror" not in _threads(r.gw), "auth-store is off by default"
         text = http_request("GET", f"{r.metrics}/metrics").body.decode()
         assert "switchyard_shared_state_connected 1" in text, text
         assert "switchyard_shared_state_dropped_writes_total 0" in text, text

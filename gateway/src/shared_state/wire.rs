@@ -28,6 +28,8 @@ pub struct Keys {
     pub channel: String,
     /// The start of every account's refresh lock key ([`Keys::refresh_lock`]).
     pub refresh: String,
+    /// `auth-store`: the OAuth token files, id -> bytes (`auth_mirror`).
+    pub auth: String,
 }
 
 impl Keys {
@@ -43,6 +45,7 @@ impl Keys {
             usage: format!("{tagged}usage"),
             channel: format!("{prefix}events"),
             refresh: format!("{tagged}refresh:"),
+            auth: format!("{tagged}auth"),
         }
     }
 
