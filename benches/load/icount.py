@@ -98,7 +98,7 @@ def measure(binary, mock_port, case, requests, warmup, extra, extra_env, work):
     auth_dir.mkdir()
     cfg.write_text(config(port, mock_port, extra, auth_dir))
     out = work / f"callgrind.{port}"
-    env = dict(os.environ, RUST_LOG="warn", HOME=str(work), **extra_env)
+    env = {**os.environ, "RUST_LOG": "warn", "HOME": str(work), **extra_env}
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
          binary, "serve", "--config", str(cfg)],

@@ -48,10 +48,11 @@ pub fn logging(session: &Session, e: Option<&pingora_error::Error>, ctx: &mut Ct
             replica.usage(&event);
         }
     }
-    let logs = &ctx.shared.logs;
-    if logs.access_on() {
-        logs.access(access_record(session, e, ctx, status));
+    if ctx.shared.logs.access_on() {
+        let record = access_record(session, e, ctx, status);
+        ctx.shared.logs.access(record);
     }
+    let logs = &ctx.shared.logs;
     let failed = status == 0 || status >= 400 || e.is_some();
     let capture = match ctx.capture.take() {
         Some(capture) => Some(capture),
@@ -70,11 +71,12 @@ pub fn logging(session: &Session, e: Option<&pingora_error::Error>, ctx: &mut Ct
     }
 }
 
-/// The request's access record (formatted off this thread by `logs`).
+/// The request's access record (formatted off this thread by `logs`). Takes what the context
+/// no longer needs (the model asked, the key id) instead of copying it.
 fn access_record(
     session: &Session,
     e: Option<&pingora_error::Error>,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     status: u16,
 ) -> AccessRecord {
     let req = session.req_header();
@@ -91,15 +93,15 @@ fn access_record(
     let last = ctx.failover.candidate();
     AccessRecord {
         request_id: ctx.obs.request_id.clone(),
-        client_key_id: ctx.obs.key_id.clone().unwrap_or_default(),
+        client_key_id: ctx.obs.key_id.take().unwrap_or_default(),
         client_protocol: ctx
             .req
             .endpoint
             .as_ref()
             .map_or(protocol_label(ctx.protocol), Endpoint::label),
-        method: req.method.to_string(),
+        method: req.method.as_str().to_owned(),
         path: req.uri.path().to_owned(),
-        model_asked: ctx.req.model.clone().unwrap_or_default(),
+        model_asked: ctx.req.model.take().unwrap_or_default(),
         model_sent: last.map(|c| c.upstream_model.clone()).unwrap_or_default(),
         account: last
             .map(|c| ctx.rt.accounts[c.account].id.clone())
