@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Derive vendor/pingora-core and vendor/pingora-proxy from the 0.9.1 registry crates.
 #
-# pingora-core, one change: the retry buffer limit (BODY_BUF_LIMIT, a private const, 64 KiB
-# upstream) is raised to 1 GiB.
+# pingora-core, two changes:
+# - the retry buffer limit (BODY_BUF_LIMIT, a private const, 64 KiB upstream) is raised to
+#   1 GiB (below);
+# - the upstream client's read and write timeouts (`protocols/http/v1/client.rs`) use tokio's
+#   timer instead of `pingora_timeout`'s. Pingora's "fast" timer keeps one entry per 10 ms of
+#   deadline per worker thread until that deadline passes, even when the read finished long
+#   before: with Switchyard's long upstream timeouts (`idle-seconds`, 600 s by default, for
+#   every body read) that is up to 60,000 dead entries, about 7 MB, per worker thread, and an
+#   RSS that climbs for the first ten minutes of every process (`benches/soak.py` under
+#   heaptrack, docs/limits.md). A tokio timer is removed when the read ends.
 #
 # Why: Pingora can only forward a body that was pre-read in request_filter, and only replay a
 # body on failover, from that buffer. Switchyard pre-reads every proxied body (to route by
@@ -16,7 +24,7 @@ dest="$root/vendor/pingora-core"
 stamp="$dest/.switchyard-patched"
 version="0.9.1"
 pstamp="$root/vendor/pingora-proxy/.switchyard-patched"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB" ] \
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$version-1GiB-tokio-timeout" ] \
   && [ -f "$pstamp" ] && [ "$(cat "$pstamp")" = "$version-idle-3" ]; then
   exit 0
 fi
@@ -39,6 +47,8 @@ check() { # file, expected sha256
 }
 check src/protocols/http/v1/common.rs 64c3964233aa7e94b95ac1a396d298d5000a996b38335f29a862751917c922a8
 check src/protocols/http/v2/server.rs 70b66627aef3ddc12f41871ca57b58a5ec3080419d7f76d8eda9ecbf6b507a2f
+check src/protocols/http/v1/client.rs f4881e9d8c9702deef11ac5eec169c770e6259712512833deb7957fdef3c4f8d
+check Cargo.toml 78325e54b4a6814c24d8c69afcf1b5336acc167c15940e9e1137f1290ed6d3db
 rm -rf "$dest.tmp"
 mkdir -p "$(dirname "$dest")"
 cp -R "$src" "$dest.tmp"
@@ -49,10 +59,27 @@ sed -i 's|^const BODY_BUF_LIMIT: usize = 1024 \* 64;|const BODY_BUF_LIMIT: usize
   "$dest.tmp/src/protocols/http/v2/server.rs"
 n=$(grep -c 'switchyard: was 64 KiB' "$dest.tmp/src/protocols/http/v1/common.rs" "$dest.tmp/src/protocols/http/v2/server.rs" | awk -F: '{s+=$2} END {print s}')
 [ "$n" = 2 ] || { echo "patch-pingora: expected 2 patched lines, got $n" >&2; exit 1; }
+python3 - "$dest.tmp" <<'PY'
+import sys
+root = sys.argv[1]
+def replace(path, old, new):
+    p = f"{root}/{path}"
+    s = open(p).read()
+    assert s.count(old) == 1, (path, old[:60], s.count(old))
+    s = s.replace(old, new, 1)
+    open(p, "w").write(s)
+
+replace("src/protocols/http/v1/client.rs",
+        "use pingora_timeout::timeout;\n",
+        "use tokio::time::timeout; // switchyard: was pingora_timeout's (dead entries until the deadline)\n")
+replace("Cargo.toml",
+        '[dependencies.tokio]\nversion = "1"\nfeatures = [\n    "net",\n',
+        '[dependencies.tokio]\nversion = "1"\nfeatures = [\n    "net",\n    "time",\n')
+PY
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
-echo "$version-1GiB" > "$stamp"
-echo "patch-pingora: vendor/pingora-core ready (retry buffer 1 GiB)"
+echo "$version-1GiB-tokio-timeout" > "$stamp"
+echo "patch-pingora: vendor/pingora-core ready (retry buffer 1 GiB, client timeouts on tokio's timer)"
 
 # pingora-proxy, two additions, each a `ProxyHttp` hook with a no-op default (docs/failover.md):
 # - `downstream_idle_interval` / `downstream_idle` and a `select!` branch in the H1 proxy loop
