@@ -182,9 +182,17 @@ pub(super) fn text_line(rec: &AccessRecord, at: SystemTime, ansi: bool) -> Strin
 /// `s` as `{:?}` prints it (quoted, escaped), without the formatter for the common case of
 /// nothing to escape.
 fn quoted(l: &mut String, s: &str) {
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
+    /// The bytes `{:?}` prints as they are: printable ASCII but `"` and `\`.
+    const PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0x20;
+        while b < 0x7f {
+            t[b] = b != b'"' as usize && b != b'\\' as usize;
+            b += 1;
+        }
+        t
+    };
+    if s.bytes().all(|b| PLAIN[usize::from(b)]) {
         l.push('"');
         l.push_str(s);
         l.push('"');
@@ -247,17 +255,32 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn of(rec: &'a AccessRecord) -> Self {
+        let model_asked = clipped(&rec.model_asked, 256);
         Fields {
-            method: clipped(&rec.method, 32),
+            // A method Pingora knows by name holds nothing to redact.
+            method: if STANDARD_METHODS.contains(&rec.method.as_str()) {
+                Cow::Borrowed(&rec.method)
+            } else {
+                clipped(&rec.method, 32)
+            },
             // The path has no query (`AccessRecord::path`), but a client chose it.
             path: clipped(&rec.path, 2048),
-            model_asked: clipped(&rec.model_asked, 256),
-            model_sent: clipped(&rec.model_sent, 256),
+            model_sent: if rec.model_sent == rec.model_asked {
+                model_asked.clone()
+            } else {
+                clipped(&rec.model_sent, 256)
+            },
+            model_asked,
             request_id: clipped(&rec.request_id, 128),
             cause: clipped(&rec.cause, 4096),
         }
     }
 }
+
+/// The methods of RFC 9110 (and PATCH): their names are the gateway's, not a client's text.
+const STANDARD_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+];
 
 /// `s` redacted, and cut to `max` bytes (on a character boundary) with its length noted: a
 /// client's 30 MiB model name must not become a 30 MiB log line.
@@ -339,6 +362,23 @@ mod tests {
              account=\"openai-compatibility[0].api-key-entries[0]\" bytes_out=512 ttfb_ms=3.2 \
              input_tokens=10 output_tokens=5 cached_tokens=2 reasoning_tokens=1\n"
         );
+    }
+
+    #[test]
+    fn client_text_is_redacted_in_every_field_it_reaches() {
+        let secret = "sk-ant-api03-abcdefghijklmnop";
+        let mut rec = sample();
+        rec.model_asked = secret.to_owned();
+        rec.model_sent = secret.to_owned();
+        rec.method = secret.to_owned();
+        let line = text_line(&rec, SystemTime::UNIX_EPOCH, false);
+        assert!(!line.contains("abcdefghij"), "{line}");
+        assert!(line.contains("model=\"****mnop\""), "{line}");
+        assert!(line.contains("model_sent=\"****mnop\""), "{line}");
+        // A standard method is the gateway's own word.
+        rec.method = "PATCH".to_owned();
+        let line = text_line(&rec, SystemTime::UNIX_EPOCH, false);
+        assert!(line.contains(" method=PATCH "), "{line}");
     }
 
     #[test]

@@ -122,9 +122,16 @@ fn is_secret_json_key(key: &str) -> bool {
 pub(super) fn text(s: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(s);
     let b = s.as_bytes();
-    // The first bytes of SECRET_PREFIXES (a test keeps the two in step).
+    if b.is_empty() {
+        return out;
+    }
+    // The first bytes of SECRET_PREFIXES (a test keeps the two in step). The `1//` searcher is
+    // built once: `memmem::find` builds one per call, which cost more than the rest of a
+    // short field's scan.
+    static GOOGLE_REFRESH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"1//"));
     let prefixed_words =
-        memchr::memchr3(b's', b'A', b'y', b).is_some() || memchr::memmem::find(b, b"1//").is_some();
+        memchr::memchr3(b's', b'A', b'y', b).is_some() || GOOGLE_REFRESH.find(b).is_some();
     for (wanted, pass) in [
         (
             memchr::memchr(b'"', b).is_some(),
