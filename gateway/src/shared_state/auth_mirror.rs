@@ -38,6 +38,7 @@
 //! sentinel, `PUBLISH`); per remote change one `HGET` on each other replica; per session
 //! start one `HGETALL`. Export: any replica's `auth-dir` is the export (CLIProxyAPI's layout).
 
+use super::link::within;
 use super::wire::Keys;
 use super::SharedStateError;
 use futures_util::StreamExt;
@@ -207,17 +208,6 @@ struct Mirror {
     /// Per id, the digest last agreed with Redis.
     known: HashMap<String, String>,
     down_logged: bool,
-}
-
-async fn within<T>(
-    limit: Duration,
-    f: impl std::future::Future<Output = redis::RedisResult<T>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(limit, f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),
-    }
 }
 
 impl Mirror {

@@ -12,6 +12,7 @@
 //! published meanwhile; there is no replay. Messages carry the whole config text, secrets
 //! included: Redis is as trusted as the config files themselves.
 
+use super::link::within;
 use super::SharedStateError;
 use crate::live_config::LiveConfig;
 use futures_util::StreamExt;
@@ -37,17 +38,6 @@ struct Inner {
     origin: String,
     timeout: Duration,
     conn: Mutex<Option<MultiplexedConnection>>,
-}
-
-async fn within<T>(
-    limit: Duration,
-    f: impl std::future::Future<Output = redis::RedisResult<T>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(limit, f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),
-    }
 }
 
 impl Inner {

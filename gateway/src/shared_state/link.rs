@@ -105,7 +105,7 @@ impl Pending {
 type RedisResult<T> = Result<T, String>;
 
 /// Runs a Redis future within the timeout; errors and timeouts become one message.
-async fn within<T>(
+pub(super) async fn within<T>(
     limit: Duration,
     f: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> RedisResult<T> {

@@ -13,6 +13,7 @@
 //! leave the lock taken for its whole lifetime. Independent of the `shared-state` link
 //! (`link.rs`): the refresh service exists before the link is started.
 
+use super::link::within;
 use super::wire::Keys;
 use redis::aio::MultiplexedConnection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,17 +58,6 @@ struct Inner {
     timeout: Duration,
     /// Made at first use, forgotten after an error.
     conn: Mutex<Option<MultiplexedConnection>>,
-}
-
-async fn within<T>(
-    limit: Duration,
-    f: impl std::future::Future<Output = redis::RedisResult<T>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(limit, f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),
-    }
 }
 
 impl Inner {
